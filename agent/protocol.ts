@@ -1,0 +1,136 @@
+/**
+ * The Fleetdeck agent protocol: the only code shared by the panel and the agent.
+ *
+ * Transport: one WebSocket per agent to `<panel>/agent/ws`, opened with the header
+ * `Authorization: Bearer <server secret>`. A refused secret is answered on the upgrade with
+ * HTTP 401 (the agent then stops with a clear message); any other failure makes the agent
+ * reconnect with exponential back-off. Every frame is one JSON text message.
+ *
+ * Agent → panel: `host` (on connect and every 10 minutes), `state` (every --interval seconds),
+ * `instances` (whenever an instance changes state) and `result` (the answer to a request).
+ * Panel → agent: `welcome` (first frame after the upgrade) and `request`.
+ */
+
+export const AGENT_WS_PATH = "/agent/ws";
+export const PROTOCOL_VERSION = 1;
+/** Largest frame either side accepts (bytes). */
+export const MAX_FRAME_BYTES = 1024 * 1024;
+/** Largest command or console output an agent returns (bytes); longer output is cut and flagged. */
+export const MAX_OUTPUT_BYTES = 64 * 1024;
+
+export interface HostInfo {
+  hostname: string;
+  platform: string; // e.g. "linux", "darwin", "win32"
+  platformVersion: string; // distribution + version, e.g. "debian 12"
+  release: string; // kernel release
+  cpu: string[]; // e.g. ["Intel Xeon 2 Virtual Core"]
+  arch: string; // e.g. "x64", "arm64"
+  virtualization: string; // "" when none detected
+  bootTime: number; // unix seconds
+  memTotal: number; // bytes
+  diskTotal: number; // bytes
+  swapTotal: number; // bytes
+  ipv4: string; // "" when none
+  ipv6: string; // "" when none
+  localIps: string[];
+  gpu: string[];
+  agentVersion: string;
+  /** The agent process's own working directory (MCSManager's `process.cwd`). */
+  cwd: string;
+}
+
+export interface Temperature {
+  name: string;
+  temperature: number; // °C
+}
+
+export interface LiveState {
+  cpu: number; // percent, 0–100
+  memUsed: number; // bytes
+  memTotal: number; // bytes
+  swapUsed: number;
+  diskUsed: number;
+  netInTransfer: number; // bytes since boot
+  netOutTransfer: number;
+  netInSpeed: number; // bytes/s
+  netOutSpeed: number;
+  uptime: number; // seconds
+  load1: number;
+  load5: number;
+  load15: number;
+  tcpConnCount: number;
+  udpConnCount: number;
+  processCount: number;
+  temperatures: Temperature[];
+  /** The agent's own process: CPU time used (µs), resident memory (bytes). */
+  process: { cpuMicros: number; memory: number };
+}
+
+export type InstanceStatus = "stopped" | "starting" | "running" | "stopping";
+
+export interface InstanceDefinition {
+  uuid: string;
+  name: string;
+  startCommand: string; // run through /bin/sh -c (cmd.exe /c on Windows)
+  cwd: string; // "" = the agent's own cwd
+  stopCommand: string; // "" = send SIGTERM; otherwise a line written to the instance's stdin
+  autoRestart: boolean; // restart after a crash (non-zero exit not asked for)
+}
+
+export interface InstanceState {
+  uuid: string;
+  status: InstanceStatus;
+  pid: number | null;
+  exitCode: number | null;
+  startedAt: number | null; // unix ms
+}
+
+export interface PendingUpdate {
+  name: string;
+  currentVersion: string;
+  newVersion: string;
+  source: string; // repository/channel as the package manager reports it
+}
+
+/** Requests the panel can make, with their params and results. */
+export interface RequestMap {
+  "cmd.run": {
+    params: { shell: string; cmd: string; timeout: number; customShell?: string };
+    result: { output: string; exitCode: number | null; timedOut: boolean; truncated: boolean };
+  };
+  "updates.scan": {
+    params: Record<string, never>;
+    result: { manager: string; updates: PendingUpdate[] };
+  };
+  /** Replaces the agent's instance definitions (the panel is their source of truth). */
+  "instance.sync": { params: { instances: InstanceDefinition[] }; result: { count: number } };
+  "instance.start": { params: { uuid: string }; result: InstanceState };
+  "instance.stop": { params: { uuid: string }; result: InstanceState };
+  "instance.restart": { params: { uuid: string }; result: InstanceState };
+  "instance.kill": { params: { uuid: string }; result: InstanceState };
+  "instance.input": { params: { uuid: string; line: string }; result: { ok: true } };
+  "instance.output": { params: { uuid: string }; result: { output: string } };
+}
+export type RequestMethod = keyof RequestMap;
+
+/** Error codes an agent returns in a failed `result`. */
+export type AgentErrorCode =
+  | "commands_disabled" // agent not started with --allow-commands
+  | "bad_shell" // shell not found on this machine
+  | "unknown_instance"
+  | "instance_not_running"
+  | "instance_running"
+  | "start_failed"
+  | "bad_request"
+  | "internal";
+
+export type AgentToPanel =
+  | { type: "host"; host: HostInfo }
+  | { type: "state"; seq: number; at: number; state: LiveState }
+  | { type: "instances"; instances: InstanceState[] }
+  | { type: "result"; id: number; ok: true; data: unknown }
+  | { type: "result"; id: number; ok: false; code: AgentErrorCode; error: string };
+
+export type PanelToAgent =
+  | { type: "welcome"; serverId: number; protocol: number }
+  | { type: "request"; id: number; method: RequestMethod; params: unknown };

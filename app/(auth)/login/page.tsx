@@ -1,0 +1,26 @@
+import { redirect } from "next/navigation";
+import { userCount } from "@/lib/users";
+import { currentPrincipal } from "@/lib/auth/session";
+import { LoginForm } from "@/components/login-form";
+import { LanguageSwitcher } from "@/components/language-switcher";
+
+export const dynamic = "force-dynamic";
+
+/** Only same-site paths are followed after sign-in (no open redirect). */
+function safeCallback(value: string | string[] | undefined): string {
+  const v = Array.isArray(value) ? value[0] : value;
+  return v && v.startsWith("/") && !v.startsWith("//") ? v : "/dashboard/servers";
+}
+
+export default async function LoginPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+  if ((await userCount()) === 0) redirect("/setup");
+  const params = await searchParams;
+  const callbackUrl = safeCallback(params.callbackUrl);
+  if (await currentPrincipal()) redirect(callbackUrl);
+  return (
+    <main className="flex min-h-screen flex-col items-center justify-center gap-4 p-4">
+      <LoginForm callbackUrl={callbackUrl} />
+      <LanguageSwitcher />
+    </main>
+  );
+}

@@ -1,0 +1,118 @@
+import { db } from "../db";
+import { singleton } from "../global";
+import { audit } from "../audit";
+import { newSecret, sha256, TOKEN_PREFIX, TOKEN_SHOWN_LENGTH } from "./secrets";
+import type { Principal } from "./principal";
+
+export interface TokenRecord {
+  id: number;
+  userId: number;
+  expiresAt: Date | null;
+}
+
+const TOKEN_TTL_MS = 30_000;
+/** Token lookups by hash, misses included (a flood of garbage costs no queries). */
+const tokenCache = singleton("tokenCache", () => new Map<string, { at: number; token: TokenRecord | null }>());
+
+/** The token a secret stands for, or null. Expiry is left to the caller (it has its own error). */
+export async function findToken(secret: string): Promise<TokenRecord | null> {
+  if (!secret.startsWith(TOKEN_PREFIX) || secret.length > 200) return null;
+  const hash = sha256(secret);
+  const hit = tokenCache.get(hash);
+  if (hit && Date.now() - hit.at < TOKEN_TTL_MS) return hit.token;
+  const row = await db.apiToken.findUnique({ where: { hash }, select: { id: true, userId: true, expiresAt: true } });
+  if (tokenCache.size > 50_000) tokenCache.clear();
+  tokenCache.set(hash, { at: Date.now(), token: row });
+  return row;
+}
+
+function forgetTokens(ids: Set<number>): void {
+  for (const [hash, entry] of tokenCache) if (entry.token && ids.has(entry.token.id)) tokenCache.delete(hash);
+}
+
+/**
+ * Last-used times are kept in memory and written at most every 30 s, so using a token costs no
+ * database write.
+ */
+const lastUsed = singleton("tokenLastUsed", () => ({ pending: new Map<number, Date>(), timer: null as NodeJS.Timeout | null }));
+
+export function touchToken(id: number): void {
+  lastUsed.pending.set(id, new Date());
+  lastUsed.timer ??= setTimeout(() => void flushTokenUse(), 30_000);
+}
+
+export async function flushTokenUse(): Promise<void> {
+  if (lastUsed.timer) clearTimeout(lastUsed.timer);
+  lastUsed.timer = null;
+  const batch = [...lastUsed.pending];
+  lastUsed.pending.clear();
+  for (const [id, at] of batch) {
+    await db.apiToken.updateMany({ where: { id }, data: { lastUsedAt: at } }).catch(() => undefined);
+  }
+}
+
+export interface CreatedToken {
+  id: number;
+  /** Shown once, never stored. */
+  token: string;
+  prefix: string;
+}
+
+export async function createToken(input: {
+  userId: number;
+  note: string;
+  kind?: "token" | "key";
+  expiresAt?: Date | null;
+  actor: { id: number | null; name: string };
+  ip?: string;
+}): Promise<CreatedToken> {
+  const token = newSecret(TOKEN_PREFIX);
+  const prefix = token.slice(0, TOKEN_SHOWN_LENGTH);
+  const row = await db.apiToken.create({
+    data: {
+      hash: sha256(token),
+      prefix,
+      note: input.note,
+      kind: input.kind ?? "token",
+      userId: input.userId,
+      createdById: input.actor.id,
+      expiresAt: input.expiresAt ?? null,
+    },
+    include: { user: { select: { username: true } } },
+  });
+  tokenCache.delete(row.hash);
+  await audit({
+    action: `${row.kind}.create`,
+    actorId: input.actor.id,
+    actorName: input.actor.name,
+    target: row.user.username,
+    detail: `#${row.id} ${prefix}… "${input.note}"`,
+    ip: input.ip,
+  });
+  return { id: row.id, token, prefix };
+}
+
+export async function deleteTokens(ids: number[], actor: { id: number | null; name: string }, ip?: string): Promise<number> {
+  const rows = await db.apiToken.findMany({ where: { id: { in: ids } }, include: { user: { select: { username: true } } } });
+  if (!rows.length) return 0;
+  await db.apiToken.deleteMany({ where: { id: { in: rows.map((r) => r.id) } } });
+  forgetTokens(new Set(rows.map((r) => r.id)));
+  for (const r of rows) {
+    await audit({ action: `${r.kind}.delete`, actorId: actor.id, actorName: actor.name, target: r.user.username, detail: `#${r.id} ${r.prefix}… "${r.note}"`, ip });
+  }
+  return rows.length;
+}
+
+/** The tokens a principal may see: its own, or everyone's for an admin. */
+export function visibleTokens(p: Principal, kind?: "token" | "key") {
+  return db.apiToken.findMany({
+    where: { ...(p.role === "admin" ? {} : { userId: p.userId }), ...(kind ? { kind } : {}) },
+    orderBy: { id: "asc" },
+    include: { user: { select: { id: true, username: true } } },
+  });
+}
+
+/** Forget every cached token of a user (on disable / delete, the user check already refuses them). */
+export function forgetUserTokens(): void {
+  tokenCache.clear();
+}

@@ -1,0 +1,78 @@
+import { z } from "zod";
+import { authenticate, type AuthOutcome } from "../auth/authenticate";
+import type { Principal } from "../auth/principal";
+import { BodyError, type ApiRequest, type ApiResult } from "../http/api";
+
+/** A handler behind a dialect's authentication: it only runs for an authenticated principal. */
+export type AuthedHandler = (req: ApiRequest, principal: Principal) => Promise<ApiResult>;
+
+/** An error a handler throws to answer in its dialect's envelope (never a 500 with a stack). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    /** Extra fields some dialects put in the body (Tactical RMM's field errors). */
+    readonly fields?: Record<string, string[]>,
+  ) {
+    super(message);
+  }
+}
+
+export type Failure = Exclude<AuthOutcome, { ok: true }>;
+
+export interface DialectErrors {
+  /** Authentication failed (no, bad, expired credential, or a disabled owner). */
+  unauthenticated(failure: Failure, req: ApiRequest): ApiResult;
+  /** Authenticated but not allowed. */
+  forbidden(req: ApiRequest): ApiResult;
+  /** Any other error, in the dialect's envelope. */
+  error(status: number, message: string, fields?: Record<string, string[]>): ApiResult;
+}
+
+/**
+ * The one wrapper behind withNezha / withMcsm / withTrmm: authenticate, check the role, run the
+ * handler, and turn whatever goes wrong into the dialect's own error envelope.
+ */
+export function guarded(
+  errors: DialectErrors,
+  handler: AuthedHandler,
+  opts: {
+    admin?: boolean;
+    /** Extra check after authentication (cookie rules, permissions); return an error to refuse. */
+    check?: (req: ApiRequest, principal: Principal, outcome: AuthOutcome & { ok: true }) => ApiResult | null;
+  } = {},
+) {
+  return async (req: ApiRequest): Promise<ApiResult> => {
+    try {
+      const outcome = await authenticate(req);
+      if (!outcome.ok) return errors.unauthenticated(outcome, req);
+      const refused = opts.check?.(req, outcome.principal, outcome);
+      if (refused) return refused;
+      if (opts.admin && outcome.principal.role !== "admin") return errors.forbidden(req);
+      return await handler(req, outcome.principal);
+    } catch (e) {
+      return toErrorResult(errors, e);
+    }
+  };
+}
+
+export function toErrorResult(errors: DialectErrors, e: unknown): ApiResult {
+  if (e instanceof ApiError) return errors.error(e.status, e.message, e.fields);
+  if (e instanceof BodyError) return errors.error(e.tooLarge ? 413 : 400, e.message);
+  if (e instanceof z.ZodError) return errors.error(400, describeZodError(e), fieldErrors(e));
+  console.error("fleetdeck: unexpected error in an API handler:", e);
+  return errors.error(500, "Internal error: the panel could not complete this request");
+}
+
+export function describeZodError(e: z.ZodError): string {
+  return e.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message)).join("; ");
+}
+
+export function fieldErrors(e: z.ZodError): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const issue of e.issues) {
+    const key = issue.path.length ? issue.path.join(".") : "non_field_errors";
+    (out[key] ??= []).push(issue.message);
+  }
+  return out;
+}

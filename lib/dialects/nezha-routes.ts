@@ -1,0 +1,9 @@
+import type { Dialect } from "../http/router";
+import { nezhaMethodNotAllowed, nezhaNotFound } from "./nezha";
+
+export const nezhaDialect: Dialect = {
+  prefixes: ["/api/v1"],
+  routes: [],
+  notFound: nezhaNotFound,
+  methodNotAllowed: nezhaMethodNotAllowed,
+};

@@ -1,0 +1,9 @@
+import type { Dialect } from "../http/router";
+import { trmmMethodNotAllowed, trmmNotFound } from "./trmm";
+
+export const trmmDialect: Dialect = {
+  prefixes: ["/agents", "/winupdate", "/accounts"],
+  routes: [],
+  notFound: trmmNotFound,
+  methodNotAllowed: trmmMethodNotAllowed,
+};

@@ -1,0 +1,138 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+
+/**
+ * The request/response shape of every documented API handler. Handlers are written once against
+ * these and served through two doors: server.ts answers the documented paths straight from
+ * node:http (no Next router on the hot path, see DESIGN.md "Serving"), and each
+ * `app/<path>/route.ts` adapts Next's Request for `next start` and for readers.
+ */
+export interface ApiRequest {
+  method: string;
+  /** Path without the query string. */
+  path: string;
+  query: URLSearchParams;
+  /** Path parameters (`/agents/:agentId/cmd/` → { agentId }). */
+  params: Record<string, string>;
+  /** Lower-case header name → value. */
+  header(name: string): string | undefined;
+  ip: string;
+  /** Parsed JSON body; `undefined` when empty; throws BodyError when not JSON or too large. */
+  json(): Promise<unknown>;
+}
+
+export interface ApiResult {
+  status: number;
+  /** A JSON value, or already-serialized JSON (a pre-serialized live-state answer). */
+  body?: unknown;
+  raw?: string;
+  contentType?: string;
+  headers?: Record<string, string>;
+}
+
+export type ApiHandler = (req: ApiRequest) => Promise<ApiResult>;
+
+export class BodyError extends Error {
+  constructor(
+    message: string,
+    readonly tooLarge = false,
+  ) {
+    super(message);
+  }
+}
+
+export const MAX_BODY_BYTES = 256 * 1024;
+
+function parseJson(text: string): unknown {
+  if (!text.trim()) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new BodyError("the request body is not valid JSON");
+  }
+}
+
+/** The address a request came from (server.ts sets it; nobody else may). */
+export const CLIENT_IP_HEADER = "x-fleetdeck-client-ip";
+/** The header server.ts sets to the requested path, so a layout can send people back after login. */
+export const PATH_HEADER = "x-fleetdeck-path";
+
+export function fromNode(req: IncomingMessage, url: URL, params: Record<string, string> = {}): ApiRequest {
+  let body: Promise<unknown> | undefined;
+  return {
+    method: req.method ?? "GET",
+    path: url.pathname,
+    query: url.searchParams,
+    params,
+    header: (name) => {
+      const v = req.headers[name];
+      return Array.isArray(v) ? v.join(", ") : v;
+    },
+    ip: req.socket.remoteAddress ?? "",
+    json: () =>
+      (body ??= new Promise<string>((resolve, reject) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        req.on("data", (c: Buffer) => {
+          size += c.length;
+          if (size > MAX_BODY_BYTES) {
+            reject(new BodyError(`the request body is larger than ${MAX_BODY_BYTES} bytes`, true));
+            req.resume();
+            return;
+          }
+          chunks.push(c);
+        });
+        req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+        req.on("error", reject);
+      }).then(parseJson)),
+  };
+}
+
+export function fromWeb(req: Request, params: Record<string, string> = {}): ApiRequest {
+  const url = new URL(req.url);
+  let body: Promise<unknown> | undefined;
+  return {
+    method: req.method,
+    path: url.pathname,
+    query: url.searchParams,
+    params,
+    header: (name) => req.headers.get(name) ?? undefined,
+    ip: req.headers.get(CLIENT_IP_HEADER) ?? "",
+    json: () =>
+      (body ??= req.text().then((text) => {
+        if (Buffer.byteLength(text) > MAX_BODY_BYTES) throw new BodyError(`the request body is larger than ${MAX_BODY_BYTES} bytes`, true);
+        return parseJson(text);
+      })),
+  };
+}
+
+function serialize(result: ApiResult): string {
+  return result.raw ?? (result.body === undefined ? "" : JSON.stringify(result.body));
+}
+
+export function toNode(result: ApiResult, res: ServerResponse): void {
+  const text = serialize(result);
+  res.writeHead(result.status, {
+    "content-type": result.contentType ?? "application/json; charset=utf-8",
+    "content-length": Buffer.byteLength(text),
+    ...result.headers,
+  });
+  res.end(text);
+}
+
+export function toWeb(result: ApiResult): Response {
+  return new Response(serialize(result), {
+    status: result.status,
+    headers: { "content-type": result.contentType ?? "application/json; charset=utf-8", ...result.headers },
+  });
+}
+
+/** A route.ts export for Next: `export const GET = nextRoute(handler)`. */
+export function nextRoute(
+  handler: ApiHandler,
+): (req: Request, ctx: { params: Promise<Record<string, string | string[]>> }) => Promise<Response> {
+  return async (req, ctx) => {
+    const raw = (await ctx?.params) ?? {};
+    const params = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, Array.isArray(v) ? v.join("/") : v]));
+    return toWeb(await handler(fromWeb(req, params)));
+  };
+}

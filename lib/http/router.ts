@@ -1,0 +1,89 @@
+import type { ApiHandler } from "./api";
+
+export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+export interface RouteDef {
+  /** e.g. "/agents/:agentId/cmd" (matched with or without a trailing slash). */
+  pattern: string;
+  methods: Partial<Record<Method, ApiHandler>>;
+}
+
+export interface Dialect {
+  /** Paths under these prefixes are this dialect's, known or not (an unknown one is its 404). */
+  prefixes: string[];
+  routes: RouteDef[];
+  notFound: ApiHandler;
+  methodNotAllowed: ApiHandler;
+}
+
+interface Compiled {
+  segments: string[];
+  route: RouteDef;
+  dialect: Dialect;
+}
+
+export type Match =
+  | { kind: "route"; handler: ApiHandler; params: Record<string, string> }
+  | { kind: "none" };
+
+function split(path: string): string[] {
+  return path.split("/").filter(Boolean);
+}
+
+/**
+ * The table of documented API paths. server.ts answers these before Next's router; each is also
+ * an app/<path>/route.ts for `next start`.
+ */
+export class ApiRouter {
+  private exact = new Map<string, Compiled>();
+  private patterns: Compiled[] = [];
+  private dialects: Dialect[] = [];
+
+  add(dialect: Dialect): this {
+    this.dialects.push(dialect);
+    for (const route of dialect.routes) {
+      const segments = split(route.pattern);
+      const entry = { segments, route, dialect };
+      if (segments.some((s) => s.startsWith(":"))) this.patterns.push(entry);
+      else this.exact.set("/" + segments.join("/"), entry);
+    }
+    return this;
+  }
+
+  match(method: string, path: string): Match {
+    const segments = split(path);
+    let found: Compiled | undefined = this.exact.get("/" + segments.join("/"));
+    let params: Record<string, string> = {};
+    if (!found) {
+      for (const entry of this.patterns) {
+        const p = matchSegments(entry.segments, segments);
+        if (p) {
+          found = entry;
+          params = p;
+          break;
+        }
+      }
+    }
+    if (found) {
+      const handler = found.route.methods[method.toUpperCase() as Method];
+      return { kind: "route", handler: handler ?? found.dialect.methodNotAllowed, params };
+    }
+    const owner = this.dialects.find((d) => d.prefixes.some((prefix) => path === prefix || path.startsWith(prefix + "/")));
+    return owner ? { kind: "route", handler: owner.notFound, params } : { kind: "none" };
+  }
+}
+
+function matchSegments(pattern: string[], actual: string[]): Record<string, string> | null {
+  if (pattern.length !== actual.length) return null;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < pattern.length; i++) {
+    if (pattern[i].startsWith(":")) {
+      try {
+        params[pattern[i].slice(1)] = decodeURIComponent(actual[i]);
+      } catch {
+        return null;
+      }
+    } else if (pattern[i] !== actual[i]) return null;
+  }
+  return params;
+}

@@ -1,0 +1,54 @@
+import { guarded, type AuthedHandler, type DialectErrors } from "../dialects/common";
+import { fromWeb, toWeb, type ApiRequest, type ApiResult } from "./api";
+import { UserError } from "../users";
+import { ApiError } from "../dialects/common";
+
+/** The panel UI's own JSON API (/api/ui/*): `{error}` bodies, a cookie session or a token. */
+export const uiErrors: DialectErrors = {
+  unauthenticated: () => ({ status: 401, body: { error: "Sign in first" } }),
+  forbidden: () => ({ status: 403, body: { error: "This needs an administrator" } }),
+  error: (status, message, fields) => ({ status, body: { error: message, ...(fields ? { fields } : {}) } }),
+};
+
+export const uiOk = (body: unknown, status = 200): ApiResult => ({ status, body });
+
+/** Turns domain errors (UserError…) into API errors the wrapper knows how to answer. */
+function domainErrors(handler: AuthedHandler): AuthedHandler {
+  return async (req, p) => {
+    try {
+      return await handler(req, p);
+    } catch (e) {
+      if (e instanceof UserError) throw new ApiError(e.status, e.message);
+      throw e;
+    }
+  };
+}
+
+/**
+ * A Next route export for the UI API. Cookie requests must not be cross-site forms: mutations
+ * need `X-Requested-With` (a header no cross-site form can send without CORS preflight).
+ */
+export function uiRoute(handler: AuthedHandler, opts: { admin?: boolean } = {}) {
+  const run = guarded(uiErrors, domainErrors(handler), {
+    admin: opts.admin,
+    check: (req: ApiRequest, _p, outcome) =>
+      outcome.carrier === "cookie" && req.method !== "GET" && !req.header("x-requested-with")
+        ? uiErrors.error(403, "Missing X-Requested-With header")
+        : null,
+  });
+  return async (req: Request, ctx: { params: Promise<Record<string, string>> }) => toWeb(await run(fromWeb(req, (await ctx?.params) ?? {})));
+}
+
+/** A UI route open to anonymous visitors (setup). */
+export function publicUiRoute(handler: (req: ApiRequest) => Promise<ApiResult>) {
+  return async (req: Request) => {
+    try {
+      return toWeb(await handler(fromWeb(req)));
+    } catch (e) {
+      if (e instanceof UserError) return toWeb(uiErrors.error(e.status, e.message));
+      if (e instanceof ApiError) return toWeb(uiErrors.error(e.status, e.message));
+      console.error("fleetdeck: UI route failed:", e);
+      return toWeb(uiErrors.error(500, "Internal error"));
+    }
+  };
+}

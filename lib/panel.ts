@@ -1,0 +1,73 @@
+import http from "node:http";
+import next from "next";
+import type { Env } from "./env";
+import { db } from "./db";
+import { CLIENT_IP_HEADER, PATH_HEADER, fromNode, toNode } from "./http/api";
+import { buildApiRouter } from "./http/routes";
+import { createFirstAdmin, SYSTEM, userCount } from "./users";
+import { flushTokenUse } from "./auth/tokens";
+import { flushAuthFailures } from "./audit";
+import { wireFleet } from "./fleet/wiring";
+
+/** Runs the panel: database pragmas, the first admin from the environment, Next, the fast door. */
+export async function startPanel(env: Env, opts: { dev: boolean; dir: string }) {
+  // WAL lets page reads run while agent reports are written.
+  await db.$queryRawUnsafe("PRAGMA journal_mode = WAL");
+  await db.$queryRawUnsafe("PRAGMA busy_timeout = 5000");
+
+  if (env.ADMIN_USERNAME && env.ADMIN_PASSWORD && (await userCount()) === 0) {
+    await createFirstAdmin({ username: env.ADMIN_USERNAME, password: env.ADMIN_PASSWORD }, SYSTEM);
+    console.log(`fleetdeck: created administrator "${env.ADMIN_USERNAME}" from ADMIN_USERNAME`);
+  }
+
+  const app = next({ dev: opts.dev, dir: opts.dir, hostname: env.HOST, port: env.PORT });
+  await app.prepare();
+  const nextHandler = app.getRequestHandler();
+  const router = buildApiRouter();
+
+  const server = http.createServer((req, res) => {
+    // Only this server may say where a request came from.
+    req.headers[CLIENT_IP_HEADER] = req.socket.remoteAddress ?? "";
+    const url = new URL(req.url ?? "/", "http://panel.invalid");
+    const match = router.match(req.method ?? "GET", url.pathname);
+    if (match.kind === "route") {
+      match
+        .handler(fromNode(req, url, match.params))
+        .then((result) => toNode(result, res))
+        .catch((e) => {
+          console.error("fleetdeck: API handler failed:", e);
+          if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
+          res.end('{"error":"internal error"}');
+        });
+      return;
+    }
+    req.headers[PATH_HEADER] = url.pathname + url.search;
+    nextHandler(req, res).catch((e) => {
+      console.error("fleetdeck: page failed:", e);
+      res.statusCode = 500;
+      res.end("Internal error");
+    });
+  });
+
+  const fleet = await wireFleet(server, env);
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(env.PORT, env.HOST, () => resolve());
+  });
+  console.log(`fleetdeck: listening on http://${env.HOST === "0.0.0.0" ? "localhost" : env.HOST}:${env.PORT}`);
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await fleet.stop().catch(() => undefined);
+    server.close();
+    await flushTokenUse().catch(() => undefined);
+    await flushAuthFailures().catch(() => undefined);
+    await db.$disconnect().catch(() => undefined);
+    process.exit(0);
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}

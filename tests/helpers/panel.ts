@@ -1,0 +1,107 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+
+export const ROOT = path.resolve(import.meta.dirname, "../..");
+export const ADMIN = { username: "admin", password: "admin-password-1" };
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+    srv.on("error", reject);
+  });
+}
+
+export interface RunningPanel {
+  url: string;
+  port: number;
+  dataDir: string;
+  proc: ChildProcess;
+  logs: () => string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A real panel (`server.ts` over the production build) on a free 127.0.0.1 port with a fresh
+ * SQLite file. The build must exist (npm test builds first).
+ */
+export async function startPanel(env: Record<string, string> = {}): Promise<RunningPanel> {
+  const port = await freePort();
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "fleetdeck-test-"));
+  let out = "";
+  const proc = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "server.ts")], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      NODE_ENV: "production",
+      NEXT_TELEMETRY_DISABLED: "1",
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      DATA_DIR: dataDir,
+      ADMIN_USERNAME: ADMIN.username,
+      ADMIN_PASSWORD: ADMIN.password,
+      FLEETDECK_LOCAL_AGENT: "0",
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  proc.stdout!.on("data", (d) => (out += d));
+  proc.stderr!.on("data", (d) => (out += d));
+  const url = `http://127.0.0.1:${port}`;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`panel did not start:\n${out}`)), 60_000);
+    proc.on("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`panel exited with ${code}:\n${out}`));
+    });
+    const check = () => (out.includes("listening on") ? (clearTimeout(timer), resolve()) : setTimeout(check, 50));
+    check();
+  });
+  return {
+    url,
+    port,
+    dataDir,
+    proc,
+    logs: () => out,
+    async stop() {
+      if (proc.exitCode === null) {
+        const exited = new Promise((r) => proc.once("exit", r));
+        proc.kill("SIGTERM");
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+        if (proc.exitCode === null) proc.kill("SIGKILL");
+      }
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Signs in through next-auth's credentials endpoint like a browser does; returns the Cookie header. */
+export async function login(url: string, username: string, password: string, otp = ""): Promise<{ cookie: string | null; error: string | null }> {
+  const csrfRes = await fetch(`${url}/api/auth/csrf`);
+  const { csrfToken } = (await csrfRes.json()) as { csrfToken: string };
+  const csrfCookie = cookiesOf(csrfRes);
+  const res = await fetch(`${url}/api/auth/callback/credentials`, {
+    method: "POST",
+    redirect: "manual",
+    headers: { "content-type": "application/x-www-form-urlencoded", cookie: csrfCookie, "x-auth-return-redirect": "1" },
+    body: new URLSearchParams({ csrfToken, username, password, otp, json: "true" }),
+  });
+  const all = cookiesOf(res);
+  const session = all.split("; ").find((c) => c.startsWith("next-auth.session-token="));
+  const body = (await res.json().catch(() => ({}))) as { url?: string };
+  const error = body.url ? new URL(body.url).searchParams.get("error") : null;
+  return { cookie: session ?? null, error };
+}
+
+export function cookiesOf(res: Response): string {
+  return res.headers
+    .getSetCookie()
+    .map((c) => c.split(";")[0])
+    .join("; ");
+}
