@@ -2,6 +2,7 @@ import type { Dialect } from "../http/router";
 import { trmmMethodNotAllowed, trmmNotFound } from "./trmm";
 
 export const trmmDialect: Dialect = {
+  name: "trmm",
   prefixes: ["/agents", "/winupdate", "/accounts"],
   routes: [],
   notFound: trmmNotFound,

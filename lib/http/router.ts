@@ -1,14 +1,34 @@
+import type { z } from "zod";
 import type { ApiHandler } from "./api";
 
 export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+/**
+ * What the OpenAPI document says of one operation. The schemas are the same zod objects the
+ * handler validates with, so the document cannot drift from the code.
+ */
+export interface OperationDoc {
+  summary: string;
+  description?: string;
+  /** Admin-only (documented as such). */
+  admin?: boolean;
+  query?: z.ZodObject;
+  body?: z.ZodType;
+  response?: z.ZodType;
+  /** Extra documented statuses → description. */
+  errors?: Record<number, string>;
+}
 
 export interface RouteDef {
   /** e.g. "/agents/:agentId/cmd" (matched with or without a trailing slash). */
   pattern: string;
   methods: Partial<Record<Method, ApiHandler>>;
+  docs?: Partial<Record<Method, OperationDoc>>;
 }
 
 export interface Dialect {
+  /** Name used for OpenAPI tags and security schemes: "nezha" | "mcsm" | "trmm". */
+  name: string;
   /** Paths under these prefixes are this dialect's, known or not (an unknown one is its 404). */
   prefixes: string[];
   routes: RouteDef[];
@@ -37,7 +57,7 @@ function split(path: string): string[] {
 export class ApiRouter {
   private exact = new Map<string, Compiled>();
   private patterns: Compiled[] = [];
-  private dialects: Dialect[] = [];
+  readonly dialects: Dialect[] = [];
 
   add(dialect: Dialect): this {
     this.dialects.push(dialect);

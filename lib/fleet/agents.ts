@@ -1,0 +1,26 @@
+import type { RequestMap, RequestMethod } from "../../agent/protocol";
+import { getSingleton } from "../global";
+import { AgentRequestError, type AgentHub } from "./hub";
+
+export { AgentRequestError };
+
+/** The hub the running panel attached (lib/fleet/wiring.ts); shared by the server and Next's bundles. */
+function hub(): AgentHub | undefined {
+  return getSingleton<AgentHub>("agentHub");
+}
+
+export function isAgentConnected(serverId: number): boolean {
+  return hub()?.isConnected(serverId) ?? false;
+}
+
+/** Asks a server's agent to do something over its open WebSocket and waits for the answer. */
+export function askAgent<M extends RequestMethod>(
+  serverId: number,
+  method: M,
+  params: RequestMap[M]["params"],
+  timeoutMs: number,
+): Promise<RequestMap[M]["result"]> {
+  const h = hub();
+  if (!h) return Promise.reject(new AgentRequestError("offline", "The agent hub is not running"));
+  return h.request(serverId, method, params, timeoutMs);
+}

@@ -1,0 +1,205 @@
+import type { HostInfo, InstanceState, LiveState } from "../../agent/protocol";
+import { db } from "../db";
+import { singleton } from "../global";
+
+/** The server fields every view and dialect shows (the database row, minus secrets). */
+export interface ServerMeta {
+  id: number;
+  name: string;
+  tag: string;
+  note: string;
+  hideForGuest: boolean;
+  displayIndex: number;
+  agentId: string;
+  isLocal: boolean;
+  client: string;
+  site: string;
+  monitoringType: string;
+  description: string;
+  remarks: string;
+  createdAt: Date;
+}
+
+export interface LiveEntry {
+  meta: ServerMeta;
+  host: HostInfo | null;
+  state: LiveState | null;
+  /** Unix ms of the last accepted report; null when the agent never reported. */
+  lastActive: number | null;
+  /** Estimated report interval (ms), learnt from the gaps between reports. */
+  intervalMs: number;
+  lastIp: string;
+  connected: boolean;
+  instances: InstanceState[];
+}
+
+const DEFAULT_INTERVAL_MS = 2_000;
+/** Tactical RMM's "overdue": offline for this long. */
+export const OVERDUE_AFTER_MS = 30 * 60_000;
+
+/**
+ * Offline after about three missed reports (never sooner than 5 s, never later than a minute).
+ * The one definition of online used by every view and every dialect.
+ */
+export function offlineAfterMs(entry: LiveEntry): number {
+  return Math.min(60_000, Math.max(5_000, entry.intervalMs * 3 + 1_000));
+}
+
+export function isOnline(entry: LiveEntry, now = Date.now()): boolean {
+  return entry.lastActive !== null && now - entry.lastActive <= offlineAfterMs(entry);
+}
+
+export type AgentStatus = "online" | "offline" | "overdue";
+export function agentStatus(entry: LiveEntry, now = Date.now()): AgentStatus {
+  if (isOnline(entry, now)) return "online";
+  return entry.lastActive !== null && now - entry.lastActive > OVERDUE_AFTER_MS ? "overdue" : "offline";
+}
+
+type ServerRow = ServerMeta & { hostJson?: string | null; lastActive?: Date | null; lastIp?: string };
+
+function metaOf(row: ServerRow): ServerMeta {
+  return {
+    id: row.id, name: row.name, tag: row.tag, note: row.note, hideForGuest: row.hideForGuest,
+    displayIndex: row.displayIndex, agentId: row.agentId, isLocal: row.isLocal, client: row.client,
+    site: row.site, monitoringType: row.monitoringType, description: row.description, remarks: row.remarks,
+    createdAt: row.createdAt,
+  };
+}
+
+/** Stable order for every list: higher display index first (as Nezha shows it), then id. */
+function byDisplayOrder(a: LiveEntry, b: LiveEntry): number {
+  return b.meta.displayIndex - a.meta.displayIndex || a.meta.id - b.meta.id;
+}
+
+/**
+ * Latest state of every server, in memory (as Nezha keeps it): reads of the documented endpoints
+ * never touch the history tables. The database stays the source of truth for the servers
+ * themselves and keeps the last host report and last-active time across restarts.
+ */
+export class LiveStore {
+  private entries = new Map<number, LiveEntry>();
+  private sorted: LiveEntry[] | null = null;
+  private loading: Promise<void> | null = null;
+  /** Bumped on every change: lets callers cache what they derive (serialized answers). */
+  generation = 0;
+  /** Called when a server is deleted or its secret rotated: its agent must be cut off. */
+  onRevoke: (serverId: number) => void = () => undefined;
+  /** Called with each accepted state report (history, subscribers). */
+  onReport: (entry: LiveEntry, at: number) => void = () => undefined;
+
+  /** Loads the servers from the database once per process. */
+  ready(): Promise<void> {
+    return (this.loading ??= (async () => {
+      const rows = await db.server.findMany();
+      for (const row of rows) {
+        if (this.entries.has(row.id)) continue;
+        let host: HostInfo | null = null;
+        try {
+          host = row.hostJson ? (JSON.parse(row.hostJson) as HostInfo) : null;
+        } catch {
+          host = null;
+        }
+        this.entries.set(row.id, {
+          meta: metaOf(row), host, state: null, lastActive: row.lastActive?.getTime() ?? null,
+          intervalMs: DEFAULT_INTERVAL_MS, lastIp: row.lastIp, connected: false, instances: [],
+        });
+      }
+      this.changed();
+    })());
+  }
+
+  private changed(): void {
+    this.sorted = null;
+    this.generation++;
+  }
+
+  get(id: number): LiveEntry | undefined {
+    return this.entries.get(id);
+  }
+
+  byAgentId(agentId: string): LiveEntry | undefined {
+    for (const e of this.entries.values()) if (e.meta.agentId === agentId) return e;
+    return undefined;
+  }
+
+  /** Every server in display order (cached until something changes). */
+  all(): LiveEntry[] {
+    return (this.sorted ??= [...this.entries.values()].sort(byDisplayOrder));
+  }
+
+  upsertServer(row: ServerRow): void {
+    const existing = this.entries.get(row.id);
+    if (existing) existing.meta = metaOf(row);
+    else
+      this.entries.set(row.id, {
+        meta: metaOf(row), host: null, state: null, lastActive: null, intervalMs: DEFAULT_INTERVAL_MS,
+        lastIp: "", connected: false, instances: [],
+      });
+    this.changed();
+  }
+
+  removeServer(id: number): void {
+    this.entries.delete(id);
+    this.changed();
+    this.onRevoke(id);
+  }
+
+  secretChanged(id: number): void {
+    this.onRevoke(id);
+  }
+
+  connected(id: number, ip: string): void {
+    const e = this.entries.get(id);
+    if (!e) return;
+    e.connected = true;
+    e.lastIp = ip;
+    this.changed();
+  }
+
+  disconnected(id: number): void {
+    const e = this.entries.get(id);
+    if (!e) return;
+    e.connected = false;
+    this.changed();
+  }
+
+  hostReported(id: number, host: HostInfo): void {
+    const e = this.entries.get(id);
+    if (!e) return;
+    e.host = host;
+    this.changed();
+    void db.server.update({ where: { id }, data: { hostJson: JSON.stringify(host), lastIp: e.lastIp } }).catch(() => undefined);
+  }
+
+  stateReported(id: number, state: LiveState, at: number): void {
+    const e = this.entries.get(id);
+    if (!e) return;
+    const now = Date.now();
+    if (e.lastActive !== null) {
+      const gap = now - e.lastActive;
+      // An exponential average of the gaps; long gaps are outages, not the cadence.
+      if (gap > 0 && gap < 60_000) e.intervalMs = Math.round(e.intervalMs * 0.7 + gap * 0.3);
+    }
+    e.state = state;
+    e.lastActive = now;
+    this.changed();
+    this.onReport(e, at);
+  }
+
+  instancesReported(id: number, instances: InstanceState[]): void {
+    const e = this.entries.get(id);
+    if (!e) return;
+    e.instances = instances;
+    this.changed();
+  }
+
+  /** Persists last-active times (so "last seen" survives a restart); called periodically. */
+  async persistLastActive(): Promise<void> {
+    for (const e of this.entries.values()) {
+      if (e.lastActive === null) continue;
+      await db.server.updateMany({ where: { id: e.meta.id }, data: { lastActive: new Date(e.lastActive) } }).catch(() => undefined);
+    }
+  }
+}
+
+export const live: LiveStore = singleton("liveStore", () => new LiveStore());

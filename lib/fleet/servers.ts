@@ -1,0 +1,89 @@
+import crypto from "node:crypto";
+import { z } from "zod";
+import { db } from "../db";
+import { audit } from "../audit";
+import { AGENT_SECRET_PREFIX, newSecret, sha256 } from "../auth/secrets";
+import { live } from "./live";
+import type { Actor } from "../users";
+
+export const serverInputSchema = z.object({
+  name: z.string().trim().min(1, "Name is required").max(100),
+  tag: z.string().trim().max(100).default(""),
+  note: z.string().max(2000).default(""),
+  hideForGuest: z.boolean().default(false),
+  displayIndex: z.number().int().min(-1_000_000).max(1_000_000).default(0),
+  client: z.string().trim().min(1).max(100).default("Default"),
+  site: z.string().trim().min(1).max(100).default("Default"),
+  monitoringType: z.enum(["server", "workstation"]).default("server"),
+  description: z.string().max(2000).default(""),
+  remarks: z.string().max(2000).default(""),
+});
+export type ServerInput = z.input<typeof serverInputSchema>;
+export const serverPatchSchema = serverInputSchema.partial();
+
+export class ServerError extends Error {
+  constructor(
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+  }
+}
+
+/** TRMM agent ids look like this: 40 random letters. MCSManager's daemon uuid is the same value. */
+function newAgentId(): string {
+  const letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+  return Array.from(crypto.randomBytes(40), (b) => letters[b % letters.length]).join("");
+}
+
+function parse<T>(schema: z.ZodType<T>, input: unknown): T {
+  const r = schema.safeParse(input);
+  if (!r.success) throw new ServerError(r.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; "));
+  return r.data;
+}
+
+/** Adds a server; its agent secret is returned once (only its hash is kept). */
+export async function createServer(input: ServerInput, actor: Actor, opts: { isLocal?: boolean } = {}) {
+  const data = parse(serverInputSchema, input);
+  const secret = newSecret(AGENT_SECRET_PREFIX);
+  const server = await db.server.create({
+    data: { ...data, secretHash: sha256(secret), agentId: newAgentId(), isLocal: opts.isLocal ?? false },
+  });
+  live.upsertServer(server);
+  await audit({ action: "server.create", actorId: actor.id, actorName: actor.name, target: server.name, detail: `#${server.id}`, ip: actor.ip });
+  return { server, secret };
+}
+
+export async function updateServer(id: number, patch: unknown, actor: Actor) {
+  const data = parse(serverPatchSchema, patch);
+  if (!(await db.server.findUnique({ where: { id } }))) throw new ServerError("No such server", 404);
+  const server = await db.server.update({ where: { id }, data });
+  live.upsertServer(server);
+  await audit({ action: "server.update", actorId: actor.id, actorName: actor.name, target: server.name, detail: Object.keys(data).join(","), ip: actor.ip });
+  return server;
+}
+
+/** A new secret for a server: the old one is refused from now on (and its agent disconnected). */
+export async function rotateSecret(id: number, actor: Actor) {
+  const secret = newSecret(AGENT_SECRET_PREFIX);
+  const server = await db.server.update({ where: { id }, data: { secretHash: sha256(secret) } }).catch(() => null);
+  if (!server) throw new ServerError("No such server", 404);
+  live.secretChanged(id);
+  await audit({ action: "server.secret", actorId: actor.id, actorName: actor.name, target: server.name, detail: `#${id}`, ip: actor.ip });
+  return { server, secret };
+}
+
+export async function deleteServer(id: number, actor: Actor) {
+  const server = await db.server.findUnique({ where: { id } });
+  if (!server) throw new ServerError("No such server", 404);
+  await db.server.delete({ where: { id } });
+  live.removeServer(id);
+  await audit({ action: "server.delete", actorId: actor.id, actorName: actor.name, target: server.name, detail: `#${id}`, ip: actor.ip });
+}
+
+/** The server an agent secret belongs to, or null. */
+export async function serverIdForSecret(secret: string): Promise<number | null> {
+  if (!secret.startsWith(AGENT_SECRET_PREFIX) || secret.length > 200) return null;
+  const row = await db.server.findUnique({ where: { secretHash: sha256(secret) }, select: { id: true } });
+  return row?.id ?? null;
+}
