@@ -31,6 +31,8 @@ export interface LiveEntry {
   lastIp: string;
   connected: boolean;
   instances: InstanceState[];
+  /** Bumped whenever anything of this entry changes: keys caches of what is derived from it. */
+  version: number;
 }
 
 const DEFAULT_INTERVAL_MS = 2_000;
@@ -82,6 +84,8 @@ export class LiveStore {
   private loading: Promise<void> | null = null;
   /** Bumped on every change: lets callers cache what they derive (serialized answers). */
   generation = 0;
+  /** Bumped only when servers are added, removed or edited (not by reports). */
+  metaGeneration = 0;
   /** Called when a server is deleted or its secret rotated: its agent must be cut off. */
   onRevoke: (serverId: number) => void = () => undefined;
   /** Called with each accepted state report (history, subscribers). */
@@ -101,15 +105,19 @@ export class LiveStore {
         }
         this.entries.set(row.id, {
           meta: metaOf(row), host, state: null, lastActive: row.lastActive?.getTime() ?? null,
-          intervalMs: DEFAULT_INTERVAL_MS, lastIp: row.lastIp, connected: false, instances: [],
+          intervalMs: DEFAULT_INTERVAL_MS, lastIp: row.lastIp, connected: false, instances: [], version: 0,
         });
       }
-      this.changed();
+      this.changed(undefined, true);
     })());
   }
 
-  private changed(): void {
-    this.sorted = null;
+  private changed(entry?: LiveEntry, meta = false): void {
+    if (entry) entry.version++;
+    if (meta) {
+      this.sorted = null;
+      this.metaGeneration++;
+    }
     this.generation++;
   }
 
@@ -128,19 +136,21 @@ export class LiveStore {
   }
 
   upsertServer(row: ServerRow): void {
-    const existing = this.entries.get(row.id);
-    if (existing) existing.meta = metaOf(row);
-    else
-      this.entries.set(row.id, {
+    let entry = this.entries.get(row.id);
+    if (entry) entry.meta = metaOf(row);
+    else {
+      entry = {
         meta: metaOf(row), host: null, state: null, lastActive: null, intervalMs: DEFAULT_INTERVAL_MS,
-        lastIp: "", connected: false, instances: [],
-      });
-    this.changed();
+        lastIp: "", connected: false, instances: [], version: 0,
+      };
+      this.entries.set(row.id, entry);
+    }
+    this.changed(entry, true);
   }
 
   removeServer(id: number): void {
     this.entries.delete(id);
-    this.changed();
+    this.changed(undefined, true);
     this.onRevoke(id);
   }
 
@@ -153,21 +163,21 @@ export class LiveStore {
     if (!e) return;
     e.connected = true;
     e.lastIp = ip;
-    this.changed();
+    this.changed(e);
   }
 
   disconnected(id: number): void {
     const e = this.entries.get(id);
     if (!e) return;
     e.connected = false;
-    this.changed();
+    this.changed(e);
   }
 
   hostReported(id: number, host: HostInfo): void {
     const e = this.entries.get(id);
     if (!e) return;
     e.host = host;
-    this.changed();
+    this.changed(e);
     void db.server.update({ where: { id }, data: { hostJson: JSON.stringify(host), lastIp: e.lastIp } }).catch(() => undefined);
   }
 
@@ -182,7 +192,7 @@ export class LiveStore {
     }
     e.state = state;
     e.lastActive = now;
-    this.changed();
+    this.changed(e);
     this.onReport(e, at);
   }
 
@@ -190,7 +200,7 @@ export class LiveStore {
     const e = this.entries.get(id);
     if (!e) return;
     e.instances = instances;
-    this.changed();
+    this.changed(e);
   }
 
   /** Persists last-active times (so "last seen" survives a restart); called periodically. */

@@ -1,0 +1,52 @@
+import { defineConfig } from "@playwright/test";
+import os from "node:os";
+import path from "node:path";
+
+/**
+ * Browser tests drive Debian's Chromium against a real panel (server.ts over the production
+ * build) on its own port and a fresh SQLite directory, with the real local agent reporting.
+ */
+const port = Number(process.env.E2E_PORT ?? 3107);
+const dataDir = path.join(os.tmpdir(), `fleetdeck-e2e-${process.pid}`);
+
+export default defineConfig({
+  testDir: "e2e",
+  // One panel, one browser. The setup spec creates the first admin through /setup; the
+  // throttling spec locks 127.0.0.1 out of signing in for a minute, so it runs after all others.
+  projects: [
+    { name: "setup", testMatch: /setup\.spec\.ts/ },
+    { name: "main", dependencies: ["setup"], testIgnore: [/setup\.spec\.ts/, /throttle\.spec\.ts/] },
+    { name: "throttle", dependencies: ["main"], testMatch: /throttle\.spec\.ts/ },
+  ],
+  workers: 1,
+  fullyParallel: false,
+  retries: 0,
+  timeout: 60_000,
+  expect: { timeout: 15_000 },
+  reporter: [["list"]],
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    },
+    locale: "en-US",
+    trace: "off",
+  },
+  webServer: {
+    command: `rm -rf ${dataDir} && node --import tsx server.ts`,
+    url: `http://127.0.0.1:${port}/login`,
+    reuseExistingServer: false,
+    timeout: 120_000,
+    env: {
+      NODE_ENV: "production",
+      NEXT_TELEMETRY_DISABLED: "1",
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      DATA_DIR: dataDir,
+      NEXTAUTH_URL: `http://127.0.0.1:${port}`,
+      FLEETDECK_LOCAL_AGENT: "1",
+      FLEETDECK_LOCAL_AGENT_COMMANDS: "1",
+    },
+  },
+});
