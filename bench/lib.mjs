@@ -1,0 +1,73 @@
+// Shared by the benchmarks: start a real panel on a fresh data directory, run autocannon.
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import autocannon from "autocannon";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+export async function freePort() {
+  return new Promise((resolve) => {
+    const srv = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** A panel over the production build (run `npm run build` or `npm test` first). */
+export async function startPanel(env = {}, opts = {}) {
+  const port = await freePort();
+  const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "fleetdeck-bench-"));
+  const proc = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "server.ts")], {
+    cwd: ROOT,
+    env: {
+      ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", PORT: String(port), HOST: "127.0.0.1",
+      DATA_DIR: dataDir, ADMIN_USERNAME: "admin", ADMIN_PASSWORD: "bench-admin-password", FLEETDECK_LOCAL_AGENT: "0", ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  proc.stdout.on("data", (d) => (out += d));
+  proc.stderr.on("data", (d) => (out += d));
+  await new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(out)), 90_000);
+    proc.on("exit", () => reject(new Error(out)));
+    const check = () => (out.includes("listening on") ? (clearTimeout(t), resolve()) : setTimeout(check, 50));
+    check();
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    dataDir,
+    async stop() {
+      proc.kill("SIGTERM");
+      await new Promise((r) => proc.once("exit", r));
+      if (!opts.dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Signs in as the bench admin and returns the session cookie. */
+export async function adminCookie(url) {
+  const csrf = await fetch(`${url}/api/auth/csrf`);
+  const { csrfToken } = await csrf.json();
+  const res = await fetch(`${url}/api/auth/callback/credentials`, {
+    method: "POST",
+    redirect: "manual",
+    headers: { "content-type": "application/x-www-form-urlencoded", cookie: csrf.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ") },
+    body: new URLSearchParams({ csrfToken, username: "admin", password: "bench-admin-password", json: "true" }),
+  });
+  return res.headers.getSetCookie().map((c) => c.split(";")[0]).find((c) => c.startsWith("next-auth.session-token="));
+}
+
+export async function cannon(opts) {
+  const r = await autocannon({ connections: 50, duration: Number(process.env.BENCH_SECONDS ?? 10), ...opts });
+  return { rps: Math.round(r.requests.average), p99: r.latency.p99, errors: r.errors + r.non2xx, bytes: r.throughput.average };
+}
+
+export function printRow(label, r) {
+  console.log(`${label.padEnd(48)} ${String(r.rps).padStart(8)} req/s   p99 ${String(r.p99).padStart(5)} ms   errors ${r.errors}`);
+}
