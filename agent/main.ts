@@ -1,0 +1,57 @@
+/**
+ * fleetdeck-agent: `tsx agent/main.ts --panel <url> --secret <secret> [--interval 2]
+ * [--allow-commands] [--data-dir <dir>]`. See agent/README.md.
+ */
+import { Agent } from "./agent";
+import { parseAgentArgs, USAGE, UsageError } from "./config";
+import { AGENT_VERSION, errorMessage, log } from "./util";
+
+function main(): void {
+  let parsed;
+  try {
+    parsed = parseAgentArgs(process.argv.slice(2), process.env);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      log(`${err.message} (see --help)`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  if (parsed.kind === "help") {
+    process.stdout.write(USAGE + "\n");
+    return;
+  }
+  if (parsed.kind === "version") {
+    process.stdout.write(AGENT_VERSION + "\n");
+    return;
+  }
+  const cfg = parsed.config;
+  const agent = new Agent(cfg, (code) => process.exit(code));
+
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    signals++;
+    if (signals === 1) {
+      log(`${sig}: shutting down`);
+      void agent.shutdown(0);
+    } else {
+      log(`${sig} again: killing instances and exiting now`);
+      agent.forceExit(1);
+    }
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  // A bug in one handler must not take the agent (and its instances) down silently.
+  process.on("unhandledRejection", (err) => log(`unexpected error: ${errorMessage(err)}`));
+
+  log(
+    `agent ${AGENT_VERSION} → ${cfg.wsUrl} (interval ${cfg.intervalSeconds} s, ` +
+      `commands ${cfg.allowCommands ? "allowed" : "disabled"})`,
+  );
+  agent.start().catch((err: unknown) => {
+    log(`cannot start: ${errorMessage(err)}`);
+    process.exit(1);
+  });
+}
+
+main();

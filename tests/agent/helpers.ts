@@ -1,0 +1,171 @@
+/**
+ * Test harness: a real AgentHub on a node:http server (127.0.0.1, free port) and the real agent
+ * process (`node --import tsx agent/main.ts`). Nothing is mocked.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { HostInfo, InstanceState, LiveState } from "../../agent/protocol";
+import { AgentHub, type AgentHubOptions } from "../../lib/fleet/hub";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+export interface HubEvents {
+  connects: { serverId: number; remoteAddress: string }[];
+  hosts: { serverId: number; host: HostInfo }[];
+  states: { serverId: number; state: LiveState; at: number }[];
+  instances: { serverId: number; instances: InstanceState[] }[];
+  disconnects: number[];
+  logs: string[];
+}
+
+export interface TestHub {
+  hub: AgentHub;
+  server: http.Server;
+  port: number;
+  url: string;
+  events: HubEvents;
+  close(): Promise<void>;
+}
+
+/** Secrets known to the test hubs: secret → server id. */
+export const SECRETS: Record<string, number> = { "good-secret-1": 1, "good-secret-2": 2, "good-secret-3": 3 };
+
+export async function startHub(
+  options: { port?: number; events?: HubEvents; hubOptions?: Partial<AgentHubOptions> } = {},
+): Promise<TestHub> {
+  const events: HubEvents = options.events ?? {
+    connects: [],
+    hosts: [],
+    states: [],
+    instances: [],
+    disconnects: [],
+    logs: [],
+  };
+  const hub = new AgentHub({
+    authenticate: async (secret) => SECRETS[secret] ?? null,
+    onConnect: (serverId, remoteAddress) => events.connects.push({ serverId, remoteAddress }),
+    onHost: (serverId, host) => events.hosts.push({ serverId, host }),
+    onState: (serverId, state, at) => events.states.push({ serverId, state, at }),
+    onInstances: (serverId, instances) => events.instances.push({ serverId, instances }),
+    onDisconnect: (serverId) => events.disconnects.push(serverId),
+    log: (m) => events.logs.push(m),
+    ...options.hubOptions,
+  });
+  const server = http.createServer((_req, res) => {
+    res.statusCode = 404;
+    res.end("not found\n");
+  });
+  server.on("upgrade", (req, socket, head) => {
+    if (!hub.handleUpgrade(req, socket, head)) socket.destroy();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    hub,
+    server,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    events,
+    async close() {
+      await hub.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+export interface AgentProcess {
+  child: ChildProcess;
+  /** Everything written to stderr so far. */
+  stderr(): string;
+  stdout(): string;
+  /** Resolves with the exit code (or the signal name) once the process has exited. */
+  exited: Promise<number | string>;
+  /** SIGTERM, then SIGKILL if it has not exited within `graceMs`. */
+  stop(graceMs?: number): Promise<number | string>;
+}
+
+const running = new Set<AgentProcess>();
+
+export function spawnAgent(args: string[], env: Record<string, string | undefined> = {}): AgentProcess {
+  const child = spawn(process.execPath, ["--import", "tsx", "agent/main.ts", ...args], {
+    cwd: ROOT,
+    env: { ...process.env, FLEETDECK_PANEL: "", FLEETDECK_SECRET: "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let err = "";
+  let out = "";
+  child.stderr?.on("data", (c: Buffer) => (err += c.toString("utf8")));
+  child.stdout?.on("data", (c: Buffer) => (out += c.toString("utf8")));
+  const exited = new Promise<number | string>((resolve) => {
+    child.once("exit", (code, signal) => resolve(code ?? signal ?? "unknown"));
+  });
+  const proc: AgentProcess = {
+    child,
+    stderr: () => err,
+    stdout: () => out,
+    exited,
+    async stop(graceMs = 15_000) {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGTERM");
+        const t = setTimeout(() => child.kill("SIGKILL"), graceMs);
+        await exited;
+        clearTimeout(t);
+      }
+      running.delete(proc);
+      return exited;
+    },
+  };
+  running.add(proc);
+  void exited.then(() => running.delete(proc));
+  return proc;
+}
+
+/** Stops every agent still running (for afterAll/afterEach). */
+export async function stopAllAgents(): Promise<void> {
+  await Promise.all([...running].map((p) => p.stop()));
+}
+
+/** Polls `probe` until it returns a truthy value, or fails after `timeoutMs` saying what it waited for. */
+export async function waitFor<T>(
+  what: string,
+  probe: () => T | null | undefined | false,
+  timeoutMs = 15_000,
+  extra?: () => string,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (v) return v;
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}${extra ? `\n${extra()}` : ""}`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** True while a process with this pid exists and is not a zombie. */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+  if (process.platform === "linux") {
+    try {
+      // /proc/<pid>/stat: "pid (comm) S …"; a zombie (Z) has exited but not been reaped yet.
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+    } catch {
+      return false;
+    }
+  }
+  return true;
+}
