@@ -77,7 +77,7 @@ describe("GET /api/v1/server/details", () => {
   });
 
   it("shows the real agent's host and live status, with last_active advancing", async () => {
-    const first = await until(() => nezha("/api/v1/server/details?id=1"), (r) => (r.json.result[0] as Item).last_active > 0, "a report");
+    const first = await until(() => nezha("/api/v1/server/details?id=1"), (r) => ((r.json.result[0] as Item).last_active as number) > 0, "a report");
     const s = first.json.result[0] as Item;
     expect(s.host.MemTotal).toBeGreaterThan(0);
     expect(s.host.DiskTotal).toBeGreaterThan(0);
@@ -89,7 +89,7 @@ describe("GET /api/v1/server/details", () => {
     expect(s.status.ProcessCount).toBeGreaterThan(0);
     expect(Number.isInteger(s.status.MemUsed)).toBe(true);
     expect(Math.abs((s.last_active as number) - Date.now() / 1000)).toBeLessThan(30);
-    await until(() => nezha("/api/v1/server/details?id=1"), (r) => (r.json.result[0] as Item).last_active > (s.last_active as number), "last_active to advance");
+    await until(() => nezha("/api/v1/server/details?id=1"), (r) => ((r.json.result[0] as Item).last_active as number) > (s.last_active as number), "last_active to advance");
   });
 
   it("lets id win over tag, keeps the order given, and skips unknown and unparseable ids", async () => {
