@@ -22,5 +22,13 @@ export function askAgent<M extends RequestMethod>(
 ): Promise<RequestMap[M]["result"]> {
   const h = hub();
   if (!h) return Promise.reject(new AgentRequestError("offline", "The agent hub is not running"));
-  return h.request(serverId, method, params, timeoutMs);
+  return h.request(serverId, method, params, timeoutMs).catch((e: unknown) => {
+    // The hub was made by server.ts's copy of hub.ts; Next's bundle has its own copy of the error
+    // class, so re-make the error here for `instanceof AgentRequestError` to hold in every caller.
+    const code = (e as { code?: unknown })?.code;
+    if (e instanceof Error && e.name === "AgentRequestError" && typeof code === "string") {
+      throw new AgentRequestError(code as AgentRequestError["code"], e.message);
+    }
+    throw e;
+  });
 }

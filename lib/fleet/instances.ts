@@ -76,8 +76,8 @@ export function instanceState(serverId: number, uuid: string): InstanceState {
 
 export type InstanceAction = "start" | "stop" | "restart" | "kill";
 
-export async function controlInstance(uuid: string, action: InstanceAction) {
+export async function controlInstance(uuid: string, action: InstanceAction, timeoutMs = 20_000) {
   const row = await findInstance(uuid);
   if (!row) throw new ServerError("No such instance", 404);
-  return { row, state: await askAgent(row.serverId, `instance.${action}`, { uuid }, 20_000) };
+  return { row, state: await askAgent(row.serverId, `instance.${action}`, { uuid }, timeoutMs) };
 }

@@ -1,11 +1,7 @@
-import { getTranslations } from "next-intl/server";
+import { requireUser } from "@/lib/auth/session";
+import { DaemonsList } from "@/components/daemons/daemons-list";
 
-export default async function Page() {
-  const t = await getTranslations();
-  return (
-    <section className="space-y-4">
-      <h1 className="text-2xl font-semibold">{t("nav.daemons")}</h1>
-      <p className="card text-slate-500">{t("empty.daemons")}</p>
-    </section>
-  );
+export default async function DaemonsPage() {
+  const me = await requireUser();
+  return <DaemonsList isAdmin={me.role === "admin"} />;
 }

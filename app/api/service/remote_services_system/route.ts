@@ -1,0 +1,4 @@
+import { nextRoute } from "@/lib/http/api";
+import { remoteServicesSystem } from "@/lib/dialects/mcsm-routes";
+
+export const GET = nextRoute(remoteServicesSystem);

@@ -1,0 +1,211 @@
+#!/usr/bin/env node
+/**
+ * Benchmark of MCSManager's `GET /api/service/remote_services_system` (issue 5): req/s and p99 at
+ * 50 connections, first with 1 daemon (the panel's real local agent), then with 100 (99 more
+ * simulated agents on real WebSockets, each reporting its state every 2 s, so the cached answer
+ * is invalidated as it would be in production). Prints figures; asserts nothing.
+ *
+ *   NEXT_DIST_DIR=.next-mcsm node bench/mcsm-remote-services.mjs [--duration 10]
+ *
+ * Needs a production build in NEXT_DIST_DIR (default .next). MCSManager answers this route at
+ * about 2,900–3,900 req/s with one daemon on the reference machine (DESIGN.md, "Serving").
+ */
+import { spawn } from "node:child_process";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import { createRequire } from "node:module";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import autocannon from "autocannon";
+import WebSocket from "ws";
+
+const ROOT = path.resolve(import.meta.dirname, "..");
+const require = createRequire(import.meta.url);
+const Database = require("better-sqlite3");
+const durationArg = process.argv.indexOf("--duration");
+const DURATION = durationArg > 0 ? Number(process.argv[durationArg + 1]) : 10;
+const CONNECTIONS = 50;
+const EXTRA_DAEMONS = 99;
+const ADMIN = { username: "admin", password: "bench-password-1" };
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+    srv.on("error", reject);
+  });
+}
+
+async function startPanel() {
+  const port = await freePort();
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "fleetdeck-bench-"));
+  let out = "";
+  const proc = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "server.ts")], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      NODE_ENV: "production",
+      NEXT_TELEMETRY_DISABLED: "1",
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      DATA_DIR: dataDir,
+      ADMIN_USERNAME: ADMIN.username,
+      ADMIN_PASSWORD: ADMIN.password,
+      FLEETDECK_LOCAL_AGENT: "1",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  proc.stdout.on("data", (d) => (out += d));
+  proc.stderr.on("data", (d) => (out += d));
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`panel did not start:\n${out}`)), 90_000);
+    proc.on("exit", (code) => reject(new Error(`panel exited with ${code}:\n${out}`)));
+    const check = () => (out.includes("listening on") ? (clearTimeout(timer), resolve()) : setTimeout(check, 100));
+    check();
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    dataDir,
+    async stop() {
+      const exited = new Promise((r) => proc.once("exit", r));
+      proc.kill("SIGTERM");
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 8000))]);
+      if (proc.exitCode === null) proc.kill("SIGKILL");
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** An admin API token written straight into the panel's database (only its hash is stored). */
+function insertToken(dataDir) {
+  const db = new Database(path.join(dataDir, "fleetdeck.db"));
+  const secret = "fdk_" + crypto.randomBytes(32).toString("base64url");
+  db.prepare(`INSERT INTO "ApiToken" (hash, prefix, note, kind, userId) VALUES (?, ?, 'bench', 'token', 1)`).run(
+    crypto.createHash("sha256").update(secret).digest("hex"),
+    secret.slice(0, 10),
+  );
+  db.close();
+  return secret;
+}
+
+const cookiesOf = (res) => res.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+
+async function login(url) {
+  const csrfRes = await fetch(`${url}/api/auth/csrf`);
+  const { csrfToken } = await csrfRes.json();
+  const res = await fetch(`${url}/api/auth/callback/credentials`, {
+    method: "POST",
+    redirect: "manual",
+    headers: { "content-type": "application/x-www-form-urlencoded", cookie: cookiesOf(csrfRes) },
+    body: new URLSearchParams({ csrfToken, ...ADMIN, otp: "", json: "true" }),
+  });
+  const cookie = cookiesOf(res).split("; ").find((c) => c.startsWith("next-auth.session-token="));
+  if (!cookie) throw new Error("bench: cannot sign in");
+  return cookie;
+}
+
+/** A simulated agent: the real protocol (agent/protocol.ts), a plausible state every 2 s. */
+function fakeAgent(url, secret, n) {
+  const ws = new WebSocket(`${url.replace("http", "ws")}/agent/ws`, { headers: { authorization: `Bearer ${secret}` } });
+  let seq = 0;
+  let timer;
+  const state = () => ({
+    cpu: 5 + (n % 50), memUsed: 2e9 + n * 1e6, memTotal: 8e9, swapUsed: 0, diskUsed: 1e10, netInTransfer: 1e9, netOutTransfer: 1e9,
+    netInSpeed: 1000, netOutSpeed: 1000, uptime: 1000 + seq * 2, load1: 0.5, load5: 0.4, load15: 0.3, tcpConnCount: 10, udpConnCount: 2,
+    processCount: 100, temperatures: [], process: { cpuMicros: 1_000_000 + seq * 1000, memory: 50e6 },
+  });
+  ws.on("message", (data) => {
+    const frame = JSON.parse(String(data));
+    if (frame.type !== "welcome") return;
+    ws.send(JSON.stringify({
+      type: "host",
+      host: {
+        hostname: `sim-${n}`, platform: "linux", platformVersion: "debian 12", release: "6.1.0", cpu: ["Sim CPU"], arch: "x64",
+        virtualization: "", bootTime: 1_700_000_000, memTotal: 8e9, diskTotal: 1e11, swapTotal: 0, ipv4: `10.0.${n >> 8}.${n & 255}`,
+        ipv6: "", localIps: [], gpu: [], agentVersion: "sim", cwd: "/opt/sim",
+      },
+    }));
+    ws.send(JSON.stringify({ type: "instances", instances: [] }));
+    const report = () => ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify({ type: "state", seq: ++seq, at: Date.now(), state: state() }));
+    report();
+    // Spread the reports over the 2 s period, as real agents' clocks are.
+    setTimeout(() => {
+      timer = setInterval(report, 2000);
+    }, Math.random() * 2000);
+  });
+  ws.on("error", () => undefined);
+  return { close: () => (clearInterval(timer), ws.close()) };
+}
+
+/**
+ * The floor for a given body: bare node:http in its own process answering the same bytes. With
+ * 100 daemons the answer is ~70 KB, and moving it (server and autocannon share two cores) is most
+ * of the cost: this line shows how much of it is the panel's own.
+ */
+async function measureBare(label, body) {
+  const port = await freePort();
+  const file = path.join(os.tmpdir(), `fleetdeck-bench-body-${process.pid}.json`);
+  fs.writeFileSync(file, body);
+  const script = `const b=require("fs").readFileSync(${JSON.stringify(file)});require("http").createServer((q,s)=>{s.writeHead(200,{"content-type":"application/json; charset=utf-8","content-length":b.length});s.end(b)}).listen(${port},"127.0.0.1",()=>console.log("up"))`;
+  const child = spawn(process.execPath, ["-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+  await new Promise((r) => child.stdout.once("data", r));
+  try {
+    const url = `http://127.0.0.1:${port}/`;
+    await autocannon({ url, connections: CONNECTIONS, duration: 2 });
+    const r = await autocannon({ url, connections: CONNECTIONS, duration: DURATION });
+    console.log(`${label.padEnd(12)} bare node:http, same body            req/s avg=${Math.round(r.requests.average)}  p50=${r.latency.p50} ms  p99=${r.latency.p99} ms`);
+  } finally {
+    child.kill();
+    fs.rmSync(file, { force: true });
+  }
+}
+
+async function measure(label, url, token) {
+  const target = `${url}/api/service/remote_services_system?apikey=${token}`;
+  const probe = await fetch(target).then((r) => r.json());
+  const count = probe.data.length;
+  const online = probe.data.filter((d) => d.available).length;
+  // A short warm-up so JIT and caches are in place before measuring.
+  await autocannon({ url: target, connections: CONNECTIONS, duration: 2, headers: { "content-type": "application/json" } });
+  const r = await autocannon({ url: target, connections: CONNECTIONS, duration: DURATION, headers: { "content-type": "application/json" } });
+  const bytes = Buffer.byteLength(JSON.stringify(probe));
+  console.log(
+    `${label.padEnd(12)} daemons=${String(count).padStart(3)} (online ${online})  body≈${(bytes / 1024).toFixed(1)} KB  ` +
+      `req/s avg=${Math.round(r.requests.average)}  p50=${r.latency.p50} ms  p99=${r.latency.p99} ms  non-2xx=${r.non2xx}  errors=${r.errors}  timeouts=${r.timeouts}`,
+  );
+  await measureBare(label, JSON.stringify(probe));
+}
+
+const panel = await startPanel();
+const agents = [];
+try {
+  const token = insertToken(panel.dataDir);
+  // Wait for the local agent to report.
+  for (let i = 0; i < 150; i++) {
+    const d = await fetch(`${panel.url}/api/service/remote_services_system?apikey=${token}`).then((r) => r.json());
+    if (d.data?.some((x) => x.available)) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  console.log(`remote_services_system, ${CONNECTIONS} connections, ${DURATION} s per run (MCSManager: ~2,900–3,900 req/s with 1 daemon)`);
+  await measure("1 daemon", panel.url, token);
+
+  const cookie = await login(panel.url);
+  for (let n = 1; n <= EXTRA_DAEMONS; n++) {
+    const res = await fetch(`${panel.url}/api/ui/servers`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-requested-with": "XMLHttpRequest", cookie },
+      body: JSON.stringify({ name: `sim-${n}` }),
+    });
+    if (res.status !== 201) throw new Error(`bench: cannot create a server: ${res.status} ${await res.text()}`);
+    agents.push(fakeAgent(panel.url, (await res.json()).secret, n));
+  }
+  await new Promise((r) => setTimeout(r, 3000)); // every simulated agent has reported at least once
+  await measure("100 daemons", panel.url, token);
+} finally {
+  for (const a of agents) a.close();
+  await panel.stop();
+}

@@ -1,0 +1,232 @@
+"use client";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useTranslations } from "next-intl";
+import Link from "next/link";
+import { useEffect, useRef, useState } from "react";
+import type { DaemonRow, InstanceRowView } from "@/lib/mcsm/ui";
+import { fetchJson } from "../fetch-json";
+import { OnlineBadge } from "./daemons-list";
+
+type Action = "start" | "stop" | "restart" | "kill";
+interface Detail {
+  daemon: DaemonRow;
+  instances: InstanceRowView[];
+}
+
+const STATUS_STYLE: Record<InstanceRowView["status"], string> = {
+  running: "bg-emerald-100 text-emerald-800",
+  starting: "bg-sky-100 text-sky-800",
+  stopping: "bg-amber-100 text-amber-800",
+  stopped: "bg-slate-200 text-slate-700",
+};
+
+function CreateInstanceForm({ daemonId, onDone }: { daemonId: number; onDone: (error: string | null) => void }) {
+  const t = useTranslations("daemons");
+  const create = useMutation({
+    mutationFn: (body: object) => fetchJson(`/api/ui/daemons/${daemonId}/instances`, { method: "POST", body }),
+    onSuccess: () => onDone(null),
+    onError: (e: Error) => onDone(e.message),
+  });
+  return (
+    <form
+      className="card grid gap-3 md:grid-cols-2"
+      aria-label={t("createInstance")}
+      onSubmit={(e) => {
+        e.preventDefault();
+        const form = e.currentTarget;
+        const f = new FormData(form);
+        create.mutate(
+          { name: f.get("name"), startCommand: f.get("startCommand"), cwd: f.get("cwd") ?? "", stopCommand: f.get("stopCommand") ?? "", autoRestart: f.get("autoRestart") === "on" },
+          { onSuccess: () => form.reset() },
+        );
+      }}
+    >
+      <h2 className="text-lg font-medium md:col-span-2">{t("createInstance")}</h2>
+      <div>
+        <label className="label" htmlFor="instance-name">{t("instanceName")}</label>
+        <input className="input" id="instance-name" name="name" required maxLength={100} />
+      </div>
+      <div>
+        <label className="label" htmlFor="instance-start">{t("startCommand")}</label>
+        <input className="input font-mono" id="instance-start" name="startCommand" required maxLength={4000} />
+      </div>
+      <div>
+        <label className="label" htmlFor="instance-cwd">{t("cwd")}</label>
+        <input className="input font-mono" id="instance-cwd" name="cwd" maxLength={1000} placeholder={t("cwdHint")} />
+      </div>
+      <div>
+        <label className="label" htmlFor="instance-stop">{t("stopCommand")}</label>
+        <input className="input font-mono" id="instance-stop" name="stopCommand" maxLength={1000} placeholder={t("stopCommandHint")} />
+      </div>
+      <label className="flex items-center gap-2 text-sm">
+        <input type="checkbox" name="autoRestart" /> {t("autoRestart")}
+      </label>
+      <div className="md:text-right">
+        <button className="btn-primary" type="submit" disabled={create.isPending}>{t("createInstance")}</button>
+      </div>
+    </form>
+  );
+}
+
+/** Live console: the output is polled every 1.5 s; the view follows the end unless scrolled up. */
+function Console({ daemonId, instance, isAdmin }: { daemonId: number; instance: InstanceRowView; isAdmin: boolean }) {
+  const t = useTranslations("daemons");
+  const base = `/api/ui/daemons/${daemonId}/instances/${instance.uuid}`;
+  const output = useQuery({
+    queryKey: ["instance-output", daemonId, instance.uuid],
+    queryFn: () => fetchJson<{ output: string }>(`${base}/output`),
+    refetchInterval: 1_500,
+    enabled: isAdmin,
+  });
+  const [error, setError] = useState<string | null>(null);
+  const send = useMutation({
+    mutationFn: (command: string) => fetchJson(`${base}/command`, { method: "POST", body: { command } }),
+    onSuccess: () => (setError(null), void output.refetch()),
+    onError: (e: Error) => setError(e.message),
+  });
+  const pre = useRef<HTMLPreElement>(null);
+  const follow = useRef(true);
+  useEffect(() => {
+    const el = pre.current;
+    if (el && follow.current) el.scrollTop = el.scrollHeight;
+  }, [output.data?.output]);
+
+  return (
+    <section className="card space-y-2" aria-label={t("consoleOf", { name: instance.name })}>
+      <h2 className="text-lg font-medium">{t("consoleOf", { name: instance.name })}</h2>
+      <pre
+        ref={pre}
+        data-testid="console-output"
+        onScroll={(e) => {
+          const el = e.currentTarget;
+          follow.current = el.scrollTop + el.clientHeight >= el.scrollHeight - 8;
+        }}
+        className="h-72 overflow-auto whitespace-pre-wrap break-all rounded bg-slate-900 p-3 font-mono text-xs text-slate-100"
+      >
+        {output.data?.output || t("noOutput")}
+      </pre>
+      {(error || output.error) && <p role="alert" className="text-sm text-red-700">{error ?? output.error?.message}</p>}
+      <form
+        className="flex gap-2"
+        onSubmit={(e) => {
+          e.preventDefault();
+          const form = e.currentTarget;
+          const command = String(new FormData(form).get("command") ?? "");
+          send.mutate(command, { onSuccess: () => form.reset() });
+        }}
+      >
+        <input className="input font-mono" name="command" aria-label={t("commandLine")} placeholder={t("commandLine")} maxLength={4096} autoComplete="off" />
+        <button className="btn-primary" type="submit" disabled={send.isPending || instance.status !== "running"}>{t("send")}</button>
+      </form>
+    </section>
+  );
+}
+
+export function DaemonDetail({ daemonId, isAdmin }: { daemonId: number; isAdmin: boolean }) {
+  const t = useTranslations("daemons");
+  const qc = useQueryClient();
+  const [error, setError] = useState<string | null>(null);
+  const [selected, setSelected] = useState<string | null>(null);
+  const key = ["daemon", daemonId];
+  const detail = useQuery({ queryKey: key, queryFn: () => fetchJson<Detail>(`/api/ui/daemons/${daemonId}`), refetchInterval: 2_000 });
+  const refresh = (e: string | null) => {
+    setError(e);
+    void qc.invalidateQueries({ queryKey: key });
+  };
+  const act = useMutation({
+    mutationFn: ({ uuid, action }: { uuid: string; action: Action }) =>
+      fetchJson(`/api/ui/daemons/${daemonId}/instances/${uuid}/action`, { method: "POST", body: { action } }),
+    onSuccess: () => refresh(null),
+    onError: (e: Error) => refresh(e.message),
+  });
+  const remove = useMutation({
+    mutationFn: (uuid: string) => fetchJson(`/api/ui/daemons/${daemonId}/instances/${uuid}`, { method: "DELETE" }),
+    onSuccess: () => refresh(null),
+    onError: (e: Error) => refresh(e.message),
+  });
+
+  if (detail.error) {
+    return (
+      <section className="space-y-4">
+        <Link href="/dashboard/daemons" className="text-sm text-indigo-700 hover:underline">← {t("back")}</Link>
+        <p role="alert" className="card text-slate-600">{detail.error.message === "No such daemon" ? t("notFound") : detail.error.message}</p>
+      </section>
+    );
+  }
+  const d = detail.data?.daemon;
+  const instances = detail.data?.instances ?? [];
+  const current = instances.find((i) => i.uuid === selected) ?? null;
+
+  return (
+    <section className="space-y-4">
+      <Link href="/dashboard/daemons" className="text-sm text-indigo-700 hover:underline">← {t("back")}</Link>
+      {d && (
+        <div className="flex flex-wrap items-center gap-3">
+          <h1 className="text-2xl font-semibold">{d.name}</h1>
+          <OnlineBadge online={d.online} />
+          <span className="text-sm text-slate-500">{d.remarks}</span>
+          <span className="font-mono text-xs text-slate-400" title={t("uuid")}>{d.uuid}</span>
+        </div>
+      )}
+      {d && !d.online && <p className="rounded bg-amber-50 px-3 py-2 text-sm text-amber-800">{t("offlineHint")}</p>}
+      {!isAdmin && <p className="text-sm text-slate-500">{t("adminOnly")}</p>}
+      {error && <p role="alert" className="rounded bg-red-50 px-3 py-2 text-sm text-red-700">{error}</p>}
+      {isAdmin && <CreateInstanceForm daemonId={daemonId} onDone={refresh} />}
+
+      <div className="card overflow-x-auto p-0">
+        {instances.length === 0 ? (
+          <p className="p-4 text-slate-500">{t("noInstances")}</p>
+        ) : (
+          <table className="table">
+            <thead>
+              <tr>
+                <th>{t("instanceName")}</th><th>{t("status")}</th><th>{t("startCommand")}</th><th>{t("pid")}</th>{isAdmin && <th />}
+              </tr>
+            </thead>
+            <tbody>
+              {instances.map((i) => (
+                <tr key={i.uuid} data-testid={`instance-${i.name}`} className={i.uuid === selected ? "bg-indigo-50" : undefined}>
+                  <td className="font-medium">{i.name}</td>
+                  <td>
+                    <span data-status={i.status} className={`rounded-full px-2 py-0.5 text-xs font-medium ${STATUS_STYLE[i.status]}`}>{t(`state_${i.status}`)}</span>
+                    {i.status === "stopped" && i.exitCode !== null && <span className="ml-2 text-xs text-slate-400">{t("exitCode")} {i.exitCode}</span>}
+                  </td>
+                  <td className="max-w-xs truncate font-mono text-xs" title={i.startCommand}>{i.startCommand}</td>
+                  <td className="font-mono text-xs">{i.pid ?? "—"}</td>
+                  {isAdmin && (
+                    <td className="whitespace-nowrap space-x-1">
+                      {(["start", "stop", "restart", "kill"] as const).map((action) => (
+                        <button
+                          key={action}
+                          type="button"
+                          className={action === "kill" ? "btn-danger py-0.5" : "btn-secondary py-0.5"}
+                          aria-label={`${t(action)} ${i.name}`}
+                          disabled={act.isPending || !d?.online}
+                          onClick={() => act.mutate({ uuid: i.uuid, action })}
+                        >
+                          {t(action)}
+                        </button>
+                      ))}
+                      <button type="button" className="btn-secondary py-0.5" aria-label={`${t("console")} ${i.name}`} onClick={() => setSelected(i.uuid)}>
+                        {t("console")}
+                      </button>
+                      <button
+                        type="button"
+                        className="btn-secondary py-0.5 text-red-700"
+                        aria-label={`${t("delete")} ${i.name}`}
+                        onClick={() => confirm(t("confirmDelete", { name: i.name })) && remove.mutate(i.uuid)}
+                      >
+                        {t("delete")}
+                      </button>
+                    </td>
+                  )}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </div>
+      {current && isAdmin && <Console key={current.uuid} daemonId={daemonId} instance={current} isAdmin={isAdmin} />}
+    </section>
+  );
+}
