@@ -1,11 +1,5 @@
-import { getTranslations } from "next-intl/server";
+import { AgentsList } from "@/components/agents/agents-list";
 
-export default async function Page() {
-  const t = await getTranslations();
-  return (
-    <section className="space-y-4">
-      <h1 className="text-2xl font-semibold">{t("nav.agents")}</h1>
-      <p className="card text-slate-500">{t("empty.agents")}</p>
-    </section>
-  );
+export default function AgentsPage() {
+  return <AgentsList />;
 }
