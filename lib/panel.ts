@@ -11,9 +11,19 @@ import { wireFleet } from "./fleet/wiring";
 
 /** Runs the panel: database pragmas, the first admin from the environment, Next, the fast door. */
 export async function startPanel(env: Env, opts: { dev: boolean; dir: string }) {
-  // WAL lets page reads run while agent reports are written.
-  await db.$queryRawUnsafe("PRAGMA journal_mode = WAL");
+  // Wait for locks (the migration engine's connection may still be closing) before switching to
+  // WAL, which lets page reads run while agent reports are written.
   await db.$queryRawUnsafe("PRAGMA busy_timeout = 5000");
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await db.$queryRawUnsafe("PRAGMA journal_mode = WAL");
+      break;
+    } catch (e) {
+      // Switching the journal needs a moment alone with the file; SQLite does not wait for it.
+      if (attempt >= 50 || !String(e).includes("SQLITE_BUSY")) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
 
   if (env.ADMIN_USERNAME && env.ADMIN_PASSWORD && (await userCount()) === 0) {
     await createFirstAdmin({ username: env.ADMIN_USERNAME, password: env.ADMIN_PASSWORD }, SYSTEM);

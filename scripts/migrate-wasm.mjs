@@ -61,15 +61,26 @@ function migrationsList() {
 async function withEngine(url, fn) {
   const bg = await loadWasm();
   const files = schemaFiles();
+  // Freeing the engine does not close its connections, and an open SQLite connection keeps a
+  // lock that makes the caller's own first write fail with SQLITE_BUSY: close them ourselves.
+  const factory = await adapterFactory(url);
+  const opened = [];
+  const connect = factory.connect.bind(factory);
+  factory.connect = async (...args) => {
+    const adapter = await connect(...args);
+    opened.push(adapter);
+    return adapter;
+  };
   const engine = await bg.SchemaEngine.new(
     { datamodels: files.map((f) => [f.path, f.content]) },
     (msg) => process.env.DEBUG_SCHEMA_ENGINE && console.error("[schema-engine]", msg),
-    bindMigrationAwareSqlAdapterFactory(await adapterFactory(url)),
+    bindMigrationAwareSqlAdapterFactory(factory),
   );
   try {
     return await fn(engine, files);
   } finally {
     engine.free?.();
+    await Promise.all(opened.map((a) => a.dispose?.().catch(() => undefined)));
   }
 }
 
