@@ -30,6 +30,21 @@ export interface DialectErrors {
 }
 
 /**
+ * BENCHMARK ONLY (bench/auth-overhead.mjs): with FLEETDECK_BENCH_SKIP_AUTH=1 every API request is
+ * answered as a synthetic administrator, so the cost of authentication can be measured against
+ * the same route without it. Read once at start; never set it on a panel anyone can reach.
+ */
+const BENCH_SKIP_AUTH = process.env.FLEETDECK_BENCH_SKIP_AUTH === "1";
+const BENCH_PRINCIPAL: Principal = {
+  userId: 0,
+  username: "bench",
+  role: "admin",
+  via: "token",
+  perms: { canListAgents: true, canSendCmd: true, canManageWinupdates: true, clients: [], sites: [] },
+};
+if (BENCH_SKIP_AUTH) console.warn("fleetdeck: FLEETDECK_BENCH_SKIP_AUTH=1: API authentication is OFF (benchmarks only)");
+
+/**
  * The one wrapper behind withNezha / withMcsm / withTrmm: authenticate, check the role, run the
  * handler, and turn whatever goes wrong into the dialect's own error envelope.
  */
@@ -44,6 +59,7 @@ export function guarded(
 ) {
   return async (req: ApiRequest): Promise<ApiResult> => {
     try {
+      if (BENCH_SKIP_AUTH) return await handler(req, BENCH_PRINCIPAL);
       const outcome = await authenticate(req);
       if (!outcome.ok) return errors.unauthenticated(outcome, req);
       const refused = opts.check?.(req, outcome.principal, outcome);
