@@ -2,6 +2,7 @@ import { guarded, type AuthedHandler, type DialectErrors } from "../dialects/com
 import { fromWeb, toWeb, type ApiRequest, type ApiResult } from "./api";
 import { UserError } from "../users";
 import { ApiError } from "../dialects/common";
+import { ServerError } from "../fleet/servers";
 
 /** The panel UI's own JSON API (/api/ui/*): `{error}` bodies, a cookie session or a token. */
 export const uiErrors: DialectErrors = {
@@ -19,6 +20,7 @@ function domainErrors(handler: AuthedHandler): AuthedHandler {
       return await handler(req, p);
     } catch (e) {
       if (e instanceof UserError) throw new ApiError(e.status, e.message);
+      if (e instanceof ServerError) throw new ApiError(e.status, e.message);
       throw e;
     }
   };

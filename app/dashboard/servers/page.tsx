@@ -1,11 +1,7 @@
-import { getTranslations } from "next-intl/server";
+import { requireUser } from "@/lib/auth/session";
+import { ServersView } from "@/components/servers/servers-view";
 
-export default async function Page() {
-  const t = await getTranslations();
-  return (
-    <section className="space-y-4">
-      <h1 className="text-2xl font-semibold">{t("nav.servers")}</h1>
-      <p className="card text-slate-500">{t("empty.servers")}</p>
-    </section>
-  );
+export default async function ServersPage() {
+  const me = await requireUser();
+  return <ServersView isAdmin={me.role === "admin"} />;
 }

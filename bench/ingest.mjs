@@ -1,0 +1,549 @@
+#!/usr/bin/env node
+/**
+ * Ingest benchmark: N simulated agents speak the real agent protocol (agent/protocol.ts) over
+ * real WebSockets to a real panel, and we print what the panel took in. Figures are printed,
+ * never asserted (DESIGN.md: the machine is shared, numbers vary).
+ *
+ *   node bench/ingest.mjs [--agents 10000] [--interval 3] [--duration 60] [--sample 20]
+ *                         [--connect-concurrency 200] [--port 0] [--keep]
+ *
+ * What it does:
+ * 1. A fresh data directory; the schema migrated; N servers inserted straight into its SQLite
+ *    file (creating 10,000 through the API would measure the API, not ingest). Each secret is
+ *    "fda_" + random, stored as its SHA-256 like the panel does.
+ * 2. Starts the panel (server.ts over the production build, FLEETDECK_LOCAL_AGENT=0). Build first:
+ *    `npm run build`, or `NEXT_DIST_DIR=.next-x npx next build` and the same NEXT_DIST_DIR here.
+ * 3. Opens N agent WebSockets (Authorization: Bearer <secret>), each sends a `host` frame, then a
+ *    `state` frame every --interval seconds (random phase, increasing seq, at = Date.now()).
+ *    Every state carries its seq in `uptime` (UPTIME_BASE + seq), so the panel's view (list and
+ *    detail) tells which report it holds.
+ * 4. Measures, without any protocol change:
+ *    - rate: state frames written to the sockets per second in the steady window;
+ *    - ingest latency, on --sample agents: from the send of a report until GET
+ *      /api/ui/servers/<id> shows its seq (this includes one HTTP round trip through Next, whose
+ *      own p50 is printed beside it);
+ *    - lost reports: sampled reports never seen (sent − accepted), and at the end, over every
+ *      agent, whether the panel holds the last report each one sent;
+ *    - the panel's CPU and memory over the steady window.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { fileURLToPath } from "node:url";
+import Database from "better-sqlite3";
+import WebSocket from "ws";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const ADMIN = { username: "bench-admin", password: "bench-admin-password" };
+
+// ------------------------------------------------------------------------------------------
+// Options
+
+const { values: flags } = parseArgs({
+  options: {
+    agents: { type: "string", default: "1000" },
+    interval: { type: "string", default: "3" },
+    duration: { type: "string", default: "60" },
+    sample: { type: "string", default: "20" },
+    "connect-concurrency": { type: "string", default: "200" },
+    port: { type: "string", default: "0" },
+    keep: { type: "boolean", default: false },
+    help: { type: "boolean", default: false },
+  },
+});
+if (flags.help) {
+  console.log(fs.readFileSync(fileURLToPath(import.meta.url), "utf8").split("*/")[0]);
+  process.exit(0);
+}
+
+function intFlag(name, min, max) {
+  const v = Number(flags[name]);
+  if (!Number.isFinite(v) || v < min || v > max) {
+    console.error(`--${name} must be a number from ${min} to ${max}`);
+    process.exit(1);
+  }
+  return v;
+}
+const N = Math.floor(intFlag("agents", 1, 100_000));
+const INTERVAL_MS = Math.round(intFlag("interval", 0.1, 60) * 1000);
+const DURATION_MS = Math.round(intFlag("duration", 5, 3600) * 1000);
+const SAMPLE = Math.min(N, Math.floor(intFlag("sample", 0, 1000)));
+const CONNECT_CONCURRENCY = Math.floor(intFlag("connect-concurrency", 1, 10_000));
+
+// ------------------------------------------------------------------------------------------
+// Helpers
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function quantile(sorted, q) {
+  if (!sorted.length) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+}
+
+const ms = (v) => (Number.isFinite(v) ? `${v.toFixed(1)} ms` : "n/a");
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+    srv.on("error", reject);
+  });
+}
+
+/** CPU seconds (user + system) a process has used, from /proc (Linux). */
+function cpuSecondsOf(pid) {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return NaN;
+  }
+}
+
+function rssMiBOf(pid) {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+const LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+const agentIdOf = () => Array.from(crypto.randomBytes(40), (b) => LETTERS[b % LETTERS.length]).join("");
+/** Reports carry uptime = UPTIME_BASE + seq: real agents' uptime grows too, and every view shows it. */
+const UPTIME_BASE = 86_400;
+const sha256 = (s) => crypto.createHash("sha256").update(s).digest("hex");
+
+// ------------------------------------------------------------------------------------------
+// 1. Data directory with N servers
+
+function prepareData() {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "fleetdeck-bench-"));
+  const file = path.join(dataDir, "fleetdeck.db");
+  const url = `file:${file}`;
+  // In its own process: the schema engine keeps its connection (and a lock) until it exits.
+  const migrate = spawnSync(process.execPath, [path.join(ROOT, "scripts/migrate-wasm.mjs"), "deploy"], { env: { ...process.env, DATABASE_URL: url }, encoding: "utf8" });
+  if (migrate.status !== 0) throw new Error(`migration failed: ${migrate.stderr || migrate.stdout}`);
+  const sqlite = new Database(file);
+  // Prisma's SQLite adapter stores DateTime as ISO 8601 with an explicit offset.
+  const now = new Date().toISOString().replace("Z", "+00:00");
+  const insert = sqlite.prepare(
+    `INSERT INTO "Server" ("name", "tag", "secretHash", "agentId", "displayIndex", "createdAt") VALUES (?, ?, ?, ?, 0, ?)`,
+  );
+  const servers = [];
+  sqlite.transaction(() => {
+    for (let i = 0; i < N; i++) {
+      const secret = "fda_" + crypto.randomBytes(32).toString("base64url");
+      const { lastInsertRowid } = insert.run(`bench-${i}`, `bench-${i % 10}`, sha256(secret), agentIdOf(), now);
+      servers.push({ id: Number(lastInsertRowid), secret });
+    }
+  })();
+  sqlite.close();
+  return { dataDir, url, servers };
+}
+
+// ------------------------------------------------------------------------------------------
+// 2. The panel
+
+async function startPanel(dataDir, url) {
+  const port = Number(flags.port) || (await freePort());
+  let out = "";
+  const spawnedAt = Date.now();
+  const proc = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "server.ts")], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      NODE_ENV: "production",
+      NEXT_TELEMETRY_DISABLED: "1",
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      DATA_DIR: dataDir,
+      DATABASE_URL: url,
+      ADMIN_USERNAME: ADMIN.username,
+      ADMIN_PASSWORD: ADMIN.password,
+      FLEETDECK_LOCAL_AGENT: "0",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  proc.stdout.on("data", (d) => (out += d));
+  proc.stderr.on("data", (d) => (out += d));
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the panel did not start:\n${out}`)), 90_000);
+    proc.once("exit", (code) => reject(new Error(`the panel exited with ${code}:\n${out}`)));
+    const check = () => (out.includes("listening on") ? (clearTimeout(timer), resolve()) : setTimeout(check, 50));
+    check();
+  });
+  return { proc, base: `http://127.0.0.1:${port}`, logs: () => out, startedAt: spawnedAt };
+}
+
+/** Signs in through next-auth's credentials endpoint; returns the session cookie. */
+async function login(base) {
+  const csrfRes = await fetch(`${base}/api/auth/csrf`);
+  const { csrfToken } = await csrfRes.json();
+  const jar = (res) => res.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+  const res = await fetch(`${base}/api/auth/callback/credentials`, {
+    method: "POST",
+    redirect: "manual",
+    headers: { "content-type": "application/x-www-form-urlencoded", cookie: jar(csrfRes), "x-auth-return-redirect": "1" },
+    body: new URLSearchParams({ csrfToken, username: ADMIN.username, password: ADMIN.password, otp: "", json: "true" }),
+  });
+  const cookie = jar(res).split("; ").find((c) => c.startsWith("next-auth.session-token="));
+  if (!cookie) throw new Error("cannot sign in to the bench panel");
+  return cookie;
+}
+
+// ------------------------------------------------------------------------------------------
+// 3. Simulated agents
+
+function hostFrame(i) {
+  return JSON.stringify({
+    type: "host",
+    host: {
+      hostname: `bench-${i}`, platform: "linux", platformVersion: "debian 12", release: "6.1.0", cpu: ["Bench CPU 4 Virtual Core"],
+      arch: "x64", virtualization: "kvm", bootTime: Math.floor(Date.now() / 1000) - 86_400, memTotal: 8 * 2 ** 30,
+      diskTotal: 100 * 2 ** 30, swapTotal: 2 ** 30, ipv4: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, ipv6: "",
+      localIps: [], gpu: [], agentVersion: "bench", cwd: "/",
+    },
+  });
+}
+
+class SimAgent {
+  constructor(index, server) {
+    this.index = index;
+    this.id = server.id;
+    this.secret = server.secret;
+    this.seq = 0;
+    this.sent = 0;
+    this.sendErrors = 0;
+    this.closes = 0;
+    this.ws = null;
+    this.timer = null;
+    /** Set on sampled agents: called with (seq, sentAt) after each state frame. */
+    this.onSent = null;
+    this.inTransfer = 0;
+  }
+
+  connect(wsUrl) {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(wsUrl, { headers: { Authorization: `Bearer ${this.secret}` }, perMessageDeflate: false, handshakeTimeout: 60_000 });
+      ws.once("open", () => {
+        this.ws = ws;
+        ws.send(hostFrame(this.index));
+        resolve();
+      });
+      ws.once("unexpected-response", (_req, res) => {
+        res.resume();
+        reject(new Error(`agent ${this.id}: HTTP ${res.statusCode} on upgrade`));
+      });
+      ws.once("error", (err) => reject(err));
+      ws.on("close", () => {
+        if (this.ws === ws) this.closes++;
+      });
+      ws.on("message", () => undefined); // welcome; requests are not answered (a bench agent has no commands)
+    });
+  }
+
+  start() {
+    // A random phase spreads the reports evenly over the interval, as real agents are.
+    const first = setTimeout(() => {
+      this.sendState();
+      this.timer = setInterval(() => this.sendState(), INTERVAL_MS);
+    }, Math.random() * INTERVAL_MS);
+    this.timer = first;
+  }
+
+  stop() {
+    clearTimeout(this.timer);
+    clearInterval(this.timer);
+  }
+
+  sendState() {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return;
+    const seq = ++this.seq;
+    const at = Date.now();
+    this.inTransfer += 1000 + (seq % 7) * 100;
+    const frame = {
+      type: "state",
+      seq,
+      at,
+      state: {
+        cpu: (seq * 7 + this.index) % 100, memUsed: 2 * 2 ** 30 + (seq % 100) * 2 ** 20, memTotal: 8 * 2 ** 30, swapUsed: 0,
+        diskUsed: 40 * 2 ** 30, netInTransfer: this.inTransfer, netOutTransfer: this.inTransfer / 2, netInSpeed: 1000, netOutSpeed: 500,
+        uptime: UPTIME_BASE + seq, // the marker: which report the panel holds
+        load1: 0.5, load5: 0.4, load15: 0.3, tcpConnCount: 10, udpConnCount: 2,
+        processCount: 100,
+        temperatures: [], process: { cpuMicros: seq * 1000, memory: 50 * 2 ** 20 },
+      },
+    };
+    this.sent++;
+    ws.send(JSON.stringify(frame), (err) => {
+      if (err) this.sendErrors++;
+    });
+    this.onSent?.(seq, at);
+  }
+}
+
+async function connectAll(agents, wsUrl) {
+  let next = 0;
+  let failed = 0;
+  const errors = new Map();
+  const worker = async () => {
+    while (next < agents.length) {
+      const a = agents[next++];
+      try {
+        await a.connect(wsUrl);
+      } catch (e) {
+        failed++;
+        const key = String(e.message).replace(/agent \d+: /, "");
+        errors.set(key, (errors.get(key) ?? 0) + 1);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CONNECT_CONCURRENCY, agents.length) }, worker));
+  return { failed, errors };
+}
+
+// ------------------------------------------------------------------------------------------
+// 4. Sampled latency probe
+
+/**
+ * Follows one sampled agent: after each of its reports, reads the panel's view of the server
+ * until it shows that report's seq (seen), a later one (superseded), or 10 s pass (lost).
+ */
+class Probe {
+  constructor(agent, base, cookie) {
+    this.agent = agent;
+    this.base = base;
+    this.cookie = cookie;
+    /** @type {{seq: number, at: number}[]} */
+    this.pending = [];
+    this.latencies = [];
+    this.rtts = [];
+    this.seen = 0;
+    this.superseded = 0;
+    this.lost = 0;
+    this.errors = 0;
+    this.running = true;
+    this.wake = null;
+    agent.onSent = (seq, at) => {
+      this.pending.push({ seq, at });
+      this.wake?.();
+    };
+  }
+
+  async run() {
+    while (this.running) {
+      if (!this.pending.length) {
+        await new Promise((r) => (this.wake = r));
+        this.wake = null;
+        continue;
+      }
+      const t0 = Date.now();
+      let shown = -1;
+      try {
+        const res = await fetch(`${this.base}/api/ui/servers/${this.agent.id}`, { headers: { cookie: this.cookie } });
+        const body = await res.json();
+        shown = typeof body.uptime === "number" ? body.uptime - UPTIME_BASE : -1;
+      } catch {
+        this.errors++;
+      }
+      const t1 = Date.now();
+      this.rtts.push(t1 - t0);
+      while (this.pending.length) {
+        const p = this.pending[0];
+        if (shown === p.seq) {
+          this.latencies.push(t1 - p.at);
+          this.seen++;
+        } else if (shown > p.seq) {
+          // A later report is held: this one came before it on the same ordered connection and
+          // the hub only refuses seqs that are not increasing, so it was accepted, then replaced
+          // before a read could see it (reads slower than the report interval).
+          this.superseded++;
+        } else if (t1 - p.at > 10_000) {
+          this.lost++;
+        } else break;
+        this.pending.shift();
+      }
+    }
+  }
+
+  /** Resolves once every report sent so far has been judged (seen, or missed after 10 s). */
+  async drained() {
+    while (this.pending.length) await sleep(50);
+  }
+
+  stop() {
+    this.running = false;
+    this.wake?.();
+  }
+}
+
+/**
+ * The panel's responsiveness as seen from an agent socket: a WebSocket ping every 100 ms, timed
+ * until its pong (answered by the panel's event loop, so a blocked loop shows here whatever
+ * blocks it). Transport control frames only: no change to the agent protocol.
+ */
+class LoopLag {
+  constructor(ws, startedAt) {
+    this.ws = ws;
+    this.startedAt = startedAt;
+    this.sentAt = [];
+    this.rtts = [];
+    /** The slowest pongs, with when (s since the panel started) they were sent. */
+    this.worst = [];
+    ws.on("pong", () => {
+      const t = this.sentAt.shift();
+      if (t === undefined) return;
+      const rtt = Date.now() - t;
+      this.rtts.push(rtt);
+      if (rtt > 500) this.worst.push({ at: (t - this.startedAt) / 1000, rtt });
+    });
+    this.timer = setInterval(() => {
+      if (ws.readyState !== WebSocket.OPEN) return;
+      this.sentAt.push(Date.now());
+      ws.ping();
+    }, 100);
+  }
+
+  reset() {
+    this.rtts = [];
+    this.worst = [];
+  }
+
+  stop() {
+    clearInterval(this.timer);
+  }
+}
+
+// ------------------------------------------------------------------------------------------
+
+async function main() {
+  const t0 = Date.now();
+  console.log(`ingest bench: ${N} agents, a report every ${INTERVAL_MS / 1000} s each (target ${(N / (INTERVAL_MS / 1000)).toFixed(0)} reports/s), ${DURATION_MS / 1000} s steady, ${SAMPLE} sampled`);
+  const { dataDir, url, servers } = prepareData();
+  console.log(`  prepared ${N} servers in ${((Date.now() - t0) / 1000).toFixed(1)} s (${dataDir})`);
+
+  const panel = await startPanel(dataDir, url);
+  let exitCode = 0;
+  const agents = servers.map((s, i) => new SimAgent(i, s));
+  const probes = [];
+  try {
+    const cookie = await login(panel.base);
+    const wsUrl = panel.base.replace(/^http/, "ws") + "/agent/ws";
+
+    const c0 = Date.now();
+    const { failed, errors } = await connectAll(agents, wsUrl);
+    const connectS = (Date.now() - c0) / 1000;
+    console.log(`  connected ${N - failed}/${N} agents in ${connectS.toFixed(1)} s (${((N - failed) / connectS).toFixed(0)}/s)`);
+    for (const [why, n] of errors) console.log(`    ${n} × ${why}`);
+
+    // Sampled agents spread over the id range.
+    for (let k = 0; k < SAMPLE; k++) probes.push(new Probe(agents[Math.floor((k * N) / SAMPLE)], panel.base, cookie));
+    const probeRuns = probes.map((p) => p.run());
+    const lag = agents[0].ws ? new LoopLag(agents[0].ws, panel.startedAt) : null;
+
+    for (const a of agents) a.start();
+    // One interval of warm-up: every agent has started reporting before the window opens.
+    await sleep(INTERVAL_MS + 500);
+    const sent0 = agents.reduce((n, a) => n + a.sent, 0);
+    const panelCpu0 = cpuSecondsOf(panel.proc.pid);
+    const benchCpu0 = process.cpuUsage();
+    const w0 = Date.now();
+    for (const p of probes) {
+      p.latencies = [];
+      p.rtts = [];
+    }
+    lag?.reset();
+    await sleep(DURATION_MS);
+    const windowS = (Date.now() - w0) / 1000;
+    const sentWindow = agents.reduce((n, a) => n + a.sent, 0) - sent0;
+    const panelCpu = (cpuSecondsOf(panel.proc.pid) - panelCpu0) / windowS;
+    const benchUsage = process.cpuUsage(benchCpu0);
+    const benchCpu = (benchUsage.user + benchUsage.system) / 1e6 / windowS;
+    const rss = rssMiBOf(panel.proc.pid);
+
+    lag?.stop();
+    // Stop sending; give the last reports time to land, then compare with what the panel holds.
+    for (const a of agents) a.stop();
+    await Promise.all(probes.map((p) => p.drained()));
+    await sleep(1_000);
+    for (const p of probes) p.stop();
+    await Promise.all(probeRuns);
+
+    const listRes = await fetch(`${panel.base}/api/ui/servers`, { headers: { cookie } });
+    const rows = await listRes.json();
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    let lastHeld = 0;
+    let online = 0;
+    for (const a of agents) {
+      const r = byId.get(a.id);
+      if (r?.online) online++;
+      if (r && r.uptime === UPTIME_BASE + a.seq) lastHeld++;
+    }
+
+    const totalSent = agents.reduce((n, a) => n + a.sent, 0);
+    const sendErrors = agents.reduce((n, a) => n + a.sendErrors, 0);
+    const closes = agents.reduce((n, a) => n + a.closes, 0);
+    const latencies = probes.flatMap((p) => p.latencies).sort((x, y) => x - y);
+    const rtts = probes.flatMap((p) => p.rtts).sort((x, y) => x - y);
+    const sampledSent = probes.reduce((n, p) => n + p.agent.sent, 0);
+    const sampledSeen = probes.reduce((n, p) => n + p.seen, 0);
+    const sampledSuperseded = probes.reduce((n, p) => n + p.superseded, 0);
+    const sampledLost = probes.reduce((n, p) => n + p.lost, 0);
+    const probeErrors = probes.reduce((n, p) => n + p.errors, 0);
+
+    console.log("");
+    console.log(`  rate:        ${(sentWindow / windowS).toFixed(0)} reports/s sustained over ${windowS.toFixed(0)} s (target ${(N / (INTERVAL_MS / 1000)).toFixed(0)}); ${totalSent} sent in all, ${sendErrors} send errors, ${closes} connections closed by the panel`);
+    console.log(`  latency:     sampled report → visible in the panel: p50 ${ms(quantile(latencies, 0.5))}, p90 ${ms(quantile(latencies, 0.9))}, p99 ${ms(quantile(latencies, 0.99))}, max ${ms(latencies.at(-1))} (n=${latencies.length})`);
+    console.log(`               the read alone (GET /api/ui/servers/<id> through Next): p50 ${ms(quantile(rtts, 0.5))}, p99 ${ms(quantile(rtts, 0.99))}, max ${ms(rtts.at(-1))} (n=${rtts.length})`);
+    const accepted = sampledSeen + sampledSuperseded;
+    if (lag) {
+      const r = lag.rtts.slice().sort((x, y) => x - y);
+      // Consecutive slow pings are one stall: merge those sent while the previous one was pending.
+      const episodes = [];
+      for (const w of lag.worst) {
+        const last = episodes.at(-1);
+        if (last && w.at <= last.at + last.rtt / 1000) last.rtt = Math.max(last.rtt, w.rtt + (w.at - last.at) * 1000);
+        else episodes.push({ ...w });
+      }
+      const stalls = episodes.map((e) => `${(e.rtt / 1000).toFixed(1)} s at +${e.at.toFixed(0)} s`).slice(0, 15).join(", ");
+      console.log(`  panel loop:  WebSocket ping → pong p50 ${ms(quantile(r, 0.5))}, p99 ${ms(quantile(r, 0.99))}, max ${ms(r.at(-1))} (n=${r.length})${stalls ? `; stalls over 0.5 s (time since the panel started): ${stalls}` : ""}`);
+    }
+    console.log(`  lost:        sampled ${sampledSent} sent − ${accepted} accepted = ${sampledSent - accepted} (${sampledSeen} seen, ${sampledSuperseded} replaced by the next report before a read saw them, ${sampledLost} never seen within 10 s, ${probeErrors} probe errors)`);
+    console.log(`               every agent: the panel holds the last report of ${lastHeld}/${N}; ${online}/${N} online at the end`);
+    console.log(`  panel:       ${(panelCpu * 100).toFixed(0)}% of one core, RSS ${rss.toFixed(0)} MiB; the bench itself ${(benchCpu * 100).toFixed(0)}% of one core (2 cores shared)`);
+  } catch (e) {
+    console.error("bench failed:", e);
+    console.error(panel.logs().slice(-3000));
+    exitCode = 1;
+  } finally {
+    for (const a of agents) {
+      a.stop();
+      a.ws?.terminate();
+    }
+    for (const p of probes) p.stop();
+    const exited = new Promise((r) => panel.proc.once("exit", r));
+    panel.proc.kill("SIGTERM");
+    await Promise.race([exited, sleep(10_000)]);
+    if (panel.proc.exitCode === null) panel.proc.kill("SIGKILL");
+    const warnings = panel.logs().split("\n").filter((l) => /refused|dropped|failed|error/i.test(l));
+    if (warnings.length) console.log(`  panel log (${warnings.length} notable lines):\n    ${warnings.slice(0, 10).join("\n    ")}`);
+    if (flags.keep) console.log(`  kept ${dataDir}`);
+    else fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+  process.exit(exitCode);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
