@@ -44,9 +44,17 @@ const BENCH_PRINCIPAL: Principal = {
 };
 if (BENCH_SKIP_AUTH) console.warn("fleetdeck: FLEETDECK_BENCH_SKIP_AUTH=1: API authentication is OFF (benchmarks only)");
 
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+export const CSRF_MESSAGE = "CSRF Failed: a signed-in browser session must send the X-Requested-With header to change anything";
+
 /**
  * The one wrapper behind withNezha / withMcsm / withTrmm: authenticate, check the role, run the
  * handler, and turn whatever goes wrong into the dialect's own error envelope.
+ *
+ * Cookie sessions must send `X-Requested-With` on anything but GET/HEAD/OPTIONS, on every route of
+ * every dialect: a cross-site form cannot set that header without a CORS preflight, so a page on
+ * another site cannot make a signed-in browser send a command. Tokens are not sent by browsers on
+ * their own and need no such rule. (MCSManager asks it of every cookie request: see mcsm.ts.)
  */
 export function guarded(
   errors: DialectErrors,
@@ -64,6 +72,9 @@ export function guarded(
       if (!outcome.ok) return errors.unauthenticated(outcome, req);
       const refused = opts.check?.(req, outcome.principal, outcome);
       if (refused) return refused;
+      if (outcome.carrier === "cookie" && !SAFE_METHODS.has(req.method) && !req.header("x-requested-with")) {
+        return errors.error(403, CSRF_MESSAGE);
+      }
       if (opts.admin && outcome.principal.role !== "admin") return errors.forbidden(req);
       return await handler(req, outcome.principal);
     } catch (e) {

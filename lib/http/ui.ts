@@ -26,18 +26,9 @@ function domainErrors(handler: AuthedHandler): AuthedHandler {
   };
 }
 
-/**
- * A Next route export for the UI API. Cookie requests must not be cross-site forms: mutations
- * need `X-Requested-With` (a header no cross-site form can send without CORS preflight).
- */
+/** A Next route export for the UI API (cookie mutations need X-Requested-With: see `guarded`). */
 export function uiRoute(handler: AuthedHandler, opts: { admin?: boolean } = {}) {
-  const run = guarded(uiErrors, domainErrors(handler), {
-    admin: opts.admin,
-    check: (req: ApiRequest, _p, outcome) =>
-      outcome.carrier === "cookie" && req.method !== "GET" && !req.header("x-requested-with")
-        ? uiErrors.error(403, "Missing X-Requested-With header")
-        : null,
-  });
+  const run = guarded(uiErrors, domainErrors(handler), { admin: opts.admin });
   return async (req: Request, ctx: { params: Promise<Record<string, string>> }) => toWeb(await run(fromWeb(req, (await ctx?.params) ?? {})));
 }
 

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApiRouter } from "../../lib/http/routes";
 import type { Method } from "../../lib/http/router";
 import { ADMIN, login, startPanel, type RunningPanel } from "../helpers/panel";
+import { CSRF_MESSAGE } from "../../lib/dialects/common";
 import { call, Panel, session, waitUntilPast, type Reply } from "./credentials";
 
 /**
@@ -123,10 +124,11 @@ function isAuthError(p: Probe, r: Reply): boolean {
 
 /** The refusal each dialect answers for each case (undefined: the credential must get through). */
 function expected(p: Probe, c: Case): { status: number; body: unknown } | undefined {
-  const passes = c === "adminToken" || c === "cookie" || (c === "cookieWithoutXhr" && p.dialect !== "mcsm") || (c === "userToken" && !p.admin);
+  const passes = c === "adminToken" || c === "cookie" || (c === "cookieWithoutXhr" && p.dialect !== "mcsm" && p.method === "GET") || (c === "userToken" && !p.admin);
   if (passes) return undefined;
   switch (p.dialect) {
     case "nezha": {
+      if (c === "cookieWithoutXhr") return { status: 403, body: { code: 403, message: CSRF_MESSAGE } };
       const message = c === "expired" ? expect.stringMatching(/expired/) : expect.stringMatching(/\S/);
       return { status: 403, body: { code: 403, message } };
     }
@@ -136,6 +138,7 @@ function expected(p: Probe, c: Case): { status: number; body: unknown } | undefi
     }
     case "trmm": {
       if (c === "userToken") return { status: 403, body: { detail: TRMM.forbidden } };
+      if (c === "cookieWithoutXhr") return { status: 403, body: { detail: CSRF_MESSAGE } };
       const detail = { none: TRMM.missing, expired: TRMM.expired, disabledOwner: TRMM.inactive }[c as string] ?? TRMM.invalid;
       return { status: 401, body: { detail } };
     }

@@ -7,7 +7,7 @@ let cookie: string;
 async function nezha(path: string, init: { method?: string; body?: unknown; headers?: Record<string, string> } = {}) {
   const res = await fetch(`${panel.url}${path}`, {
     method: init.method ?? "GET",
-    headers: { cookie, "content-type": "application/json", ...init.headers },
+    headers: { cookie, "content-type": "application/json", "x-requested-with": "XMLHttpRequest", ...init.headers },
     body: init.body === undefined ? undefined : typeof init.body === "string" ? init.body : JSON.stringify(init.body),
   });
   const text = await res.text();

@@ -537,7 +537,7 @@ describe("a panel whose local agent does not allow commands (FLEETDECK_LOCAL_AGE
       const d = list[0] && ((await call(panel, `/agents/${list[0].agent_id}/`, { auth })).body as Detail);
       return d && d.connected && d;
     });
-    const r = await call(panel, `/agents/${agent.agent_id}/cmd/`, { auth, json: { shell: "/bin/bash", cmd: "echo should-not-run", timeout: 5 } });
+    const r = await call(panel, `/agents/${agent.agent_id}/cmd/`, { auth, headers: { "x-requested-with": "XMLHttpRequest" }, json: { shell: "/bin/bash", cmd: "echo should-not-run", timeout: 5 } });
     expect(r.status).toBe(400);
     expect((r.body as { detail: string }).detail).toMatch(COMMANDS_DISABLED);
     expect(r.text).not.toContain("should-not-run\\n");

@@ -32,7 +32,10 @@ const INDEX = `<!doctype html>
 
 // BaseLayout: no top bar to load other documents from. The document's security schemes give
 // the "Authorize" dialog (paste a token as X-API-KEY, Authorization, ...); it is kept across reloads.
+// Without a token, "Try it out" runs on the signed-in session, which every API accepts only with
+// X-Requested-With (the CSRF rule in lib/dialects/common.ts); this page is the panel's own.
 const INIT = `window.ui = SwaggerUIBundle({
+  requestInterceptor: (req) => { req.headers["X-Requested-With"] = "XMLHttpRequest"; return req; },
   url: "/api/schema/?format=json",
   dom_id: "#swagger-ui",
   deepLinking: true,
