@@ -10,7 +10,7 @@ const n = Number(values.servers);
 const panel = await startPanel();
 try {
   const cookie = await adminCookie(panel.url);
-  const headers = { cookie, "content-type": "application/json" };
+  const headers = { cookie, "content-type": "application/json", "x-requested-with": "XMLHttpRequest" };
   for (let i = 0; i < n; i++) {
     const res = await fetch(`${panel.url}/api/v1/server/register`, { method: "POST", headers, body: JSON.stringify({ Name: `bench-${i}`, Tag: `t${i % 10}` }) });
     if (res.status !== 200) throw new Error(`register failed: ${res.status}`);

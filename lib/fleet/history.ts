@@ -32,6 +32,22 @@ function valuesOf(s: LiveState): Record<Field, number> {
 
 type Row = Record<Field, number> & { serverId: number; at: Date; resolution: number };
 
+/** Rows per INSERT: small enough that one write never holds the event loop for long. */
+const FLUSH_CHUNK = 250;
+
+async function writeRows(rows: Row[]): Promise<void> {
+  try {
+    await db.serverMetric.createMany({ data: rows });
+  } catch (e) {
+    // A server deleted meanwhile makes its rows fail the foreign key: drop them, keep the rest.
+    const ids = [...new Set(rows.map((r) => r.serverId))];
+    const alive = new Set((await db.server.findMany({ where: { id: { in: ids } }, select: { id: true } })).map((s) => s.id));
+    const kept = rows.filter((r) => alive.has(r.serverId));
+    if (kept.length !== rows.length) await db.serverMetric.createMany({ data: kept }).catch((again) => console.error("fleetdeck: history write failed:", again));
+    else console.error("fleetdeck: history write failed:", e);
+  }
+}
+
 /**
  * Downsamples reports in memory and writes averaged rows in batches, so ingest costs no database
  * write per report however many agents report.
@@ -78,21 +94,21 @@ export class HistoryWriter {
     this.pending = this.pending.filter((r) => r.serverId !== serverId);
   }
 
+  /**
+   * Writes what is pending in small chunks, yielding to the event loop between them: SQLite writes
+   * run synchronously in this process, and 10,000 agents close 10,000 buckets every 10 s, which
+   * in one statement would stall every socket and request for a second or more.
+   */
   async flush(): Promise<void> {
     if (this.flushing) return this.flushing;
     const batch = this.pending.splice(0);
     if (!batch.length) return;
     this.flushing = (async () => {
       try {
-        for (let i = 0; i < batch.length; i += 2_000) {
-          await db.serverMetric.createMany({ data: batch.slice(i, i + 2_000) });
+        for (let i = 0; i < batch.length; i += FLUSH_CHUNK) {
+          await writeRows(batch.slice(i, i + FLUSH_CHUNK));
+          await new Promise((r) => setImmediate(r));
         }
-      } catch (e) {
-        // A server deleted meanwhile makes its rows fail the foreign key: drop them, keep the rest.
-        const ids = new Set((await db.server.findMany({ select: { id: true } })).map((s) => s.id));
-        const kept = batch.filter((r) => ids.has(r.serverId));
-        if (kept.length !== batch.length) await db.serverMetric.createMany({ data: kept }).catch(() => undefined);
-        else console.error("fleetdeck: history write failed:", e);
       } finally {
         this.flushing = null;
       }
