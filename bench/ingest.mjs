@@ -36,6 +36,7 @@ import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import WebSocket from "ws";
+import { cpuSecondsOf, rssMiBOf } from "./lib.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const ADMIN = { username: "bench-admin", password: "bench-admin-password" };
@@ -95,25 +96,6 @@ async function freePort() {
     });
     srv.on("error", reject);
   });
-}
-
-/** CPU seconds (user + system) a process has used, from /proc (Linux). */
-function cpuSecondsOf(pid) {
-  try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-  } catch {
-    return NaN;
-  }
-}
-
-function rssMiBOf(pid) {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
-    return m ? Number(m[1]) / 1024 : NaN;
-  } catch {
-    return NaN;
-  }
 }
 
 const LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";

@@ -18,11 +18,14 @@ export async function freePort() {
   });
 }
 
-/** A panel over the production build (run `npm run build` or `npm test` first). */
+/**
+ * A panel over the production build (run `npm run build` or `npm test` first). BENCH_NODE_ARGS
+ * adds node flags to the panel's process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile.
+ */
 export async function startPanel(env = {}, opts = {}) {
   const port = await freePort();
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "fleetdeck-bench-"));
-  const proc = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "server.ts")], {
+  const proc = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? []), "--import", "tsx", path.join(ROOT, "server.ts")], {
     cwd: ROOT,
     env: {
       ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", PORT: String(port), HOST: "127.0.0.1",
@@ -41,6 +44,7 @@ export async function startPanel(env = {}, opts = {}) {
   });
   return {
     url: `http://127.0.0.1:${port}`,
+    pid: proc.pid,
     dataDir,
     async stop() {
       proc.kill("SIGTERM");
@@ -63,9 +67,28 @@ export async function adminCookie(url) {
   return res.headers.getSetCookie().map((c) => c.split(";")[0]).find((c) => c.startsWith("next-auth.session-token="));
 }
 
+/** CPU seconds (user + system) a process has used, from /proc (Linux). */
+export function cpuSecondsOf(pid) {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return NaN;
+  }
+}
+
+export function rssMiBOf(pid) {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
 export async function cannon(opts) {
   const r = await autocannon({ connections: 50, duration: Number(process.env.BENCH_SECONDS ?? 10), ...opts });
-  return { rps: Math.round(r.requests.average), p99: r.latency.p99, errors: r.errors + r.non2xx, bytes: r.throughput.average };
+  return { rps: Math.round(r.requests.average), total: r.requests.total, p99: r.latency.p99, errors: r.errors + r.non2xx, bytes: r.throughput.average };
 }
 
 export function printRow(label, r) {

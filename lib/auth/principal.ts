@@ -1,4 +1,6 @@
 import { db } from "../db";
+import { elapsedClock } from "../clock";
+import { clearHotAuth } from "./hot";
 import { singleton } from "../global";
 
 export type Role = "admin" | "user";
@@ -20,7 +22,7 @@ export interface Principal {
   };
 }
 
-interface UserSnapshot {
+export interface UserSnapshot {
   id: number;
   username: string;
   role: Role;
@@ -40,9 +42,15 @@ const userCache = singleton("userCache", () => new Map<number, { at: number; use
 
 const splitList = (s: string) => s.split(",").map((x) => x.trim()).filter(Boolean);
 
-export async function loadUser(id: number): Promise<UserSnapshot | null> {
+/** The cached user, or undefined when it must be read (the hot path stays synchronous). */
+export function cachedUser(id: number): UserSnapshot | null | undefined {
   const hit = userCache.get(id);
-  if (hit && Date.now() - hit.at < USER_TTL_MS) return hit.user;
+  return hit && elapsedClock() - hit.at < USER_TTL_MS ? hit.user : undefined;
+}
+
+export async function loadUser(id: number): Promise<UserSnapshot | null> {
+  const hit = cachedUser(id);
+  if (hit !== undefined) return hit;
   const row = await db.user.findUnique({ where: { id } });
   const user: UserSnapshot | null = row && {
     id: row.id,
@@ -58,12 +66,13 @@ export async function loadUser(id: number): Promise<UserSnapshot | null> {
       sites: splitList(row.allowedSites),
     },
   };
-  userCache.set(id, { at: Date.now(), user });
+  userCache.set(id, { at: elapsedClock(), user });
   return user;
 }
 
 export function forgetUser(id: number): void {
   userCache.delete(id);
+  clearHotAuth();
 }
 
 export function principalOf(user: UserSnapshot, via: Principal["via"], tokenId?: number): Principal {

@@ -2,7 +2,9 @@ import crypto from "node:crypto";
 
 /** SHA-256 hex of a secret: what the database keeps instead of API tokens and agent secrets. */
 export function sha256(secret: string): string {
-  return crypto.createHash("sha256").update(secret).digest("hex");
+  // The one-shot form costs a third of createHash's on a token-sized input, and every
+  // token-authenticated request hashes its token.
+  return crypto.hash("sha256", secret, "hex");
 }
 
 /**

@@ -1,6 +1,8 @@
 import { db } from "../db";
 import { singleton } from "../global";
 import { audit } from "../audit";
+import { elapsedClock, wallTimeOf } from "../clock";
+import { clearHotAuth } from "./hot";
 import { newSecret, sha256, TOKEN_PREFIX, TOKEN_SHOWN_LENGTH } from "./secrets";
 import type { Principal } from "./principal";
 
@@ -14,30 +16,39 @@ const TOKEN_TTL_MS = 30_000;
 /** Token lookups by hash, misses included (a flood of garbage costs no queries). */
 const tokenCache = singleton("tokenCache", () => new Map<string, { at: number; token: TokenRecord | null }>());
 
+const isTokenShaped = (secret: string) => secret.startsWith(TOKEN_PREFIX) && secret.length <= 200;
+
+/** The cached answer of findToken, or undefined when it must be read (keeps the hot path synchronous). */
+export function cachedToken(secret: string): TokenRecord | null | undefined {
+  if (!isTokenShaped(secret)) return null;
+  const hit = tokenCache.get(sha256(secret));
+  return hit && elapsedClock() - hit.at < TOKEN_TTL_MS ? hit.token : undefined;
+}
+
 /** The token a secret stands for, or null. Expiry is left to the caller (it has its own error). */
 export async function findToken(secret: string): Promise<TokenRecord | null> {
-  if (!secret.startsWith(TOKEN_PREFIX) || secret.length > 200) return null;
+  const hit = cachedToken(secret);
+  if (hit !== undefined) return hit;
   const hash = sha256(secret);
-  const hit = tokenCache.get(hash);
-  if (hit && Date.now() - hit.at < TOKEN_TTL_MS) return hit.token;
   const row = await db.apiToken.findUnique({ where: { hash }, select: { id: true, userId: true, expiresAt: true } });
   if (tokenCache.size > 50_000) tokenCache.clear();
-  tokenCache.set(hash, { at: Date.now(), token: row });
+  tokenCache.set(hash, { at: elapsedClock(), token: row });
   return row;
 }
 
 function forgetTokens(ids: Set<number>): void {
   for (const [hash, entry] of tokenCache) if (entry.token && ids.has(entry.token.id)) tokenCache.delete(hash);
+  clearHotAuth();
 }
 
 /**
  * Last-used times are kept in memory and written at most every 30 s, so using a token costs no
  * database write.
  */
-const lastUsed = singleton("tokenLastUsed", () => ({ pending: new Map<number, Date>(), timer: null as NodeJS.Timeout | null }));
+const lastUsed = singleton("tokenLastUsed", () => ({ pending: new Map<number, number>(), timer: null as NodeJS.Timeout | null }));
 
 export function touchToken(id: number): void {
-  lastUsed.pending.set(id, new Date());
+  lastUsed.pending.set(id, elapsedClock());
   lastUsed.timer ??= setTimeout(() => void flushTokenUse(), 30_000);
 }
 
@@ -47,7 +58,7 @@ export async function flushTokenUse(): Promise<void> {
   const batch = [...lastUsed.pending];
   lastUsed.pending.clear();
   for (const [id, at] of batch) {
-    await db.apiToken.updateMany({ where: { id }, data: { lastUsedAt: at } }).catch(() => undefined);
+    await db.apiToken.updateMany({ where: { id }, data: { lastUsedAt: wallTimeOf(at) } }).catch(() => undefined);
   }
 }
 
@@ -115,4 +126,5 @@ export function visibleTokens(p: Principal, kind?: "token" | "key") {
 /** Forget every cached token of a user (on disable / delete, the user check already refuses them). */
 export function forgetUserTokens(): void {
   tokenCache.clear();
+  clearHotAuth();
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { authenticate, type AuthOutcome } from "../auth/authenticate";
+import { authenticate, authenticateCached, type AuthOutcome } from "../auth/authenticate";
 import type { Principal } from "../auth/principal";
 import { BodyError, type ApiRequest, type ApiResult } from "../http/api";
 
@@ -68,7 +68,7 @@ export function guarded(
   return async (req: ApiRequest): Promise<ApiResult> => {
     try {
       if (BENCH_SKIP_AUTH) return await handler(req, BENCH_PRINCIPAL);
-      const outcome = await authenticate(req);
+      const outcome = authenticateCached(req) ?? (await authenticate(req));
       if (!outcome.ok) return errors.unauthenticated(outcome, req);
       const refused = opts.check?.(req, outcome.principal, outcome);
       if (refused) return refused;
