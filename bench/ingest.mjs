@@ -26,20 +26,18 @@
  *      agent, whether the panel holds the last report each one sent;
  *    - the panel's CPU and memory over the steady window.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import WebSocket from "ws";
-import { cpuSecondsOf, rssMiBOf } from "./lib.mjs";
+import { adminCookie, cpuSecondsOf, rssMiBOf, startPanel } from "./lib.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const ADMIN = { username: "bench-admin", password: "bench-admin-password" };
 
 // ------------------------------------------------------------------------------------------
 // Options
@@ -87,16 +85,6 @@ function quantile(sorted, q) {
 
 const ms = (v) => (Number.isFinite(v) ? `${v.toFixed(1)} ms` : "n/a");
 
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-    srv.on("error", reject);
-  });
-}
 
 const LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const agentIdOf = () => Array.from(crypto.randomBytes(40), (b) => LETTERS[b % LETTERS.length]).join("");
@@ -134,53 +122,6 @@ function prepareData() {
 
 // ------------------------------------------------------------------------------------------
 // 2. The panel
-
-async function startPanel(dataDir, url) {
-  const port = Number(flags.port) || (await freePort());
-  let out = "";
-  const spawnedAt = Date.now();
-  const proc = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "server.ts")], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      NODE_ENV: "production",
-      NEXT_TELEMETRY_DISABLED: "1",
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      DATA_DIR: dataDir,
-      DATABASE_URL: url,
-      ADMIN_USERNAME: ADMIN.username,
-      ADMIN_PASSWORD: ADMIN.password,
-      FLEETDECK_LOCAL_AGENT: "0",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  proc.stdout.on("data", (d) => (out += d));
-  proc.stderr.on("data", (d) => (out += d));
-  await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the panel did not start:\n${out}`)), 90_000);
-    proc.once("exit", (code) => reject(new Error(`the panel exited with ${code}:\n${out}`)));
-    const check = () => (out.includes("listening on") ? (clearTimeout(timer), resolve()) : setTimeout(check, 50));
-    check();
-  });
-  return { proc, base: `http://127.0.0.1:${port}`, logs: () => out, startedAt: spawnedAt };
-}
-
-/** Signs in through next-auth's credentials endpoint; returns the session cookie. */
-async function login(base) {
-  const csrfRes = await fetch(`${base}/api/auth/csrf`);
-  const { csrfToken } = await csrfRes.json();
-  const jar = (res) => res.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
-  const res = await fetch(`${base}/api/auth/callback/credentials`, {
-    method: "POST",
-    redirect: "manual",
-    headers: { "content-type": "application/x-www-form-urlencoded", cookie: jar(csrfRes), "x-auth-return-redirect": "1" },
-    body: new URLSearchParams({ csrfToken, username: ADMIN.username, password: ADMIN.password, otp: "", json: "true" }),
-  });
-  const cookie = jar(res).split("; ").find((c) => c.startsWith("next-auth.session-token="));
-  if (!cookie) throw new Error("cannot sign in to the bench panel");
-  return cookie;
-}
 
 // ------------------------------------------------------------------------------------------
 // 3. Simulated agents
@@ -414,13 +355,13 @@ async function main() {
   const { dataDir, url, servers } = prepareData();
   console.log(`  prepared ${N} servers in ${((Date.now() - t0) / 1000).toFixed(1)} s (${dataDir})`);
 
-  const panel = await startPanel(dataDir, url);
+  const panel = await startPanel({ DATABASE_URL: url }, { dataDir, port: Number(flags.port) || undefined });
   let exitCode = 0;
   const agents = servers.map((s, i) => new SimAgent(i, s));
   const probes = [];
   try {
-    const cookie = await login(panel.base);
-    const wsUrl = panel.base.replace(/^http/, "ws") + "/agent/ws";
+    const cookie = await adminCookie(panel.url);
+    const wsUrl = panel.url.replace(/^http/, "ws") + "/agent/ws";
 
     const c0 = Date.now();
     const { failed, errors } = await connectAll(agents, wsUrl);
@@ -429,7 +370,7 @@ async function main() {
     for (const [why, n] of errors) console.log(`    ${n} × ${why}`);
 
     // Sampled agents spread over the id range.
-    for (let k = 0; k < SAMPLE; k++) probes.push(new Probe(agents[Math.floor((k * N) / SAMPLE)], panel.base, cookie));
+    for (let k = 0; k < SAMPLE; k++) probes.push(new Probe(agents[Math.floor((k * N) / SAMPLE)], panel.url, cookie));
     const probeRuns = probes.map((p) => p.run());
     const lag = agents[0].ws ? new LoopLag(agents[0].ws, panel.startedAt) : null;
 
@@ -461,7 +402,7 @@ async function main() {
     for (const p of probes) p.stop();
     await Promise.all(probeRuns);
 
-    const listRes = await fetch(`${panel.base}/api/ui/servers`, { headers: { cookie } });
+    const listRes = await fetch(`${panel.url}/api/ui/servers`, { headers: { cookie } });
     const rows = await listRes.json();
     const byId = new Map(rows.map((r) => [r.id, r]));
     let lastHeld = 0;

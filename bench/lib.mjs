@@ -18,18 +18,22 @@ export async function freePort() {
   });
 }
 
+export const BENCH_ADMIN = { username: "admin", password: "bench-admin-password" };
+
 /**
- * A panel over the production build (run `npm run build` or `npm test` first). BENCH_NODE_ARGS
- * adds node flags to the panel's process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile.
+ * A panel over the production build (run `npm run build` or `npm test` first) on a fresh data
+ * directory, or `opts.dataDir` (kept). BENCH_NODE_ARGS adds node flags to the panel's process,
+ * e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it.
  */
 export async function startPanel(env = {}, opts = {}) {
-  const port = await freePort();
+  const port = opts.port || (await freePort());
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "fleetdeck-bench-"));
+  const startedAt = Date.now();
   const proc = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? []), "--import", "tsx", path.join(ROOT, "server.ts")], {
     cwd: ROOT,
     env: {
-      ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", PORT: String(port), HOST: "127.0.0.1",
-      DATA_DIR: dataDir, ADMIN_USERNAME: "admin", ADMIN_PASSWORD: "bench-admin-password", FLEETDECK_LOCAL_AGENT: "0", ...env,
+      ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dataDir,
+      ADMIN_USERNAME: BENCH_ADMIN.username, ADMIN_PASSWORD: BENCH_ADMIN.password, FLEETDECK_LOCAL_AGENT: "0", ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -37,18 +41,24 @@ export async function startPanel(env = {}, opts = {}) {
   proc.stdout.on("data", (d) => (out += d));
   proc.stderr.on("data", (d) => (out += d));
   await new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(out)), 90_000);
-    proc.on("exit", () => reject(new Error(out)));
+    const t = setTimeout(() => reject(new Error(`the panel did not start:\n${out}`)), 90_000);
+    proc.once("exit", (code) => reject(new Error(`the panel exited with ${code}:\n${out}`)));
     const check = () => (out.includes("listening on") ? (clearTimeout(t), resolve()) : setTimeout(check, 50));
     check();
   });
   return {
     url: `http://127.0.0.1:${port}`,
     pid: proc.pid,
+    proc,
     dataDir,
+    startedAt,
+    logs: () => out,
+    /** SIGTERM (the panel flushes what it holds), SIGKILL after 8 s; removes a data directory it made. */
     async stop() {
+      const exited = new Promise((r) => proc.once("exit", r));
       proc.kill("SIGTERM");
-      await new Promise((r) => proc.once("exit", r));
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 8000))]);
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGKILL");
       if (!opts.dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
@@ -62,9 +72,11 @@ export async function adminCookie(url) {
     method: "POST",
     redirect: "manual",
     headers: { "content-type": "application/x-www-form-urlencoded", cookie: csrf.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ") },
-    body: new URLSearchParams({ csrfToken, username: "admin", password: "bench-admin-password", json: "true" }),
+    body: new URLSearchParams({ csrfToken, ...BENCH_ADMIN, json: "true" }),
   });
-  return res.headers.getSetCookie().map((c) => c.split(";")[0]).find((c) => c.startsWith("next-auth.session-token="));
+  const cookie = res.headers.getSetCookie().map((c) => c.split(";")[0]).find((c) => c.startsWith("next-auth.session-token="));
+  if (!cookie) throw new Error("bench: cannot sign in to the panel");
+  return cookie;
 }
 
 /** CPU seconds (user + system) a process has used, from /proc (Linux). */

@@ -14,71 +14,18 @@ import { spawn } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import { createRequire } from "node:module";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
 import WebSocket from "ws";
+import { adminCookie, freePort, startPanel } from "./lib.mjs";
 
-const ROOT = path.resolve(import.meta.dirname, "..");
 const require = createRequire(import.meta.url);
 const Database = require("better-sqlite3");
 const durationArg = process.argv.indexOf("--duration");
 const DURATION = durationArg > 0 ? Number(process.argv[durationArg + 1]) : 10;
 const CONNECTIONS = 50;
 const EXTRA_DAEMONS = 99;
-const ADMIN = { username: "admin", password: "bench-password-1" };
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-    srv.on("error", reject);
-  });
-}
-
-async function startPanel() {
-  const port = await freePort();
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "fleetdeck-bench-"));
-  let out = "";
-  const proc = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "server.ts")], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      NODE_ENV: "production",
-      NEXT_TELEMETRY_DISABLED: "1",
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      DATA_DIR: dataDir,
-      ADMIN_USERNAME: ADMIN.username,
-      ADMIN_PASSWORD: ADMIN.password,
-      FLEETDECK_LOCAL_AGENT: "1",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  proc.stdout.on("data", (d) => (out += d));
-  proc.stderr.on("data", (d) => (out += d));
-  await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`panel did not start:\n${out}`)), 90_000);
-    proc.on("exit", (code) => reject(new Error(`panel exited with ${code}:\n${out}`)));
-    const check = () => (out.includes("listening on") ? (clearTimeout(timer), resolve()) : setTimeout(check, 100));
-    check();
-  });
-  return {
-    url: `http://127.0.0.1:${port}`,
-    dataDir,
-    async stop() {
-      const exited = new Promise((r) => proc.once("exit", r));
-      proc.kill("SIGTERM");
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 8000))]);
-      if (proc.exitCode === null) proc.kill("SIGKILL");
-      fs.rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
 
 /** An admin API token written straight into the panel's database (only its hash is stored). */
 function insertToken(dataDir) {
@@ -92,21 +39,6 @@ function insertToken(dataDir) {
   return secret;
 }
 
-const cookiesOf = (res) => res.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
-
-async function login(url) {
-  const csrfRes = await fetch(`${url}/api/auth/csrf`);
-  const { csrfToken } = await csrfRes.json();
-  const res = await fetch(`${url}/api/auth/callback/credentials`, {
-    method: "POST",
-    redirect: "manual",
-    headers: { "content-type": "application/x-www-form-urlencoded", cookie: cookiesOf(csrfRes) },
-    body: new URLSearchParams({ csrfToken, ...ADMIN, otp: "", json: "true" }),
-  });
-  const cookie = cookiesOf(res).split("; ").find((c) => c.startsWith("next-auth.session-token="));
-  if (!cookie) throw new Error("bench: cannot sign in");
-  return cookie;
-}
 
 /** A simulated agent: the real protocol (agent/protocol.ts), a plausible state every 2 s. */
 function fakeAgent(url, secret, n) {
@@ -180,7 +112,7 @@ async function measure(label, url, token) {
   await measureBare(label, JSON.stringify(probe));
 }
 
-const panel = await startPanel();
+const panel = await startPanel({ FLEETDECK_LOCAL_AGENT: "1" });
 const agents = [];
 try {
   const token = insertToken(panel.dataDir);
@@ -193,7 +125,7 @@ try {
   console.log(`remote_services_system, ${CONNECTIONS} connections, ${DURATION} s per run (MCSManager: ~2,900–3,900 req/s with 1 daemon)`);
   await measure("1 daemon", panel.url, token);
 
-  const cookie = await login(panel.url);
+  const cookie = await adminCookie(panel.url);
   for (let n = 1; n <= EXTRA_DAEMONS; n++) {
     const res = await fetch(`${panel.url}/api/ui/servers`, {
       method: "POST",

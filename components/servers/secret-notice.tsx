@@ -1,7 +1,7 @@
 "use client";
 import { useTranslations } from "next-intl";
 import { useState } from "react";
-import { Modal } from "./modal";
+import { Modal } from "@/components/modal";
 
 /** The answer to adding a server or rotating its secret: the only time the secret is shown. */
 export interface Enrollment {

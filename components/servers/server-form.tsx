@@ -3,7 +3,7 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useTranslations } from "next-intl";
 import { useState } from "react";
 import { fetchJson } from "../fetch-json";
-import { Modal } from "./modal";
+import { Modal } from "@/components/modal";
 import type { Enrollment } from "./secret-notice";
 
 export interface ServerFormValues {

@@ -1,6 +1,7 @@
 "use client";
 import { useFormatter, useTranslations } from "next-intl";
 import { useEffect, useId, useRef, useState } from "react";
+import { Modal } from "@/components/modal";
 
 /** What the UI API answers for a token or a key (lib/tokens-admin.ts TokenView, serialized). */
 export interface TokenRow {
@@ -13,33 +14,6 @@ export interface TokenRow {
   createdAt: string;
   lastUsedAt: string | null;
   expiresAt: string | null;
-}
-
-/**
- * A modal on the native <dialog> (focus trap, Escape and backdrop come from the browser). Mount it
- * to open it; it calls onClose when dismissed.
- */
-export function Dialog({ title, onClose, children }: { title: string; onClose: () => void; children: React.ReactNode }) {
-  const ref = useRef<HTMLDialogElement>(null);
-  const titleId = useId();
-  useEffect(() => {
-    const dialog = ref.current;
-    if (dialog && !dialog.open) dialog.showModal();
-    return () => dialog?.close();
-  }, []);
-  return (
-    <dialog
-      ref={ref}
-      aria-labelledby={titleId}
-      onClose={onClose}
-      className="m-auto w-full max-w-lg rounded-lg border border-slate-200 bg-white p-0 shadow-xl backdrop:bg-slate-900/40"
-    >
-      <div className="space-y-4 p-5">
-        <h2 id={titleId} className="text-lg font-semibold">{title}</h2>
-        {children}
-      </div>
-    </dialog>
-  );
 }
 
 /** The new secret, shown this once: a read-only field, a copy button and the warning. */
@@ -106,14 +80,14 @@ export function ConfirmDialog({
 }) {
   const tc = useTranslations("common");
   return (
-    <Dialog title={title} onClose={onClose}>
+    <Modal title={title} onClose={onClose}>
       <p className="text-sm text-slate-700">{text}</p>
       {error && <p role="alert" className="rounded bg-red-50 px-3 py-2 text-sm text-red-700">{error}</p>}
       <div className="flex justify-end gap-2">
         <button type="button" className="btn-secondary" onClick={onClose}>{tc("cancel")}</button>
         <button type="button" className="btn-danger" disabled={busy} onClick={onConfirm}>{confirmLabel}</button>
       </div>
-    </Dialog>
+    </Modal>
   );
 }
 

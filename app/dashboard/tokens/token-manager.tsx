@@ -3,7 +3,8 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslations } from "next-intl";
 import { useState } from "react";
 import { fetchJson } from "@/components/fetch-json";
-import { ConfirmDialog, Dialog, ExpiryCell, ExpiryInput, expiryFromForm, SecretReveal, TrashIcon, When, type TokenRow } from "./parts";
+import { Modal } from "@/components/modal";
+import { ConfirmDialog, ExpiryCell, ExpiryInput, expiryFromForm, SecretReveal, TrashIcon, When, type TokenRow } from "./parts";
 
 const NOTE_MAX = 100;
 
@@ -107,7 +108,7 @@ function AddTokenDialog({ onClose, onCreated }: { onClose: () => void; onCreated
     onSuccess: onCreated,
   });
   return (
-    <Dialog title={t("add")} onClose={onClose}>
+    <Modal title={t("add")} onClose={onClose}>
       {create.data ? (
         <SecretReveal secret={create.data.token} onDone={onClose} />
       ) : (
@@ -131,6 +132,6 @@ function AddTokenDialog({ onClose, onCreated }: { onClose: () => void; onCreated
           </div>
         </form>
       )}
-    </Dialog>
+    </Modal>
   );
 }
