@@ -16,12 +16,13 @@ try {
     if (res.status !== 200) throw new Error(`register failed: ${res.status}`);
   }
   const path = "/api/v1/server/details";
-  const body = await (await fetch(panel.url + path, { headers })).text();
+  // The bare server sends these bytes encoded once, as the panel sends its pre-serialized state.
+  const body = Buffer.from(await (await fetch(panel.url + path, { headers })).arrayBuffer());
   console.log(`details with ${n} servers: ${body.length} bytes per answer`);
 
   const port = await freePort();
   const bare = http.createServer((_req, res) => {
-    res.writeHead(200, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(body) });
+    res.writeHead(200, { "content-type": "application/json; charset=utf-8", "content-length": body.length });
     res.end(body);
   });
   await new Promise((r) => bare.listen(port, "127.0.0.1", r));
