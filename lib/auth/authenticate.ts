@@ -3,6 +3,7 @@ import { elapsedClock } from "../clock";
 import { singleton } from "../global";
 import { auditAuthFailure } from "../audit";
 import type { ApiRequest } from "../http/api";
+import { queryValue } from "../http/query";
 import { cachedUser, loadUser, principalOf, type Principal, type UserSnapshot } from "./principal";
 import { cachedToken, findToken, touchToken, type TokenRecord } from "./tokens";
 import { HOT_AUTH_MAX, hotAuth, type HotEntry } from "./hot";
@@ -28,7 +29,7 @@ export function credentialOf(req: ApiRequest): { carrier: Carrier; value: string
   if (authorization) return { carrier: "authorization", value: authorization.trim().replace(/^(Bearer|Token)\s+/i, "") };
   const mcsmHeader = req.header("x-request-api-key");
   if (mcsmHeader) return { carrier: "x-request-api-key", value: mcsmHeader.trim() };
-  const apikey = req.query.get("apikey");
+  const apikey = req.search !== undefined ? queryValue(req.search, "apikey") : req.query.get("apikey");
   if (apikey) return { carrier: "apikey", value: apikey };
   const cookie = sessionCookie(req.header("cookie"));
   if (cookie) return { carrier: "cookie", value: cookie };

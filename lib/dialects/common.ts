@@ -30,9 +30,10 @@ export interface DialectErrors {
 }
 
 /**
- * BENCHMARK ONLY (bench/auth-overhead.mjs): with FLEETDECK_BENCH_SKIP_AUTH=1 every API request is
- * answered as a synthetic administrator, so the cost of authentication can be measured against
- * the same route without it. Read once at start; never set it on a panel anyone can reach.
+ * BENCHMARK ONLY (bench/auth-overhead.mjs): with FLEETDECK_BENCH_SKIP_AUTH=1, API requests that
+ * carry `X-Fleetdeck-Bench-Skip-Auth: 1` are answered as a synthetic administrator, so the cost
+ * of authentication can be measured against the same route, in the same process, without it.
+ * Read once at start; never set it on a panel anyone can reach.
  */
 const BENCH_SKIP_AUTH = process.env.FLEETDECK_BENCH_SKIP_AUTH === "1";
 const BENCH_PRINCIPAL: Principal = {
@@ -42,7 +43,7 @@ const BENCH_PRINCIPAL: Principal = {
   via: "token",
   perms: { canListAgents: true, canSendCmd: true, canManageWinupdates: true, clients: [], sites: [] },
 };
-if (BENCH_SKIP_AUTH) console.warn("fleetdeck: FLEETDECK_BENCH_SKIP_AUTH=1: API authentication is OFF (benchmarks only)");
+if (BENCH_SKIP_AUTH) console.warn("fleetdeck: FLEETDECK_BENCH_SKIP_AUTH=1: API requests with X-Fleetdeck-Bench-Skip-Auth skip authentication (benchmarks only)");
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 export const CSRF_MESSAGE = "CSRF Failed: a signed-in browser session must send the X-Requested-With header to change anything";
@@ -67,7 +68,7 @@ export function guarded(
 ) {
   return async (req: ApiRequest): Promise<ApiResult> => {
     try {
-      if (BENCH_SKIP_AUTH) return await handler(req, BENCH_PRINCIPAL);
+      if (BENCH_SKIP_AUTH && req.header("x-fleetdeck-bench-skip-auth") === "1") return await handler(req, BENCH_PRINCIPAL);
       const outcome = authenticateCached(req) ?? (await authenticate(req));
       if (!outcome.ok) return errors.unauthenticated(outcome, req);
       const refused = opts.check?.(req, outcome.principal, outcome);

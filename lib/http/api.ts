@@ -11,6 +11,8 @@ export interface ApiRequest {
   /** Path without the query string. */
   path: string;
   query: URLSearchParams;
+  /** The raw query string (`?a=1`, or empty), for reading one parameter cheaply (lib/http/query.ts). */
+  search?: string;
   /** Path parameters (`/agents/:agentId/cmd/` → { agentId }). */
   params: Record<string, string>;
   /** Lower-case header name → value. */
@@ -61,7 +63,11 @@ export function fromNode(req: IncomingMessage, url: URL, params: Record<string, 
   return {
     method: req.method ?? "GET",
     path: url.pathname,
-    query: url.searchParams,
+    // Parsed only when a handler asks: many routes read no parameter.
+    get query() {
+      return url.searchParams;
+    },
+    search: url.search,
     params,
     header: (name) => {
       const v = req.headers[name];
@@ -94,6 +100,7 @@ export function fromWeb(req: Request, params: Record<string, string> = {}): ApiR
     method: req.method,
     path: url.pathname,
     query: url.searchParams,
+    search: url.search,
     params,
     header: (name) => req.headers.get(name) ?? undefined,
     ip: req.headers.get(CLIENT_IP_HEADER) ?? "",
