@@ -51,5 +51,15 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     env: { NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", ...process.env },
   });
   for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => child.kill(sig));
+  // `npm start` runs this through `sh -c`, and a SIGTERM sent to npm (a service manager stopping
+  // it, `kill <pid>`) ends npm and that shell without reaching us: the panel would live on as an
+  // orphan holding the port. When our parent goes away, stop as if we had been sent SIGTERM.
+  const parent = process.ppid;
+  const watch = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(watch);
+    child.kill("SIGTERM");
+  }, 500);
+  watch.unref();
   child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 }

@@ -1,0 +1,52 @@
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { afterAll, expect, it } from "vitest";
+import { freePort, ROOT } from "../helpers/panel";
+
+/**
+ * `npm start` as the README gives it, stopped the way a service manager or `kill <pid>` stops it:
+ * SIGTERM to npm. npm runs the script through `sh -c`, which does not pass the signal on, so the
+ * panel must notice on its own, shut down cleanly (saving what it holds) and free the port.
+ */
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "fleetdeck-start-"));
+afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+it("stops the panel and its local agent when npm is sent SIGTERM, saving last-active times", async () => {
+  const port = await freePort();
+  const npm = spawn("npm", ["start"], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dataDir, FLEETDECK_LOCAL_AGENT: "1", FLEETDECK_AGENT_INTERVAL: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  npm.stdout!.on("data", (d) => (out += d));
+  npm.stderr!.on("data", (d) => (out += d));
+  const url = `http://127.0.0.1:${port}`;
+  const until = async (what: string, ok: () => boolean | Promise<boolean>, ms: number) => {
+    const end = Date.now() + ms;
+    while (!(await ok())) {
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}:\n${out}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
+  const answers = () => fetch(`${url}/api/v1/server/list`).then(() => true, () => false);
+
+  await until("the local agent to report", () => out.includes("connected to panel"), 90_000);
+  await new Promise((r) => setTimeout(r, 2_000));
+  expect(await answers()).toBe(true);
+
+  npm.kill("SIGTERM");
+  await until("the panel to free its port", async () => !(await answers()), 20_000);
+  expect(out).toContain("SIGTERM: shutting down");
+
+  const db = new Database(path.join(dataDir, "fleetdeck.db"), { readonly: true });
+  try {
+    const local = db.prepare(`SELECT "lastActive" FROM "Server" WHERE "isLocal" = 1`).get() as { lastActive: string | null };
+    expect(local.lastActive).not.toBeNull();
+  } finally {
+    db.close();
+  }
+}, 150_000);
