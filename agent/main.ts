@@ -41,6 +41,17 @@ function main(): void {
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  // The panel's own local agent is its child: if the panel dies without stopping it (SIGKILL, a
+  // crash), it must not live on as an orphan reporting to nobody.
+  if (process.env.FLEETDECK_AGENT_EXIT_WITH_PARENT === "1") {
+    const parent = process.ppid;
+    const watch = setInterval(() => {
+      if (process.ppid === parent) return;
+      clearInterval(watch);
+      onSignal("SIGTERM");
+    }, 1_000);
+    watch.unref();
+  }
   // A bug in one handler must not take the agent (and its instances) down silently.
   process.on("unhandledRejection", (err) => log(`unexpected error: ${errorMessage(err)}`));
 

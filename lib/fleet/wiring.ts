@@ -79,7 +79,7 @@ async function startLocalAgent(env: Env): Promise<ChildProcess> {
   if (env.FLEETDECK_LOCAL_AGENT_COMMANDS) args.push("--allow-commands");
   const child = spawn(process.execPath, args, {
     cwd: root,
-    env: { ...process.env, FLEETDECK_SECRET: secret },
+    env: { ...process.env, FLEETDECK_SECRET: secret, FLEETDECK_AGENT_EXIT_WITH_PARENT: "1" },
     stdio: ["ignore", "ignore", "inherit"],
   });
   child.on("exit", (code, signal) => {
