@@ -1,10 +1,9 @@
 "use client";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery } from "@tanstack/react-query";
 import { useTranslations } from "next-intl";
-import { useState } from "react";
 import { fetchJson } from "@/components/fetch-json";
 import { Modal } from "@/components/modal";
-import { ConfirmDialog, ExpiryCell, ExpiryInput, expiryFromForm, SecretReveal, TrashIcon, When, type TokenRow } from "./parts";
+import { ConfirmDialog, DeleteIconButton, ExpiryCell, ExpiryInput, expiryFromForm, SecretReveal, useSecretRows, When, type TokenRow } from "./parts";
 
 interface UserOption {
   id: number;
@@ -18,17 +17,7 @@ export function KeysAdmin() {
   const t = useTranslations("keys");
   const tt = useTranslations("tokens");
   const tc = useTranslations("common");
-  const qc = useQueryClient();
-  const keys = useQuery({ queryKey: ["keys"], queryFn: () => fetchJson<TokenRow[]>("/api/ui/keys") });
-  const [adding, setAdding] = useState(false);
-  const [deleting, setDeleting] = useState<TokenRow | null>(null);
-  const remove = useMutation({
-    mutationFn: (id: number) => fetchJson(`/api/ui/keys/${id}`, { method: "DELETE" }),
-    onSuccess: () => {
-      setDeleting(null);
-      return qc.invalidateQueries({ queryKey: ["keys"] });
-    },
-  });
+  const { list: keys, adding, setAdding, deleting, remove, refresh, askDelete, cancelDelete } = useSecretRows("keys");
 
   return (
     <section className="space-y-4" aria-labelledby="keys-title">
@@ -69,18 +58,7 @@ export function KeysAdmin() {
                 <td className="whitespace-nowrap"><When iso={row.lastUsedAt} fallback={tc("never")} /></td>
                 <td className="whitespace-nowrap"><ExpiryCell iso={row.expiresAt} /></td>
                 <td className="text-right">
-                  <button
-                    type="button"
-                    aria-label={t("delete")}
-                    title={t("delete")}
-                    className="rounded p-1.5 text-slate-500 hover:bg-red-50 hover:text-red-600"
-                    onClick={() => {
-                      remove.reset();
-                      setDeleting(row);
-                    }}
-                  >
-                    <TrashIcon />
-                  </button>
+                  <DeleteIconButton label={t("delete")} onClick={() => askDelete(row)} />
                 </td>
               </tr>
             ))}
@@ -88,7 +66,7 @@ export function KeysAdmin() {
         </table>
       </div>
 
-      {adding && <AddKeyDialog onClose={() => setAdding(false)} onCreated={() => qc.invalidateQueries({ queryKey: ["keys"] })} />}
+      {adding && <AddKeyDialog onClose={() => setAdding(false)} onCreated={refresh} />}
       {deleting && (
         <ConfirmDialog
           title={t("confirmTitle")}
@@ -97,7 +75,7 @@ export function KeysAdmin() {
           busy={remove.isPending}
           error={remove.error?.message ?? null}
           onConfirm={() => remove.mutate(deleting.id)}
-          onClose={() => setDeleting(null)}
+          onClose={cancelDelete}
         />
       )}
     </section>

@@ -1,6 +1,8 @@
 "use client";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useFormatter, useTranslations } from "next-intl";
 import { useEffect, useId, useRef, useState } from "react";
+import { fetchJson } from "@/components/fetch-json";
 import { Modal } from "@/components/modal";
 
 /** What the UI API answers for a token or a key (lib/tokens-admin.ts TokenView, serialized). */
@@ -88,6 +90,46 @@ export function ConfirmDialog({
         <button type="button" className="btn-danger" disabled={busy} onClick={onConfirm}>{confirmLabel}</button>
       </div>
     </Modal>
+  );
+}
+
+/**
+ * What the token and key tables share: the list from /api/ui/<kind>, the add dialog's and the
+ * delete confirmation's state, and the delete itself.
+ */
+export function useSecretRows(kind: "tokens" | "keys") {
+  const qc = useQueryClient();
+  const list = useQuery({ queryKey: [kind], queryFn: () => fetchJson<TokenRow[]>(`/api/ui/${kind}`) });
+  const [adding, setAdding] = useState(false);
+  const [deleting, setDeleting] = useState<TokenRow | null>(null);
+  const remove = useMutation({
+    mutationFn: (id: number) => fetchJson(`/api/ui/${kind}/${id}`, { method: "DELETE" }),
+    onSuccess: () => {
+      setDeleting(null);
+      return qc.invalidateQueries({ queryKey: [kind] });
+    },
+  });
+  return {
+    list,
+    adding,
+    setAdding,
+    deleting,
+    remove,
+    refresh: () => qc.invalidateQueries({ queryKey: [kind] }),
+    askDelete: (row: TokenRow) => {
+      remove.reset();
+      setDeleting(row);
+    },
+    cancelDelete: () => setDeleting(null),
+  };
+}
+
+/** The delete icon button on the right of a token or key row. */
+export function DeleteIconButton({ label, onClick }: { label: string; onClick: () => void }) {
+  return (
+    <button type="button" aria-label={label} title={label} className="rounded p-1.5 text-slate-500 hover:bg-red-50 hover:text-red-600" onClick={onClick}>
+      <TrashIcon />
+    </button>
   );
 }
 

@@ -1,10 +1,9 @@
 "use client";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation } from "@tanstack/react-query";
 import { useTranslations } from "next-intl";
-import { useState } from "react";
 import { fetchJson } from "@/components/fetch-json";
 import { Modal } from "@/components/modal";
-import { ConfirmDialog, ExpiryCell, ExpiryInput, expiryFromForm, SecretReveal, TrashIcon, When, type TokenRow } from "./parts";
+import { ConfirmDialog, DeleteIconButton, ExpiryCell, ExpiryInput, expiryFromForm, SecretReveal, useSecretRows, When } from "./parts";
 
 const NOTE_MAX = 100;
 
@@ -15,18 +14,7 @@ const NOTE_MAX = 100;
 export function TokenManager({ isAdmin }: { isAdmin: boolean }) {
   const t = useTranslations("tokens");
   const tc = useTranslations("common");
-  const qc = useQueryClient();
-  const tokens = useQuery({ queryKey: ["tokens"], queryFn: () => fetchJson<TokenRow[]>("/api/ui/tokens") });
-  const [adding, setAdding] = useState(false);
-  const [deleting, setDeleting] = useState<TokenRow | null>(null);
-
-  const remove = useMutation({
-    mutationFn: (id: number) => fetchJson(`/api/ui/tokens/${id}`, { method: "DELETE" }),
-    onSuccess: () => {
-      setDeleting(null);
-      return qc.invalidateQueries({ queryKey: ["tokens"] });
-    },
-  });
+  const { list: tokens, adding, setAdding, deleting, remove, refresh, askDelete, cancelDelete } = useSecretRows("tokens");
 
   return (
     <section className="space-y-4" aria-labelledby="tokens-title">
@@ -65,18 +53,7 @@ export function TokenManager({ isAdmin }: { isAdmin: boolean }) {
                 <td className="whitespace-nowrap"><When iso={row.lastUsedAt} fallback={tc("never")} /></td>
                 <td className="whitespace-nowrap"><ExpiryCell iso={row.expiresAt} /></td>
                 <td className="text-right">
-                  <button
-                    type="button"
-                    aria-label={t("delete")}
-                    title={t("delete")}
-                    className="rounded p-1.5 text-slate-500 hover:bg-red-50 hover:text-red-600"
-                    onClick={() => {
-                      remove.reset();
-                      setDeleting(row);
-                    }}
-                  >
-                    <TrashIcon />
-                  </button>
+                  <DeleteIconButton label={t("delete")} onClick={() => askDelete(row)} />
                 </td>
               </tr>
             ))}
@@ -84,7 +61,7 @@ export function TokenManager({ isAdmin }: { isAdmin: boolean }) {
         </table>
       </div>
 
-      {adding && <AddTokenDialog onClose={() => setAdding(false)} onCreated={() => qc.invalidateQueries({ queryKey: ["tokens"] })} />}
+      {adding && <AddTokenDialog onClose={() => setAdding(false)} onCreated={refresh} />}
       {deleting && (
         <ConfirmDialog
           title={t("confirmTitle")}
@@ -93,7 +70,7 @@ export function TokenManager({ isAdmin }: { isAdmin: boolean }) {
           busy={remove.isPending}
           error={remove.error?.message ?? null}
           onConfirm={() => remove.mutate(deleting.id)}
-          onClose={() => setDeleting(null)}
+          onClose={cancelDelete}
         />
       )}
     </section>
