@@ -1,12 +1,15 @@
+import fs from "node:fs";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApiRouter } from "../../lib/http/routes";
 import type { Method } from "../../lib/http/router";
-import { ADMIN, login, startPanel, type RunningPanel } from "../helpers/panel";
+import { ADMIN, login, ROOT, startPanel, type RunningPanel } from "../helpers/panel";
 import { CSRF_MESSAGE } from "../../lib/dialects/common";
 import { call, Panel, session, waitUntilPast, type Reply } from "./credentials";
 
 /**
- * Every documented API route × every kind of credential, read from the router's own table: a route
+ * Every documented API route × every kind of credential, read from the router's own table (and
+ * every route of the panel UI's own API, read from its route files): a route
  * another engineer adds is in this matrix without anyone touching this file. Failures must use
  * the route's dialect's envelope and status (DESIGN.md); a credential that is good enough must
  * never get an authentication error (what the route then answers is its own tests' business).
@@ -14,7 +17,7 @@ import { call, Panel, session, waitUntilPast, type Reply } from "./credentials";
  * refuses users without saying so in its docs fails here.
  */
 
-type Dialect = "nezha" | "mcsm" | "trmm";
+type Dialect = "nezha" | "mcsm" | "trmm" | "ui";
 type Case = "none" | "garbage" | "deleted" | "expired" | "disabledOwner" | "userToken" | "adminToken" | "cookie" | "cookieWithoutXhr";
 
 interface Probe {
@@ -37,6 +40,26 @@ for (const d of buildApiRouter().dialects) {
     }
   }
 }
+
+/**
+ * The panel UI's own API (/api/ui/*, Next route files): every `uiRoute` export, read from the
+ * files themselves. A route is admin-only when its export passes `{ admin: true }`; a wrong
+ * reading fails here rather than passing (a user's token would get "needs an administrator").
+ */
+const UI_ROOT = path.join(ROOT, "app/api/ui");
+for (const file of fs.readdirSync(UI_ROOT, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith("route.ts")).sort()) {
+  const dir = path.dirname(file) === "." ? "" : `/${path.dirname(file)}`;
+  const pattern = `/api/ui${dir}`.replaceAll(path.sep, "/");
+  const urlPath = pattern.replace(/\[[^\]]+\]/g, "matrix-probe");
+  const parts = fs.readFileSync(path.join(UI_ROOT, file), "utf8").split(/export const (GET|POST|PUT|PATCH|DELETE) = /);
+  for (let i = 1; i < parts.length; i += 2) {
+    const [method, code] = [parts[i] as Method, parts[i + 1]];
+    if (!code.startsWith("uiRoute(")) continue; // publicUiRoute: /setup, open to anonymous visitors
+    probes.push({ dialect: "ui", method, pattern, path: urlPath, admin: /\{ admin: true \}/.test(code), index: probes.length });
+  }
+}
+
+const UI = { signIn: "Sign in first", admin: "This needs an administrator" };
 
 const MCSM = {
   noKey: "Insufficient Permissions",
@@ -96,6 +119,8 @@ function carry(p: Probe, token: string): { headers: Record<string, string>; quer
       return alt ? { headers: { "x-request-api-key": token }, query: "" } : { headers: {}, query: `apikey=${encodeURIComponent(token)}` };
     case "trmm":
       return { headers: { "x-api-key": token }, query: "" };
+    case "ui":
+      return { headers: alt ? { "x-api-key": token } : { authorization: `Bearer ${token}` }, query: "" };
   }
 }
 
@@ -119,6 +144,8 @@ function isAuthError(p: Probe, r: Reply): boolean {
       return r.status === 403 && Object.values(MCSM).includes(body?.data as string);
     case "trmm":
       return r.status === 401 || (r.status === 403 && body?.detail === TRMM.forbidden);
+    case "ui":
+      return r.status === 401 || (r.status === 403 && (body?.error === UI.admin || body?.error === CSRF_MESSAGE));
   }
 }
 
@@ -142,6 +169,11 @@ function expected(p: Probe, c: Case): { status: number; body: unknown } | undefi
       const detail = { none: TRMM.missing, expired: TRMM.expired, disabledOwner: TRMM.inactive }[c as string] ?? TRMM.invalid;
       return { status: 401, body: { detail } };
     }
+    case "ui": {
+      if (c === "userToken") return { status: 403, body: { error: UI.admin } };
+      if (c === "cookieWithoutXhr") return { status: 403, body: { error: CSRF_MESSAGE } };
+      return { status: 401, body: { error: UI.signIn } };
+    }
   }
 }
 
@@ -149,7 +181,9 @@ const CASES: Case[] = ["none", "garbage", "deleted", "expired", "disabledOwner",
 
 it("reads routes of all three dialects from the router (the matrix is not empty)", () => {
   const dialects = new Set(probes.map((p) => p.dialect));
-  expect([...dialects].sort()).toEqual(["mcsm", "nezha", "trmm"]);
+  expect([...dialects].sort()).toEqual(["mcsm", "nezha", "trmm", "ui"]);
+  expect(probes.some((p) => p.pattern === "/api/ui/users" && p.method === "GET" && p.admin)).toBe(true);
+  expect(probes.some((p) => p.pattern === "/api/ui/tokens" && p.method === "POST" && !p.admin)).toBe(true);
   expect(probes.some((p) => p.pattern === "/accounts/apikeys" && p.method === "POST" && p.admin)).toBe(true);
   expect(probes.some((p) => !p.admin)).toBe(true);
 });
