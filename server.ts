@@ -5,20 +5,15 @@
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { ConfigError, loadEnv } from "./lib/env";
+import { ConfigError, loadEnv, useConfig } from "./lib/env";
 
 const root = path.dirname(fileURLToPath(import.meta.url));
 const dev = process.argv.includes("--dev");
 
 async function main() {
   const env = loadEnv();
-  // The rest of the panel (and Next's bundles) read these from process.env.
-  Object.assign(process.env, {
-    DATABASE_URL: env.DATABASE_URL,
-    NEXTAUTH_SECRET: env.NEXTAUTH_SECRET,
-    NEXTAUTH_URL: env.NEXTAUTH_URL,
-    DATA_DIR: env.DATA_DIR,
-  });
+  // Every module (and Next's bundles, in this same process) reads this one validated object.
+  useConfig(env);
 
   // @ts-expect-error: plain ESM script without type declarations
   const { deployMigrations } = await import("./scripts/migrate-wasm.mjs");

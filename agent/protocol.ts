@@ -116,6 +116,7 @@ export type RequestMethod = keyof RequestMap;
 /** Error codes an agent returns in a failed `result`. */
 export type AgentErrorCode =
   | "commands_disabled" // agent not started with --allow-commands
+  | "instances_disabled" // agent not started with --allow-instances
   | "bad_shell" // shell not found on this machine
   | "unknown_instance"
   | "instance_not_running"

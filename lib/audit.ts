@@ -1,3 +1,4 @@
+import { z } from "zod";
 import { db } from "./db";
 import { singleton } from "./global";
 
@@ -41,4 +42,42 @@ export async function flushAuthFailures(): Promise<void> {
   failures.timer = null;
   const batch = failures.pending.splice(0);
   if (batch.length) await db.auditLog.createMany({ data: batch }).catch((e) => console.error("audit:", e));
+}
+
+/** Reading the audit log (admins, in the UI): newest first, a page at a time. */
+
+const emptyAsMissing = (v: unknown) => (v === "" ? undefined : v);
+
+export const auditQuerySchema = z.object({
+  /** Entries older than this id (the previous page's `nextBefore`). */
+  before: z.preprocess(emptyAsMissing, z.string().regex(/^\d{1,12}$/, "before must be an entry id").transform(Number).optional()),
+  limit: z.preprocess(
+    emptyAsMissing,
+    z.string().regex(/^\d{1,4}$/, "limit must be a number").transform(Number).pipe(z.number().int().min(1).max(200, "limit must be at most 200")).default(50),
+  ),
+  /** An action or a family of them: "auth.fail", "token" (token.create, token.delete), "key"… */
+  action: z.preprocess(emptyAsMissing, z.string().max(64).regex(/^[a-z.]+$/, "action must look like token.create").optional()),
+});
+
+export interface AuditPage {
+  entries: { id: number; at: Date; action: string; actorName: string; target: string; detail: string; ip: string }[];
+  /** Pass as `before` for the next page; null on the last one. */
+  nextBefore: number | null;
+}
+
+export async function auditPage(query: Record<string, string>): Promise<AuditPage> {
+  const q = auditQuerySchema.parse(query);
+  // Authentication failures are written in batches: show the ones still queued too.
+  await flushAuthFailures();
+  const rows = await db.auditLog.findMany({
+    where: {
+      ...(q.before !== undefined ? { id: { lt: q.before } } : {}),
+      ...(q.action ? { OR: [{ action: q.action }, { action: { startsWith: `${q.action.replace(/\.$/, "")}.` } }] } : {}),
+    },
+    orderBy: { id: "desc" },
+    take: q.limit + 1,
+    select: { id: true, at: true, action: true, actorName: true, target: true, detail: true, ip: true },
+  });
+  const entries = rows.slice(0, q.limit);
+  return { entries, nextBefore: rows.length > q.limit ? entries[entries.length - 1].id : null };
 }

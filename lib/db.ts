@@ -1,13 +1,13 @@
 import { PrismaBetterSqlite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaClient } from "./generated/prisma/client";
 import { singleton } from "./global";
+import { config } from "./env";
 
 export type { PrismaClient };
 
 function createClient(): PrismaClient {
   // server.ts resolves the URL (with its defaults) before anything touches the database.
-  const url = process.env.DATABASE_URL;
-  if (!url) throw new Error("DATABASE_URL is not set: start the panel with `npm start`");
+  const url = config().DATABASE_URL;
   return new PrismaClient({ adapter: new PrismaBetterSqlite3({ url }) });
 }
 

@@ -4,20 +4,23 @@ import crypto from "node:crypto";
 import { z } from "zod";
 
 /**
- * Fleetdeck's configuration: environment variables, validated once at start.
- * Every variable is listed in the README. A bad value stops the panel with a one-line reason.
+ * Fleetdeck's configuration: environment variables, validated once at start into one typed
+ * object. `lib/` reads `config()`, never `process.env`. Every variable is listed in the README.
+ * A bad value stops the panel with a one-line reason.
  */
 const bool = z
   .enum(["0", "1", "true", "false", "yes", "no", ""])
   .transform((v) => v === "1" || v === "true" || v === "yes");
 
+const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
+
 const schema = z.object({
-  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default("0.0.0.0"),
   DATA_DIR: z.string().min(1).default("data"),
   DATABASE_URL: z
     .string()
-    .regex(/^file:/, "only SQLite (file:...) URLs are supported for now")
+    .regex(/^(file:|postgres(ql)?:\/\/)/, "use a SQLite file: URL or a postgres:// URL")
     .optional(),
   NEXTAUTH_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
   NEXTAUTH_URL: z.url().optional(),
@@ -25,9 +28,11 @@ const schema = z.object({
   ADMIN_PASSWORD: z.string().min(8, "must be at least 8 characters").max(256).optional(),
   FLEETDECK_LOCAL_AGENT: bool.default(true),
   FLEETDECK_LOCAL_AGENT_COMMANDS: bool.default(false),
+  FLEETDECK_LOCAL_AGENT_INSTANCES: bool.default(false),
   FLEETDECK_AGENT_INTERVAL: z.coerce.number().int().min(1).max(10).default(2),
-  /** Seconds without a report after which a server is offline (about three missed intervals). */
-  FLEETDECK_OFFLINE_AFTER: z.coerce.number().int().min(2).max(3600).default(10),
+  /** Benchmarks only: see lib/http/guard.ts. Refused unless the panel listens on loopback. */
+  FLEETDECK_BENCH_SKIP_AUTH: bool.default(false),
+  npm_package_version: z.string().max(64).optional(),
 });
 
 export type Env = z.infer<typeof schema> & { DATABASE_URL: string; NEXTAUTH_SECRET: string; NEXTAUTH_URL: string };
@@ -36,21 +41,63 @@ export class ConfigError extends Error {}
 
 /** Parses the environment, fills the derived defaults and persists a generated session secret. */
 export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
-  const parsed = schema.safeParse(source);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ConfigError(`invalid configuration: ${String(issue.path[0])}: ${issue.message}`);
-  }
-  const env = parsed.data;
+  const env = parse(source);
   const dataDir = path.resolve(env.DATA_DIR);
   if ((env.ADMIN_USERNAME === undefined) !== (env.ADMIN_PASSWORD === undefined)) {
     throw new ConfigError("invalid configuration: ADMIN_USERNAME and ADMIN_PASSWORD go together");
+  }
+  if (env.FLEETDECK_BENCH_SKIP_AUTH && !LOOPBACK.has(env.HOST)) {
+    throw new ConfigError("invalid configuration: FLEETDECK_BENCH_SKIP_AUTH needs HOST=127.0.0.1 (it skips authentication; benchmarks only)");
   }
   return {
     ...env,
     DATA_DIR: dataDir,
     DATABASE_URL: env.DATABASE_URL ?? `file:${path.join(dataDir, "fleetdeck.db")}`,
     NEXTAUTH_SECRET: env.NEXTAUTH_SECRET ?? persistedSecret(dataDir),
+    NEXTAUTH_URL: env.NEXTAUTH_URL ?? `http://localhost:${env.PORT}`,
+  };
+}
+
+function parse(source: NodeJS.ProcessEnv) {
+  const parsed = schema.safeParse(source);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(`invalid configuration: ${String(issue.path[0])}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+/**
+ * The process's configuration. server.ts (and the CLI) call `loadEnv` once and `useConfig` with
+ * the result; Next's bundles, which run in the same process but load their own copy of this
+ * module, find it through the same global registry key. Read lazily so that `next build` never
+ * needs a configured environment.
+ */
+const KEY = Symbol.for("fleetdeck.config");
+type Holder = Record<symbol, Env | undefined>;
+
+export function useConfig(env: Env): void {
+  (globalThis as unknown as Holder)[KEY] = env;
+  // Libraries that read the environment themselves (next-auth) see the same values.
+  Object.assign(process.env, {
+    DATABASE_URL: env.DATABASE_URL,
+    NEXTAUTH_SECRET: env.NEXTAUTH_SECRET,
+    NEXTAUTH_URL: env.NEXTAUTH_URL,
+    DATA_DIR: env.DATA_DIR,
+  });
+}
+
+export function config(): Env {
+  const held = (globalThis as unknown as Holder)[KEY];
+  if (held) return held;
+  // Outside server.ts (a test importing a module, `next build`): the environment as it is, with
+  // no secret generated on disk.
+  const env = parse(process.env);
+  return {
+    ...env,
+    DATA_DIR: path.resolve(env.DATA_DIR),
+    DATABASE_URL: env.DATABASE_URL ?? `file:${path.join(path.resolve(env.DATA_DIR), "fleetdeck.db")}`,
+    NEXTAUTH_SECRET: env.NEXTAUTH_SECRET ?? "",
     NEXTAUTH_URL: env.NEXTAUTH_URL ?? `http://localhost:${env.PORT}`,
   };
 }

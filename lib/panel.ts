@@ -4,7 +4,7 @@ import type { Env } from "./env";
 import { db } from "./db";
 import { CLIENT_IP_HEADER, PATH_HEADER, fromNode, toNode } from "./http/api";
 import { buildApiRouter } from "./http/routes";
-import { createFirstAdmin, SYSTEM, userCount } from "./users";
+import { createFirstAdmin, SYSTEM, userCount } from "./fleet/users";
 import { flushTokenUse } from "./auth/tokens";
 import { flushAuthFailures } from "./audit";
 import { wireFleet } from "./fleet/wiring";

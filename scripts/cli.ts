@@ -1,7 +1,7 @@
 /**
  * The operator CLI: `npm run fleetdeck -- <command>`, on the machine that holds the panel's data
  * (the same DATA_DIR / DATABASE_URL as `npm start`). It goes through the panel's own domain
- * (lib/users.ts, lib/tokens-admin.ts), so its rules and audit entries are the UI's.
+ * (lib/fleet/users.ts, lib/fleet/tokens.ts), so its rules and audit entries are the UI's.
  *
  * A running panel sees a change made here within seconds (its caches of users and tokens expire),
  * not at once as it does for changes made through the panel itself.
@@ -12,12 +12,12 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { z } from "zod";
-import { ConfigError, loadEnv } from "../lib/env";
+import { ConfigError, loadEnv, useConfig } from "../lib/env";
 import { getSingleton } from "../lib/global";
-import * as users from "../lib/users";
-import * as tokens from "../lib/tokens-admin";
+import * as users from "../lib/fleet/users";
+import * as tokens from "../lib/fleet/tokens";
 import { deleteTokens } from "../lib/auth/tokens";
-import { ApiError } from "../lib/dialects/common";
+import { asDomainError } from "../lib/fleet/errors";
 import type { PrismaClient } from "../lib/db";
 
 // The domain modules open the database on first use, so importing them before the environment
@@ -133,8 +133,8 @@ async function run(argv: string[]): Promise<void> {
   if (!["user", "token"].includes(group)) throw new UsageError(`unknown command "${group}"`);
 
   const env = loadEnv();
-  // The domain modules read these from process.env, as in server.ts.
-  Object.assign(process.env, { DATABASE_URL: env.DATABASE_URL, DATA_DIR: env.DATA_DIR, NEXTAUTH_SECRET: env.NEXTAUTH_SECRET });
+  // The domain modules read this one validated configuration, as in server.ts.
+  useConfig(env);
   await migrateIfNeeded(env.DATABASE_URL);
 
   const actor = { id: null, name: "cli" };
@@ -237,8 +237,8 @@ async function main(): Promise<number> {
       console.error(`fleetdeck: ${e.issues.map((i) => i.message).join("; ")}`);
       return 1;
     }
-    if (e instanceof CommandError || e instanceof users.UserError || e instanceof ApiError) {
-      console.error(`fleetdeck: ${e.message}`);
+    if (e instanceof CommandError || asDomainError(e)) {
+      console.error(`fleetdeck: ${(e as Error).message}`);
       return 1;
     }
     console.error("fleetdeck: failed:", e);

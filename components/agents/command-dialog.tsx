@@ -12,7 +12,7 @@ interface Outcome {
   output: string;
 }
 
-// The same names the API accepts (lib/trmm/commands.ts SHELLS); the default follows the platform.
+// The same names the API accepts (lib/fleet/commands.ts SHELLS); the default follows the platform.
 const SHELLS = ["/bin/bash", "sh", "powershell", "cmd", "custom"] as const;
 
 /** Sends one command to an agent and shows its output; the run lands in the history either way. */

@@ -3,7 +3,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslations } from "next-intl";
 import Link from "next/link";
 import { useEffect, useRef, useState } from "react";
-import type { DaemonRow, InstanceRowView } from "@/lib/mcsm/ui";
+import type { DaemonRow, InstanceRowView } from "@/lib/dialects/ui/daemons";
 import { fetchJson } from "../fetch-json";
 import { OnlineBadge } from "./daemons-list";
 

@@ -3,7 +3,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslations } from "next-intl";
 import Link from "next/link";
 import { useState } from "react";
-import type { DaemonRow } from "@/lib/mcsm/ui";
+import type { DaemonRow } from "@/lib/dialects/ui/daemons";
 import { fetchJson } from "../fetch-json";
 import { formatBytes, percentOf } from "../servers/format";
 import { UsageBar } from "../servers/usage-bar";

@@ -2,7 +2,7 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useTranslations } from "next-intl";
 import { useState } from "react";
-import type { ServerRow } from "@/lib/fleet/server-view";
+import type { ServerRow } from "@/lib/dialects/ui/views";
 import { fetchJson } from "../fetch-json";
 import { SecretDialog, type Enrollment } from "./secret-notice";
 import { ServerFormDialog } from "./server-form";

@@ -3,7 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useTranslations } from "next-intl";
 import { useState } from "react";
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
-import type { HistoryPoint, HistoryRange } from "@/lib/fleet/server-view";
+import type { HistoryPoint, HistoryRange } from "@/lib/dialects/ui/views";
 import { fetchJson } from "../fetch-json";
 import { formatBytes, formatLoad, formatSpeed } from "./format";
 

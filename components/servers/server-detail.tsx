@@ -4,7 +4,7 @@ import { useRouter } from "next/navigation";
 import { useQuery } from "@tanstack/react-query";
 import { useLocale, useTranslations } from "next-intl";
 import { useState } from "react";
-import type { ServerDetail } from "@/lib/fleet/server-view";
+import type { ServerDetail } from "@/lib/dialects/ui/views";
 import { fetchJson } from "../fetch-json";
 import { ServerAdminActions } from "./admin-actions";
 import { formatBytes, formatDuration, formatLoad, formatSpeed, percentOf } from "./format";

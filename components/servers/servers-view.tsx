@@ -3,7 +3,7 @@ import Link from "next/link";
 import { useQuery } from "@tanstack/react-query";
 import { useTranslations } from "next-intl";
 import { useMemo, useState } from "react";
-import type { ServerRow } from "@/lib/fleet/server-view";
+import type { ServerRow } from "@/lib/dialects/ui/views";
 import { fetchJson } from "../fetch-json";
 import { ServerAdminActions } from "./admin-actions";
 import { formatBytes, formatDuration, formatLoad, formatSpeed, percentOf } from "./format";

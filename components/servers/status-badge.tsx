@@ -1,6 +1,6 @@
 "use client";
 import { useTranslations } from "next-intl";
-import type { ServerRow } from "@/lib/fleet/server-view";
+import type { ServerRow } from "@/lib/dialects/ui/views";
 
 export function StatusBadge({ server }: { server: Pick<ServerRow, "status" | "lastActive"> }) {
   const t = useTranslations("servers");

@@ -1,4 +1,5 @@
 import { decode } from "next-auth/jwt";
+import { config } from "../env";
 import { elapsedClock } from "../clock";
 import { singleton } from "../global";
 import { auditAuthFailure } from "../audit";
@@ -69,7 +70,7 @@ export async function decodeSession(cookie: string): Promise<SessionClaims | nul
   const now = Date.now();
   let claims: SessionClaims | null = null;
   try {
-    const jwt = await decode({ token: cookie, secret: process.env.NEXTAUTH_SECRET ?? "" });
+    const jwt = await decode({ token: cookie, secret: config().NEXTAUTH_SECRET });
     const userId = Number(jwt?.sub);
     if (jwt && Number.isInteger(userId) && typeof jwt.exp === "number" && jwt.exp * 1000 > now) {
       claims = { userId, sessionVersion: Number(jwt.sv ?? 0), exp: jwt.exp };

@@ -1,6 +1,7 @@
 import type { NextAuthOptions } from "next-auth";
 import Credentials from "next-auth/providers/credentials";
 import { db } from "../db";
+import { config } from "../env";
 import { CLIENT_IP_HEADER } from "../http/api";
 import { DUMMY_HASH, verifyPassword } from "./password";
 import { loginThrottle } from "./throttle";
@@ -79,5 +80,8 @@ export const authOptions: NextAuthOptions = {
       return token;
     },
   },
-  secret: process.env.NEXTAUTH_SECRET,
+  // A getter: the configuration is read when next-auth first needs it, not when Next builds.
+  get secret() {
+    return config().NEXTAUTH_SECRET;
+  },
 };

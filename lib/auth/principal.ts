@@ -12,15 +12,33 @@ export interface Principal {
   role: Role;
   via: "cookie" | "token";
   tokenId?: number;
-  perms: {
-    canListAgents: boolean;
-    canSendCmd: boolean;
-    canManageWinupdates: boolean;
-    /** Empty = every client / site. */
-    clients: string[];
-    sites: string[];
-  };
+  perms: Grants;
 }
+
+/**
+ * A user's grants, read by the access policy (lib/fleet/policy.ts). Admins have every grant;
+ * for the "user" role these are Tactical RMM's permission booleans, its client/site limits, and
+ * MCSManager's assigned instances.
+ */
+export interface Grants {
+  canListAgents: boolean;
+  canSendCmd: boolean;
+  canManageWinupdates: boolean;
+  canListClients: boolean;
+  canManageClients: boolean;
+  canListSites: boolean;
+  canManageSites: boolean;
+  /** Client names this user is limited to; empty (with `sites` empty) = every client. */
+  clients: string[];
+  sites: string[];
+  /** Uuids of the instances assigned to this user. */
+  instances: string[];
+}
+
+export const ALL_GRANTS: Grants = {
+  canListAgents: true, canSendCmd: true, canManageWinupdates: true, canListClients: true, canManageClients: true,
+  canListSites: true, canManageSites: true, clients: [], sites: [], instances: [],
+};
 
 export interface UserSnapshot {
   id: number;
@@ -51,7 +69,7 @@ export function cachedUser(id: number): UserSnapshot | null | undefined {
 export async function loadUser(id: number): Promise<UserSnapshot | null> {
   const hit = cachedUser(id);
   if (hit !== undefined) return hit;
-  const row = await db.user.findUnique({ where: { id } });
+  const row = await db.user.findUnique({ where: { id }, include: { assignments: { select: { instance: { select: { uuid: true } } } } } });
   const user: UserSnapshot | null = row && {
     id: row.id,
     username: row.username,
@@ -62,8 +80,13 @@ export async function loadUser(id: number): Promise<UserSnapshot | null> {
       canListAgents: row.canListAgents,
       canSendCmd: row.canSendCmd,
       canManageWinupdates: row.canManageWinupdates,
+      canListClients: row.canListClients,
+      canManageClients: row.canManageClients,
+      canListSites: row.canListSites,
+      canManageSites: row.canManageSites,
       clients: splitList(row.allowedClients),
       sites: splitList(row.allowedSites),
+      instances: row.assignments.map((a) => a.instance.uuid),
     },
   };
   userCache.set(id, { at: elapsedClock(), user });
@@ -80,3 +103,9 @@ export function principalOf(user: UserSnapshot, via: Principal["via"], tokenId?:
 }
 
 export const isAdmin = (p: Principal) => p.role === "admin";
+
+/** After a change that touches many users at once (an instance deleted drops its assignments). */
+export function forgetAllUsers(): void {
+  userCache.clear();
+  clearHotAuth();
+}

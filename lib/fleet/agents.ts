@@ -9,6 +9,17 @@ function hub(): AgentHub | undefined {
   return getSingleton<AgentHub>("agentHub");
 }
 
+/**
+ * The agent's failure, if `e` is one. Not only `instanceof`: the hub is a process-wide singleton
+ * made by server.ts's copy of hub.ts, while Next's bundle has its own copy of the class. The
+ * name and code are what count.
+ */
+export function agentFailure(e: unknown): AgentRequestError | null {
+  if (e instanceof AgentRequestError) return e;
+  if (e instanceof Error && e.name === "AgentRequestError" && typeof (e as { code?: unknown }).code === "string") return e as AgentRequestError;
+  return null;
+}
+
 export function isAgentConnected(serverId: number): boolean {
   return hub()?.isConnected(serverId) ?? false;
 }

@@ -4,7 +4,8 @@ import { db } from "../db";
 import { audit } from "../audit";
 import { AGENT_SECRET_PREFIX, newSecret, sha256 } from "../auth/secrets";
 import { live } from "./live";
-import type { Actor } from "../users";
+import type { Actor } from "./actor";
+import { notFound, parseInput } from "./errors";
 
 export const serverInputSchema = z.object({
   name: z.string().trim().min(1, "Name is required").max(100),
@@ -21,30 +22,15 @@ export const serverInputSchema = z.object({
 export type ServerInput = z.input<typeof serverInputSchema>;
 export const serverPatchSchema = serverInputSchema.partial();
 
-export class ServerError extends Error {
-  constructor(
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-  }
-}
-
 /** TRMM agent ids look like this: 40 random letters. MCSManager's daemon uuid is the same value. */
 function newAgentId(): string {
   const letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
   return Array.from(crypto.randomBytes(40), (b) => letters[b % letters.length]).join("");
 }
 
-function parse<T>(schema: z.ZodType<T>, input: unknown): T {
-  const r = schema.safeParse(input);
-  if (!r.success) throw new ServerError(r.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; "));
-  return r.data;
-}
-
 /** Adds a server; its agent secret is returned once (only its hash is kept). */
 export async function createServer(input: ServerInput, actor: Actor, opts: { isLocal?: boolean } = {}) {
-  const data = parse(serverInputSchema, input);
+  const data = parseInput(serverInputSchema, input);
   const secret = newSecret(AGENT_SECRET_PREFIX);
   const server = await db.server.create({
     data: { ...data, secretHash: sha256(secret), agentId: newAgentId(), isLocal: opts.isLocal ?? false },
@@ -55,8 +41,8 @@ export async function createServer(input: ServerInput, actor: Actor, opts: { isL
 }
 
 export async function updateServer(id: number, patch: unknown, actor: Actor) {
-  const data = parse(serverPatchSchema, patch);
-  if (!(await db.server.findUnique({ where: { id } }))) throw new ServerError("No such server", 404);
+  const data = parseInput(serverPatchSchema, patch);
+  if (!(await db.server.findUnique({ where: { id } }))) throw notFound("server", "No such server");
   const server = await db.server.update({ where: { id }, data });
   live.upsertServer(server);
   await audit({ action: "server.update", actorId: actor.id, actorName: actor.name, target: server.name, detail: Object.keys(data).join(","), ip: actor.ip });
@@ -67,7 +53,7 @@ export async function updateServer(id: number, patch: unknown, actor: Actor) {
 export async function rotateSecret(id: number, actor: Actor) {
   const secret = newSecret(AGENT_SECRET_PREFIX);
   const server = await db.server.update({ where: { id }, data: { secretHash: sha256(secret) } }).catch(() => null);
-  if (!server) throw new ServerError("No such server", 404);
+  if (!server) throw notFound("server", "No such server");
   live.secretChanged(id);
   await audit({ action: "server.secret", actorId: actor.id, actorName: actor.name, target: server.name, detail: `#${id}`, ip: actor.ip });
   return { server, secret };
@@ -75,7 +61,7 @@ export async function rotateSecret(id: number, actor: Actor) {
 
 export async function deleteServer(id: number, actor: Actor) {
   const server = await db.server.findUnique({ where: { id } });
-  if (!server) throw new ServerError("No such server", 404);
+  if (!server) throw notFound("server", "No such server");
   await db.server.delete({ where: { id } });
   live.removeServer(id);
   await audit({ action: "server.delete", actorId: actor.id, actorName: actor.name, target: server.name, detail: `#${id}`, ip: actor.ip });

@@ -9,7 +9,7 @@ import { history } from "./history";
 import { live } from "./live";
 import { createServer, rotateSecret, serverIdForSecret } from "./servers";
 import { syncInstances } from "./instances";
-import { SYSTEM } from "../users";
+import { SYSTEM } from "./users";
 
 export const HUB = "agentHub";
 

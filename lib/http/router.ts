@@ -31,6 +31,8 @@ export interface Dialect {
   name: string;
   /** Paths under these prefixes are this dialect's, known or not (an unknown one is its 404). */
   prefixes: string[];
+  /** The panel's own API: served and checked like the others, left out of the public OpenAPI document. */
+  internal?: boolean;
   routes: RouteDef[];
   notFound: ApiHandler;
   methodNotAllowed: ApiHandler;

@@ -1,65 +1,65 @@
-import fs from "node:fs";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApiRouter } from "../../lib/http/routes";
 import type { Method } from "../../lib/http/router";
-import { ADMIN, login, ROOT, startPanel, type RunningPanel } from "../helpers/panel";
-import { CSRF_MESSAGE } from "../../lib/dialects/common";
+import { ADMIN, login, startPanel, type RunningPanel } from "../helpers/panel";
+import { CSRF_MESSAGE } from "../../lib/http/guard";
 import { call, Panel, session, waitUntilPast, type Reply } from "./credentials";
+import { EXPECTED_ACCESS, type Access } from "./expected-access";
 
 /**
- * Every documented API route × every kind of credential, read from the router's own table (and
- * every route of the panel UI's own API, read from its route files): a route
- * another engineer adds is in this matrix without anyone touching this file. Failures must use
- * the route's dialect's envelope and status (DESIGN.md); a credential that is good enough must
- * never get an authentication error (what the route then answers is its own tests' business).
- * Which routes need an admin is read from their OpenAPI docs (`admin: true`), so a route that
- * refuses users without saying so in its docs fails here.
+ * Every API route (the three dialects and the panel UI's own API) × every kind of credential.
+ * The routes come from the router's own tables, so a route another engineer adds is in this
+ * matrix without anyone touching this file; who may call each one comes from a separate,
+ * hand-written list (expected-access.ts), so a route that forgets its admin or permission check
+ * fails here. Failures must use the route's dialect's envelope and status (DESIGN.md); a
+ * credential that is good enough must never get an authentication error (what the route then
+ * answers is its own tests' business).
  */
 
 type Dialect = "nezha" | "mcsm" | "trmm" | "ui";
-type Case = "none" | "garbage" | "deleted" | "expired" | "disabledOwner" | "userToken" | "adminToken" | "cookie" | "cookieWithoutXhr";
+type Case =
+  | "none"
+  | "garbage"
+  | "deleted"
+  | "expired"
+  | "disabledOwner"
+  | "userToken"
+  | "bareUserToken"
+  | "adminToken"
+  | "cookie"
+  | "cookieWithoutXhr";
 
 interface Probe {
   dialect: Dialect;
   method: Method;
   pattern: string;
   path: string;
-  admin: boolean;
+  access: Access;
+  /** What the route's own docs say (checked against the hand-written list). */
+  documentedAdmin: boolean;
   index: number;
 }
 
 const probes: Probe[] = [];
+const unlisted: string[] = [];
 for (const d of buildApiRouter().dialects) {
   for (const route of d.routes) {
     for (const method of Object.keys(route.methods) as Method[]) {
+      const key = `${method} ${route.pattern}`;
+      const access = EXPECTED_ACCESS[key];
+      if (!access) {
+        unlisted.push(key);
+        continue;
+      }
       // Path parameters get a value that names nothing: auth is decided before the lookup.
       let path = route.pattern.replace(/:[A-Za-z]+/g, "matrix-probe");
       if (d.name === "trmm") path += "/";
-      probes.push({ dialect: d.name as Dialect, method, pattern: route.pattern, path, admin: route.docs?.[method]?.admin === true, index: probes.length });
+      probes.push({ dialect: d.name as Dialect, method, pattern: route.pattern, path, access, documentedAdmin: route.docs?.[method]?.admin === true, index: probes.length });
     }
   }
 }
 
-/**
- * The panel UI's own API (/api/ui/*, Next route files): every `uiRoute` export, read from the
- * files themselves. A route is admin-only when its export passes `{ admin: true }`; a wrong
- * reading fails here rather than passing (a user's token would get "needs an administrator").
- */
-const UI_ROOT = path.join(ROOT, "app/api/ui");
-for (const file of fs.readdirSync(UI_ROOT, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith("route.ts")).sort()) {
-  const dir = path.dirname(file) === "." ? "" : `/${path.dirname(file)}`;
-  const pattern = `/api/ui${dir}`.replaceAll(path.sep, "/");
-  const urlPath = pattern.replace(/\[[^\]]+\]/g, "matrix-probe");
-  const parts = fs.readFileSync(path.join(UI_ROOT, file), "utf8").split(/export const (GET|POST|PUT|PATCH|DELETE) = /);
-  for (let i = 1; i < parts.length; i += 2) {
-    const [method, code] = [parts[i] as Method, parts[i + 1]];
-    if (!code.startsWith("uiRoute(")) continue; // publicUiRoute: /setup, open to anonymous visitors
-    probes.push({ dialect: "ui", method, pattern, path: urlPath, admin: /\{ admin: true \}/.test(code), index: probes.length });
-  }
-}
-
-const UI = { signIn: "Sign in first", admin: "This needs an administrator" };
+const UI = { signIn: "Sign in first", admin: "This needs an administrator", forbidden: "You do not have permission to perform this action." };
 
 const MCSM = {
   noKey: "Insufficient Permissions",
@@ -75,7 +75,7 @@ const TRMM = {
 };
 
 let running: RunningPanel;
-const secrets = {} as Record<"garbage" | "deleted" | "expired" | "disabledOwner" | "userToken" | "adminToken", string>;
+const secrets = {} as Record<"garbage" | "deleted" | "expired" | "disabledOwner" | "userToken" | "bareUserToken" | "adminToken", string>;
 let adminCookie: string;
 
 beforeAll(async () => {
@@ -90,6 +90,10 @@ beforeAll(async () => {
   const u = await panel.createUser("matrix-user", { perms: { canListAgents: true, canSendCmd: true, canManageWinupdates: true } });
   const userCookie = (await login(running.url, "matrix-user", u.password)).cookie!;
   secrets.userToken = (await panel.createToken(userCookie, "matrix user")).token;
+  // A user with no grant at all: refused wherever a grant is needed.
+  const bare = await panel.createUser("matrix-bare");
+  const bareCookie = (await login(running.url, "matrix-bare", bare.password)).cookie!;
+  secrets.bareUserToken = (await panel.createToken(bareCookie, "matrix bare")).token;
 
   // Deleted after being used once, so that the panel has it cached.
   const doomed = await panel.createToken(adminCookie, "matrix deleted");
@@ -145,14 +149,26 @@ function isAuthError(p: Probe, r: Reply): boolean {
     case "trmm":
       return r.status === 401 || (r.status === 403 && body?.detail === TRMM.forbidden);
     case "ui":
-      return r.status === 401 || (r.status === 403 && (body?.error === UI.admin || body?.error === CSRF_MESSAGE));
+      return r.status === 401 || (r.status === 403 && (body?.error === UI.admin || body?.error === UI.forbidden || body?.error === CSRF_MESSAGE));
   }
+}
+
+const GRANTS = new Set<Access>(["canListAgents", "canSendCmd", "canManageWinupdates"]);
+
+/** Whether a credential is good enough for a route, by the hand-written list alone. */
+function allowed(p: Probe, c: Case): boolean {
+  if (p.access === "public") return true;
+  if (c === "adminToken" || c === "cookie") return true;
+  if (c === "cookieWithoutXhr") return p.dialect !== "mcsm" && p.method === "GET";
+  if (c === "userToken") return p.access !== "admin";
+  if (c === "bareUserToken") return p.access === "user";
+  return false;
 }
 
 /** The refusal each dialect answers for each case (undefined: the credential must get through). */
 function expected(p: Probe, c: Case): { status: number; body: unknown } | undefined {
-  const passes = c === "adminToken" || c === "cookie" || (c === "cookieWithoutXhr" && p.dialect !== "mcsm" && p.method === "GET") || (c === "userToken" && !p.admin);
-  if (passes) return undefined;
+  if (allowed(p, c)) return undefined;
+  const userRefused = c === "userToken" || c === "bareUserToken";
   switch (p.dialect) {
     case "nezha": {
       if (c === "cookieWithoutXhr") return { status: 403, body: { code: 403, message: CSRF_MESSAGE } };
@@ -164,31 +180,35 @@ function expected(p: Probe, c: Case): { status: number; body: unknown } | undefi
       return { status: 403, body: { status: 403, data, time: expect.any(Number) } };
     }
     case "trmm": {
-      if (c === "userToken") return { status: 403, body: { detail: TRMM.forbidden } };
+      if (userRefused) return { status: 403, body: { detail: TRMM.forbidden } };
       if (c === "cookieWithoutXhr") return { status: 403, body: { detail: CSRF_MESSAGE } };
       const detail = { none: TRMM.missing, expired: TRMM.expired, disabledOwner: TRMM.inactive }[c as string] ?? TRMM.invalid;
       return { status: 401, body: { detail } };
     }
     case "ui": {
-      if (c === "userToken") return { status: 403, body: { error: UI.admin } };
+      if (userRefused) return { status: 403, body: { error: GRANTS.has(p.access) ? UI.forbidden : UI.admin } };
       if (c === "cookieWithoutXhr") return { status: 403, body: { error: CSRF_MESSAGE } };
       return { status: 401, body: { error: UI.signIn } };
     }
   }
 }
 
-const CASES: Case[] = ["none", "garbage", "deleted", "expired", "disabledOwner", "userToken", "adminToken", "cookie", "cookieWithoutXhr"];
+const CASES: Case[] = ["none", "garbage", "deleted", "expired", "disabledOwner", "userToken", "bareUserToken", "adminToken", "cookie", "cookieWithoutXhr"];
 
-it("reads routes of all three dialects from the router (the matrix is not empty)", () => {
+it("reads routes of every dialect from the router, each with an expected access written apart", () => {
   const dialects = new Set(probes.map((p) => p.dialect));
   expect([...dialects].sort()).toEqual(["mcsm", "nezha", "trmm", "ui"]);
-  expect(probes.some((p) => p.pattern === "/api/ui/users" && p.method === "GET" && p.admin)).toBe(true);
-  expect(probes.some((p) => p.pattern === "/api/ui/tokens" && p.method === "POST" && !p.admin)).toBe(true);
-  expect(probes.some((p) => p.pattern === "/accounts/apikeys" && p.method === "POST" && p.admin)).toBe(true);
-  expect(probes.some((p) => !p.admin)).toBe(true);
+  expect(unlisted, "routes without an entry in expected-access.ts").toEqual([]);
+  const routeKeys = new Set(probes.map((p) => `${p.method} ${p.pattern}`));
+  expect(Object.keys(EXPECTED_ACCESS).filter((k) => !routeKeys.has(k)), "entries in expected-access.ts that name no route").toEqual([]);
 });
 
-describe.each(probes.map((p) => [`${p.method} ${p.path}${p.admin ? " (admin)" : ""}`, p] as const))("%s", (_name, p) => {
+it("documents admin-only routes as such (the OpenAPI document and the docs agree with the list)", () => {
+  const wrong = probes.filter((p) => p.access !== "public" && p.documentedAdmin !== (p.access === "admin")).map((p) => `${p.method} ${p.pattern}`);
+  expect(wrong).toEqual([]);
+});
+
+describe.each(probes.map((p) => [`${p.method} ${p.path} (${p.access})`, p] as const))("%s", (_name, p) => {
   it.each(CASES)("%s", async (c) => {
     const r = await request(p, c);
     expect(r.status, `${c}: never a 500 (${r.text.slice(0, 200)})`).toBeLessThan(500);

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ServerDetail, ServerRow } from "../../lib/fleet/server-view";
+import type { ServerDetail, ServerRow } from "../../lib/dialects/ui/views";
 import { ADMIN, ROOT, login, startPanel, type RunningPanel } from "../helpers/panel";
 
 let panel: RunningPanel;
@@ -113,6 +113,9 @@ beforeAll(async () => {
   expect(adminCookie).toBeTruthy();
   const created = await api("/api/ui/users", { method: "POST", body: { username: "viewer", password: "viewer-password" } });
   expect(created.status).toBe(201);
+  // A viewer may list machines (Tactical RMM's can_list_agents): the access policy of every door.
+  const id = (created.json as { id: number }).id;
+  expect((await api(`/api/ui/users/${id}`, { method: "PATCH", body: { canListAgents: true } })).status).toBe(200);
   const viewer = await login(panel.url, "viewer", "viewer-password");
   userCookie = viewer.cookie!;
   expect(userCookie).toBeTruthy();

@@ -1,5 +1,5 @@
 import { redirect } from "next/navigation";
-import { userCount } from "@/lib/users";
+import { userCount } from "@/lib/fleet/users";
 import { currentPrincipal } from "@/lib/auth/session";
 import { LoginForm } from "@/components/login-form";
 import { LanguageSwitcher } from "@/components/language-switcher";

@@ -1,6 +1,6 @@
 import Link from "next/link";
 import { getTranslations } from "next-intl/server";
-import { userCount } from "@/lib/users";
+import { userCount } from "@/lib/fleet/users";
 import { SetupForm } from "@/components/setup-form";
 import { LanguageSwitcher } from "@/components/language-switcher";
 

@@ -1,4 +1,4 @@
 import { nextRoute } from "@/lib/http/api";
-import { agentGet } from "@/lib/dialects/trmm-routes";
+import { agentGet } from "@/lib/dialects/trmm/routes";
 
 export const GET = nextRoute(agentGet);

@@ -1,5 +1,5 @@
 import { nextRoute } from "@/lib/http/api";
-import { instanceCreate, instanceDelete, instanceGet, instanceUpdate } from "@/lib/dialects/mcsm-routes";
+import { instanceCreate, instanceDelete, instanceGet, instanceUpdate } from "@/lib/dialects/mcsm/routes";
 
 export const GET = nextRoute(instanceGet);
 export const POST = nextRoute(instanceCreate);

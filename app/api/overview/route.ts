@@ -1,4 +1,4 @@
 import { nextRoute } from "@/lib/http/api";
-import { overviewHandler } from "@/lib/dialects/mcsm-routes";
+import { overviewHandler } from "@/lib/dialects/mcsm/routes";
 
 export const GET = nextRoute(overviewHandler);

@@ -5,7 +5,7 @@ import { useEffect, useId, useRef, useState } from "react";
 import { fetchJson } from "@/components/fetch-json";
 import { Modal } from "@/components/modal";
 
-/** What the UI API answers for a token or a key (lib/tokens-admin.ts TokenView, serialized). */
+/** What the UI API answers for a token or a key (lib/fleet/tokens.ts TokenView, serialized). */
 export interface TokenRow {
   id: number;
   kind: "token" | "key";

@@ -1,4 +1,4 @@
 import { nextRoute } from "@/lib/http/api";
-import { winupdateList } from "@/lib/dialects/trmm-routes";
+import { winupdateList } from "@/lib/dialects/trmm/routes";
 
 export const GET = nextRoute(winupdateList);

@@ -1,5 +1,5 @@
 import { nextRoute } from "@/lib/http/api";
-import { apiKeyDelete, apiKeyGet, apiKeyUpdate } from "@/lib/dialects/trmm-keys";
+import { apiKeyDelete, apiKeyGet, apiKeyUpdate } from "@/lib/dialects/trmm/keys";
 
 export const GET = nextRoute(apiKeyGet);
 export const PUT = nextRoute(apiKeyUpdate);

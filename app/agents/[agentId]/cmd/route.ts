@@ -1,4 +1,4 @@
 import { nextRoute } from "@/lib/http/api";
-import { agentCmd } from "@/lib/dialects/trmm-routes";
+import { agentCmd } from "@/lib/dialects/trmm/routes";
 
 export const POST = nextRoute(agentCmd);

@@ -1,4 +1,4 @@
 import { nextRoute } from "@/lib/http/api";
-import { agentHistory } from "@/lib/dialects/trmm-routes";
+import { agentHistory } from "@/lib/dialects/trmm/routes";
 
 export const GET = nextRoute(agentHistory);

@@ -1,5 +1,5 @@
 import { nextRoute } from "@/lib/http/api";
-import { instanceCommand } from "@/lib/dialects/mcsm-routes";
+import { instanceCommand } from "@/lib/dialects/mcsm/routes";
 
 export const GET = nextRoute(instanceCommand);
 export const POST = nextRoute(instanceCommand);

@@ -1,8 +1,5 @@
-import { uiOk, uiRoute } from "@/lib/http/ui";
-import { agentRights, requirePermission } from "@/lib/trmm/access";
-import { listAgentDetails } from "@/lib/trmm/agents";
+import { nextRoute } from "@/lib/http/api";
+import { listAgents } from "@/lib/dialects/ui/agents";
 
-export const GET = uiRoute(async (_req, me) => {
-  requirePermission(me, "canListAgents");
-  return uiOk({ rights: agentRights(me), agents: await listAgentDetails(me) });
-});
+// Served by server.ts before Next (lib/dialects/ui/routes.ts); this file is the same handler for `next start`.
+export const GET = nextRoute(listAgents);

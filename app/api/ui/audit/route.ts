@@ -1,5 +1,5 @@
-import { uiOk, uiRoute } from "@/lib/http/ui";
-import { auditPage } from "@/lib/audit-view";
+import { nextRoute } from "@/lib/http/api";
+import { auditLog } from "@/lib/dialects/ui/accounts";
 
-/** `?before=<id>&limit=<1-200>&action=<action or family>`, newest first. */
-export const GET = uiRoute(async (req) => uiOk(await auditPage(Object.fromEntries(req.query))), { admin: true });
+// Served by server.ts before Next (lib/dialects/ui/routes.ts); this file is the same handler for `next start`.
+export const GET = nextRoute(auditLog);

@@ -1,5 +1,5 @@
-import { uiOk, uiRoute } from "@/lib/http/ui";
-import { daemonRows } from "@/lib/mcsm/ui";
+import { nextRoute } from "@/lib/http/api";
+import { listDaemons } from "@/lib/dialects/ui/daemons";
 
-/** Every daemon with its live figures (the daemon list polls this). */
-export const GET = uiRoute(async () => uiOk(await daemonRows()));
+// Served by server.ts before Next (lib/dialects/ui/routes.ts); this file is the same handler for `next start`.
+export const GET = nextRoute(listDaemons);

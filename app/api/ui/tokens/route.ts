@@ -1,11 +1,6 @@
-import { uiOk, uiRoute } from "@/lib/http/ui";
-import { issueToken, listTokens } from "@/lib/tokens-admin";
+import { nextRoute } from "@/lib/http/api";
+import { tokenCreate, tokensList } from "@/lib/dialects/ui/accounts";
 
-/** The caller's personal tokens (an admin sees everyone's, with their owner). */
-export const GET = uiRoute(async (_req, me) => uiOk(await listTokens(me, "token")));
-
-/** Answers the secret this once; afterwards only its prefix is ever shown. */
-export const POST = uiRoute(async (req, me) => {
-  const created = await issueToken(me, await req.json(), req.ip);
-  return uiOk(created, 201);
-});
+// Served by server.ts before Next (lib/dialects/ui/routes.ts); this file is the same handler for `next start`.
+export const GET = nextRoute(tokensList);
+export const POST = nextRoute(tokenCreate);

@@ -1,16 +1,6 @@
-import { uiOk, uiRoute } from "@/lib/http/ui";
-import { createUser, listUsers } from "@/lib/users";
+import { nextRoute } from "@/lib/http/api";
+import { userCreate, usersList } from "@/lib/dialects/ui/accounts";
 
-export const GET = uiRoute(async () => uiOk(await listUsers()), { admin: true });
-
-export const POST = uiRoute(
-  async (req, me) => {
-    const body = (await req.json()) as { username?: string; password?: string; role?: "admin" | "user" } | undefined;
-    const user = await createUser(
-      { username: body?.username ?? "", password: body?.password ?? "", role: body?.role },
-      { id: me.userId, name: me.username, ip: req.ip },
-    );
-    return uiOk({ id: user.id, username: user.username, role: user.role }, 201);
-  },
-  { admin: true },
-);
+// Served by server.ts before Next (lib/dialects/ui/routes.ts); this file is the same handler for `next start`.
+export const GET = nextRoute(usersList);
+export const POST = nextRoute(userCreate);

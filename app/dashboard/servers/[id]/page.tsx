@@ -1,6 +1,6 @@
 import { notFound } from "next/navigation";
 import { requireUser } from "@/lib/auth/session";
-import { serverIdSchema } from "@/lib/fleet/server-view";
+import { serverIdSchema } from "@/lib/dialects/ui/views";
 import { ServerDetailView } from "@/components/servers/server-detail";
 
 export default async function ServerPage({ params }: { params: Promise<{ id: string }> }) {

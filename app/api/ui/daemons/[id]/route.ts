@@ -1,11 +1,6 @@
-import { uiOk, uiRoute } from "@/lib/http/ui";
-import { actorOf, daemonDetail, daemonFromParams, setRemarks } from "@/lib/mcsm/ui";
+import { nextRoute } from "@/lib/http/api";
+import { editDaemon, getDaemon } from "@/lib/dialects/ui/daemons";
 
-/** One daemon and its instances with their live status. */
-export const GET = uiRoute(async (req) => uiOk(await daemonDetail(await daemonFromParams(req))));
-
-/** Edits the daemon's remarks (MCSManager's display name for a daemon). */
-export const PATCH = uiRoute(
-  async (req, me) => uiOk(await setRemarks(await daemonFromParams(req), await req.json(), actorOf(req, me))),
-  { admin: true },
-);
+// Served by server.ts before Next (lib/dialects/ui/routes.ts); this file is the same handler for `next start`.
+export const GET = nextRoute(getDaemon);
+export const PATCH = nextRoute(editDaemon);

@@ -1,8 +1,5 @@
-import { uiOk, uiRoute } from "@/lib/http/ui";
-import { changeOwnPassword } from "@/lib/profile";
+import { nextRoute } from "@/lib/http/api";
+import { passwordChange } from "@/lib/dialects/ui/accounts";
 
-export const POST = uiRoute(async (req, me) => {
-  const body = ((await req.json()) ?? {}) as { current?: string; password?: string };
-  await changeOwnPassword(me.userId, String(body.current ?? ""), String(body.password ?? ""), { id: me.userId, name: me.username, ip: req.ip });
-  return uiOk({ ok: true });
-});
+// Served by server.ts before Next (lib/dialects/ui/routes.ts); this file is the same handler for `next start`.
+export const POST = nextRoute(passwordChange);

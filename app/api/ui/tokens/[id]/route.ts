@@ -1,7 +1,5 @@
-import { uiOk, uiRoute } from "@/lib/http/ui";
-import { idParam, revokeToken } from "@/lib/tokens-admin";
+import { nextRoute } from "@/lib/http/api";
+import { tokenDelete } from "@/lib/dialects/ui/accounts";
 
-export const DELETE = uiRoute(async (req, me) => {
-  await revokeToken(me, idParam(req.params.id, "token"), "token", req.ip);
-  return uiOk({ ok: true });
-});
+// Served by server.ts before Next (lib/dialects/ui/routes.ts); this file is the same handler for `next start`.
+export const DELETE = nextRoute(tokenDelete);

@@ -1,4 +1,4 @@
 import { nextRoute } from "@/lib/http/api";
-import { serverDetails } from "@/lib/dialects/nezha-routes";
+import { serverDetails } from "@/lib/dialects/nezha/routes";
 
 export const GET = nextRoute(serverDetails);

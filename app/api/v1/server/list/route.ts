@@ -1,4 +1,4 @@
 import { nextRoute } from "@/lib/http/api";
-import { serverList } from "@/lib/dialects/nezha-routes";
+import { serverList } from "@/lib/dialects/nezha/routes";
 
 export const GET = nextRoute(serverList);

@@ -1,4 +1,4 @@
 import { nextRoute } from "@/lib/http/api";
-import { serverRegister } from "@/lib/dialects/nezha-routes";
+import { serverRegister } from "@/lib/dialects/nezha/routes";
 
 export const POST = nextRoute(serverRegister);

@@ -1,10 +1,5 @@
-import { uiOk, uiRoute } from "@/lib/http/ui";
-import { agentFor, requirePermission } from "@/lib/trmm/access";
-import { parseCmdBody, runCommand } from "@/lib/trmm/commands";
+import { nextRoute } from "@/lib/http/api";
+import { sendCommand } from "@/lib/dialects/ui/agents";
 
-export const POST = uiRoute(async (req, me) => {
-  requirePermission(me, "canSendCmd");
-  const entry = await agentFor(me, req.params.agentId);
-  const input = parseCmdBody(await req.json());
-  return uiOk(await runCommand(entry, me, input, req.ip));
-});
+// Served by server.ts before Next (lib/dialects/ui/routes.ts); this file is the same handler for `next start`.
+export const POST = nextRoute(sendCommand);

@@ -1,8 +1,5 @@
-import { uiOk, uiRoute } from "@/lib/http/ui";
-import { agentFor, requirePermission } from "@/lib/trmm/access";
-import { commandHistory } from "@/lib/trmm/commands";
+import { nextRoute } from "@/lib/http/api";
+import { getCommandHistory } from "@/lib/dialects/ui/agents";
 
-export const GET = uiRoute(async (req, me) => {
-  requirePermission(me, "canSendCmd");
-  return uiOk(await commandHistory(await agentFor(me, req.params.agentId)));
-});
+// Served by server.ts before Next (lib/dialects/ui/routes.ts); this file is the same handler for `next start`.
+export const GET = nextRoute(getCommandHistory);

@@ -1,17 +1,6 @@
-import { uiOk, uiRoute } from "@/lib/http/ui";
-import { agentFor, requirePermission } from "@/lib/trmm/access";
-import { pendingUpdates, scanStartedMessage, scanStatus, startUpdateScan } from "@/lib/trmm/updates";
+import { nextRoute } from "@/lib/http/api";
+import { getUpdates, scanUpdates } from "@/lib/dialects/ui/agents";
 
-export const GET = uiRoute(async (req, me) => {
-  requirePermission(me, "canManageWinupdates");
-  const entry = await agentFor(me, req.params.agentId);
-  return uiOk({ scan: scanStatus(entry.meta.id), updates: await pendingUpdates(entry) });
-});
-
-/** Starts a scan; the page polls GET until the scan is no longer running. */
-export const POST = uiRoute(async (req, me) => {
-  requirePermission(me, "canManageWinupdates");
-  const entry = await agentFor(me, req.params.agentId);
-  startUpdateScan(entry, me, req.ip);
-  return uiOk({ message: scanStartedMessage(entry.host?.hostname || entry.meta.name), scan: scanStatus(entry.meta.id) });
-});
+// Served by server.ts before Next (lib/dialects/ui/routes.ts); this file is the same handler for `next start`.
+export const GET = nextRoute(getUpdates);
+export const POST = nextRoute(scanUpdates);

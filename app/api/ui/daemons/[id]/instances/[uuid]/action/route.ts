@@ -1,13 +1,5 @@
-import { uiOk, uiRoute } from "@/lib/http/ui";
-import { runInstanceAction } from "@/lib/mcsm/control";
-import { actionBody, daemonFromParams } from "@/lib/mcsm/ui";
+import { nextRoute } from "@/lib/http/api";
+import { instanceAction } from "@/lib/dialects/ui/daemons";
 
-/** start | stop | restart | kill; answers the instance's state afterwards. */
-export const POST = uiRoute(
-  async (req) => {
-    const daemon = await daemonFromParams(req);
-    const { action } = actionBody.parse((await req.json()) ?? {});
-    return uiOk(await runInstanceAction(daemon.meta.id, req.params.uuid ?? "", action));
-  },
-  { admin: true },
-);
+// Served by server.ts before Next (lib/dialects/ui/routes.ts); this file is the same handler for `next start`.
+export const POST = nextRoute(instanceAction);

@@ -1,14 +1,5 @@
-import { uiOk, uiRoute } from "@/lib/http/ui";
-import { sendInstanceInput } from "@/lib/mcsm/control";
-import { commandBody, daemonFromParams } from "@/lib/mcsm/ui";
+import { nextRoute } from "@/lib/http/api";
+import { instanceInput } from "@/lib/dialects/ui/daemons";
 
-/** Writes one line to the instance's stdin. */
-export const POST = uiRoute(
-  async (req) => {
-    const daemon = await daemonFromParams(req);
-    const { command } = commandBody.parse((await req.json()) ?? {});
-    await sendInstanceInput(daemon.meta.id, req.params.uuid ?? "", command);
-    return uiOk({ ok: true });
-  },
-  { admin: true },
-);
+// Served by server.ts before Next (lib/dialects/ui/routes.ts); this file is the same handler for `next start`.
+export const POST = nextRoute(instanceInput);

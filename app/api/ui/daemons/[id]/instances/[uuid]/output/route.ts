@@ -1,12 +1,5 @@
-import { uiOk, uiRoute } from "@/lib/http/ui";
-import { readInstanceOutput } from "@/lib/mcsm/control";
-import { daemonFromParams } from "@/lib/mcsm/ui";
+import { nextRoute } from "@/lib/http/api";
+import { instanceOutput } from "@/lib/dialects/ui/daemons";
 
-/** The instance's recent console output (the console polls this every 1.5 s). */
-export const GET = uiRoute(
-  async (req) => {
-    const daemon = await daemonFromParams(req);
-    return uiOk({ output: await readInstanceOutput(daemon.meta.id, req.params.uuid ?? "") });
-  },
-  { admin: true },
-);
+// Served by server.ts before Next (lib/dialects/ui/routes.ts); this file is the same handler for `next start`.
+export const GET = nextRoute(instanceOutput);

@@ -1,0 +1,381 @@
+import { z } from "zod";
+import type { Dialect } from "../../http/router";
+import type { ApiRequest } from "../../http/api";
+import { ApiError } from "../../http/guard";
+import { ensureTotals } from "../../fleet/instance-counts";
+import {
+  createInstance,
+  deleteInstances,
+  instanceFor,
+  instanceState,
+  readInstanceOutput,
+  runInstanceAction,
+  sendInstanceInput,
+  updateInstance,
+} from "../../fleet/instances";
+import { live } from "../../fleet/live";
+import { mcsmMethodNotAllowed, mcsmNotFound, mcsmOk, withMcsm } from "./envelope";
+import { mcsmRaw, remoteServicesSystemJson, requireDaemon } from "./daemons";
+import { overviewJson, overviewSchema, remoteServices, remoteServicesItem, remoteServicesList, selectInstances } from "./answers";
+import {
+  CTRL_C,
+  daemonIdentity,
+  daemonSystem,
+  instanceConfig,
+  instanceConfigOf,
+  instanceDetail,
+  instanceDetailOf,
+  mcsmEnvelope,
+} from "./shapes";
+
+/**
+ * MCSManager's API (`/api/service`, `/api/overview`, `/api/instance`, `/api/protected_instance`).
+ * Daemon reads come from live state (never by asking each daemon in turn); instance actions go to
+ * one agent with a short timeout. Parameter names follow MCSManager's routers; empty query
+ * parameters mean "no filter"; every error is the `{status, data, time}` envelope.
+ */
+
+// ---- query parameters ---------------------------------------------------------------------------
+
+/** The query as an object (first value of a repeated key), for zod. */
+function queryOf(req: ApiRequest): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of req.query) if (!(k in out)) out[k] = v;
+  return out;
+}
+
+const daemonParams = {
+  daemonId: z.string().max(200).optional().describe("The daemon's uuid"),
+  remote_uuid: z.string().max(200).optional().describe("Alias of daemonId (older clients)"),
+};
+const instanceParams = { uuid: z.string().max(200).optional().describe("The instance's uuid (required)"), ...daemonParams };
+
+const daemonQuery = z.object(daemonParams);
+const instanceQuery = z.object(instanceParams);
+const commandQuery = z.object({ ...instanceParams, command: z.string().max(4096).optional().describe("The line written to the instance's stdin (required)") });
+const outputQuery = z.object({ ...instanceParams, size: z.string().max(20).optional().describe('Only the last bytes: "2048" or "4kb"; empty = everything kept') });
+const instancesQuery = z.object({
+  ...daemonParams,
+  page: z.string().max(12).optional().describe("1-based page; default 1"),
+  page_size: z.string().max(12).optional().describe("1–100; default 10"),
+  instance_name: z.string().max(200).optional().describe("Case-insensitive substring of the name; empty = all"),
+  status: z.string().max(4).optional().describe("-1 busy, 0 stopped, 1 stopping, 2 starting, 3 running; empty = all"),
+  tag: z.string().max(2000).optional().describe("Accepted and ignored: Fleetdeck instances carry no tags"),
+});
+
+function parseQuery<T extends z.ZodObject>(schema: T, req: ApiRequest): z.infer<T> {
+  return schema.parse(queryOf(req)) as z.infer<T>;
+}
+
+function daemonIdOf(q: { daemonId?: string; remote_uuid?: string }): string {
+  const id = q.daemonId || q.remote_uuid;
+  if (!id) throw new ApiError(400, "Missing parameter: daemonId (or remote_uuid)");
+  return id;
+}
+
+function instanceUuidOf(q: { uuid?: string }): string {
+  if (!q.uuid) throw new ApiError(400, "Missing parameter: uuid (the instance id)");
+  return q.uuid;
+}
+
+/**
+ * The instance a request names, as MCSManager resolves it: the daemon, then the instance on it;
+ * a non-admin reaches only the instances assigned to them (the access policy), without seeing
+ * anything else of that daemon.
+ */
+async function resolveInstance(p: Parameters<typeof instanceFor>[0], q: { uuid?: string; daemonId?: string; remote_uuid?: string }) {
+  const daemon = requireDaemon(daemonIdOf(q));
+  const row = await instanceFor(p, daemon.meta.id, instanceUuidOf(q));
+  return { daemon, row };
+}
+
+// ---- bodies --------------------------------------------------------------------------------------
+
+/** The InstanceConfig fields Fleetdeck keeps; the many others MCSManager clients send are ignored. */
+export const instanceConfigBody = z.object({
+  nickname: z.string().trim().min(1, "nickname is required").max(100),
+  startCommand: z.string().trim().min(1, "startCommand is required").max(4000),
+  stopCommand: z.string().max(1000).nullish().describe('A line written to stdin; "^C" or empty = a signal'),
+  cwd: z.string().max(1000).nullish().describe("Working directory on the daemon; empty = the agent's"),
+  eventTask: z.object({ autoRestart: z.boolean().nullish() }).nullish(),
+});
+export const instanceConfigPatch = instanceConfigBody.partial();
+export const deleteBody = z.object({
+  uuids: z.array(z.string().min(1).max(200)).max(1000).optional().describe("Instances to delete; default: the uuid query parameter"),
+  deleteFile: z.boolean().optional().describe("Accepted and ignored: Fleetdeck never deletes an instance's files"),
+});
+
+/** MCSManager's "^C" (interrupt) is Fleetdeck's empty stop command (SIGTERM to the process group). */
+const stopCommandOf = (s: string | null | undefined) => (s === undefined ? undefined : !s || s.trim() === CTRL_C ? "" : s);
+
+function toInstanceInput(b: z.infer<typeof instanceConfigPatch>) {
+  const out: { name?: string; startCommand?: string; stopCommand?: string; cwd?: string; autoRestart?: boolean } = {};
+  if (b.nickname !== undefined) out.name = b.nickname;
+  if (b.startCommand !== undefined) out.startCommand = b.startCommand;
+  const stop = stopCommandOf(b.stopCommand);
+  if (stop !== undefined) out.stopCommand = stop;
+  if (b.cwd !== undefined) out.cwd = b.cwd ?? "";
+  if (b.eventTask?.autoRestart !== undefined && b.eventTask.autoRestart !== null) out.autoRestart = b.eventTask.autoRestart;
+  return out;
+}
+
+async function bodyOf<T extends z.ZodType>(schema: T, req: ApiRequest): Promise<z.infer<T>> {
+  const raw = await req.json();
+  return schema.parse(raw ?? {}) as z.infer<T>;
+}
+
+// ---- handlers ----------------------------------------------------------------------------------
+
+/** The hot route: a pre-serialized array, only `time` made per request. */
+export const remoteServicesSystem = withMcsm(
+  async () => {
+    await live.ready();
+    await ensureTotals();
+    return { status: 200, raw: mcsmRaw(remoteServicesSystemJson()) };
+  },
+  { admin: true },
+);
+
+export const remoteServicesListHandler = withMcsm(
+  async () => {
+    await live.ready();
+    return mcsmOk(remoteServicesList());
+  },
+  { admin: true },
+);
+
+export const remoteServicesHandler = withMcsm(
+  async () => {
+    await live.ready();
+    return mcsmOk(await remoteServices());
+  },
+  { admin: true },
+);
+
+export const overviewHandler = withMcsm(
+  async () => {
+    await live.ready();
+    await ensureTotals();
+    return { status: 200, raw: mcsmRaw(overviewJson()) };
+  },
+  { admin: true },
+);
+
+export const remoteServiceInstances = withMcsm(
+  async (req) => {
+    const q = parseQuery(instancesQuery, req);
+    await live.ready();
+    const daemon = requireDaemon(daemonIdOf(q));
+    return mcsmOk(await selectInstances(daemon, q));
+  },
+  { admin: true },
+);
+
+export const instanceGet = withMcsm(async (req, p) => {
+  await live.ready();
+  const { daemon, row } = await resolveInstance(p, parseQuery(instanceQuery, req));
+  return mcsmOk(instanceDetailOf(row, instanceState(daemon.meta.id, row.uuid), daemon));
+});
+
+export const instanceCreate = withMcsm(
+  async (req, p, actor) => {
+    const q = parseQuery(daemonQuery, req);
+    const body = await bodyOf(instanceConfigBody, req);
+    await live.ready();
+    const daemon = requireDaemon(daemonIdOf(q));
+    const row = await createInstance(p, actor, daemon.meta.id, { ...toInstanceInput(body), name: body.nickname, startCommand: body.startCommand });
+    return mcsmOk({ instanceUuid: row.uuid, config: instanceConfigOf(row, daemon.host?.platform) });
+  },
+  { admin: true },
+);
+
+export const instanceUpdate = withMcsm(
+  async (req, p, actor) => {
+    const q = parseQuery(instanceQuery, req);
+    const body = await bodyOf(instanceConfigPatch, req);
+    await live.ready();
+    const daemon = requireDaemon(daemonIdOf(q));
+    const row = await updateInstance(p, actor, daemon.meta.id, instanceUuidOf(q), toInstanceInput(body));
+    return mcsmOk({ instanceUuid: row.uuid });
+  },
+  { admin: true },
+);
+
+export const instanceDelete = withMcsm(
+  async (req, p, actor) => {
+    const q = parseQuery(instanceQuery, req);
+    const body = await bodyOf(deleteBody, req);
+    await live.ready();
+    const daemon = requireDaemon(daemonIdOf(q));
+    const uuids = body.uuids?.length ? body.uuids : q.uuid ? [q.uuid] : [];
+    if (!uuids.length) throw new ApiError(400, "Missing parameter: uuids (in the body) or uuid (in the query)");
+    return mcsmOk(await deleteInstances(p, actor, daemon.meta.id, [...new Set(uuids)]));
+  },
+  { admin: true },
+);
+
+function actionHandler(action: "start" | "stop" | "restart" | "kill") {
+  return withMcsm(async (req, p, actor) => {
+    await live.ready();
+    const { daemon, row } = await resolveInstance(p, parseQuery(instanceQuery, req));
+    await runInstanceAction(p, actor, daemon.meta.id, row.uuid, action);
+    return mcsmOk({ instanceUuid: row.uuid });
+  });
+}
+
+export const instanceOpen = actionHandler("start");
+export const instanceStop = actionHandler("stop");
+export const instanceRestart = actionHandler("restart");
+export const instanceKill = actionHandler("kill");
+
+export const instanceCommand = withMcsm(async (req, p, actor) => {
+  const q = parseQuery(commandQuery, req);
+  let command = q.command;
+  // MCSManager reads the command from the query; a JSON body {"command": …} is accepted too.
+  if (command === undefined && req.method !== "GET") {
+    const body = await bodyOf(z.object({ command: z.string().max(4096).optional() }), req);
+    command = body.command;
+  }
+  if (command === undefined) throw new ApiError(400, "Missing parameter: command");
+  await live.ready();
+  const { daemon, row } = await resolveInstance(p, q);
+  await sendInstanceInput(p, actor, daemon.meta.id, row.uuid, command.replace(/\r?\n$/, ""));
+  return mcsmOk({ instanceUuid: row.uuid });
+});
+
+/** "2048" → 2048 bytes, "4kb" → 4096; empty → no limit. */
+function parseSize(size: string | undefined): number | null {
+  if (!size) return null;
+  const m = /^\s*(\d{1,9})\s*(kb)?\s*$/i.exec(size);
+  if (!m) throw new ApiError(400, `size must be a number of bytes or "<n>kb", not "${size}"`);
+  return Number(m[1]) * (m[2] ? 1024 : 1);
+}
+
+export const instanceOutputLog = withMcsm(async (req, p) => {
+  const q = parseQuery(outputQuery, req);
+  const size = parseSize(q.size);
+  await live.ready();
+  const { daemon, row } = await resolveInstance(p, q);
+  const output = await readInstanceOutput(p, daemon.meta.id, row.uuid);
+  return mcsmOk(size !== null && output.length > size ? output.slice(-size) : output);
+});
+
+// ---- the table ------------------------------------------------------------------------------------
+
+const errors = {
+  400: "Bad or missing parameter",
+  403: "Missing, wrong or non-admin key; cookie session without X-Requested-With",
+  404: "Unknown daemon or instance",
+};
+const agentErrors = { ...errors, 503: "The daemon is offline or did not answer within 3.5 s" };
+const instanceRef = z.object({ instanceUuid: z.string() });
+
+export const mcsmDialect: Dialect = {
+  name: "mcsm",
+  prefixes: ["/api/service", "/api/instance", "/api/protected_instance", "/api/overview"],
+  routes: [
+    {
+      pattern: "/api/service/remote_services_system",
+      methods: { GET: remoteServicesSystem },
+      docs: {
+        GET: {
+          summary: "Every daemon with its system information (MCSManager)",
+          description: "Answered from live state: latency does not depend on the number of daemons.",
+          admin: true,
+          response: mcsmEnvelope(z.array(daemonSystem)),
+          errors,
+        },
+      },
+    },
+    {
+      pattern: "/api/service/remote_services_list",
+      methods: { GET: remoteServicesListHandler },
+      docs: { GET: { summary: "Every daemon, connection information only (MCSManager)", admin: true, response: mcsmEnvelope(z.array(daemonIdentity)), errors } },
+    },
+    {
+      pattern: "/api/service/remote_services",
+      methods: { GET: remoteServicesHandler },
+      docs: { GET: { summary: "Every daemon with its instances (MCSManager)", admin: true, response: mcsmEnvelope(z.array(remoteServicesItem)), errors } },
+    },
+    {
+      pattern: "/api/overview",
+      methods: { GET: overviewHandler },
+      docs: { GET: { summary: "Panel overview with every daemon (MCSManager)", admin: true, response: mcsmEnvelope(overviewSchema), errors } },
+    },
+    {
+      pattern: "/api/service/remote_service_instances",
+      methods: { GET: remoteServiceInstances },
+      docs: {
+        GET: {
+          summary: "A daemon's instances, paged and filtered (MCSManager)",
+          admin: true,
+          query: instancesQuery,
+          response: mcsmEnvelope(z.object({ page: z.number().int(), pageSize: z.number().int(), maxPage: z.number().int(), total: z.number().int(), data: z.array(instanceDetail) })),
+          errors,
+        },
+      },
+    },
+    {
+      pattern: "/api/instance",
+      methods: { GET: instanceGet, POST: instanceCreate, PUT: instanceUpdate, DELETE: instanceDelete },
+      docs: {
+        GET: { summary: "One instance (MCSManager)", query: instanceQuery, response: mcsmEnvelope(instanceDetail), errors },
+        POST: {
+          summary: "Define an instance on a daemon (MCSManager)",
+          admin: true,
+          query: daemonQuery,
+          body: instanceConfigBody,
+          response: mcsmEnvelope(z.object({ instanceUuid: z.string(), config: instanceConfig })),
+          errors,
+        },
+        PUT: { summary: "Change an instance's definition (MCSManager)", admin: true, query: instanceQuery, body: instanceConfigPatch, response: mcsmEnvelope(instanceRef), errors },
+        DELETE: {
+          summary: "Delete instances of a daemon (MCSManager)",
+          description: "Running instances are stopped by their agent. Answers the deleted uuids.",
+          admin: true,
+          query: instanceQuery,
+          body: deleteBody,
+          response: mcsmEnvelope(z.array(z.string())),
+          errors,
+        },
+      },
+    },
+    ...(
+      [
+        ["open", instanceOpen, "Start an instance"],
+        ["stop", instanceStop, "Stop an instance (its stop command, else SIGTERM; SIGKILL after 10 s)"],
+        ["restart", instanceRestart, "Restart an instance"],
+        ["kill", instanceKill, "Kill an instance's process group"],
+      ] as const
+    ).map(([name, handler, summary]) => ({
+      pattern: `/api/protected_instance/${name}`,
+      // MCSManager serves these on every method; GET and POST are what clients use.
+      methods: { GET: handler, POST: handler },
+      docs: {
+        GET: { summary: `${summary} (MCSManager)`, query: instanceQuery, response: mcsmEnvelope(instanceRef), errors: { ...agentErrors, 400: "Bad parameter, or the instance is already in that state" } },
+        POST: { summary: `${summary} (MCSManager)`, query: instanceQuery, response: mcsmEnvelope(instanceRef), errors: agentErrors },
+      },
+    })),
+    {
+      pattern: "/api/protected_instance/command",
+      methods: { GET: instanceCommand, POST: instanceCommand },
+      docs: {
+        GET: { summary: "Send a line to an instance's stdin (MCSManager)", query: commandQuery, response: mcsmEnvelope(instanceRef), errors: agentErrors },
+        POST: {
+          summary: "Send a line to an instance's stdin (MCSManager)",
+          query: commandQuery,
+          body: z.object({ command: z.string().max(4096).optional().describe("Used when the query has no command") }),
+          response: mcsmEnvelope(instanceRef),
+          errors: agentErrors,
+        },
+      },
+    },
+    {
+      pattern: "/api/protected_instance/outputlog",
+      methods: { GET: instanceOutputLog },
+      docs: { GET: { summary: "An instance's recent console output (MCSManager)", query: outputQuery, response: mcsmEnvelope(z.string()), errors: agentErrors } },
+    },
+  ],
+  notFound: mcsmNotFound,
+  methodNotAllowed: mcsmMethodNotAllowed,
+};

@@ -1,0 +1,74 @@
+/**
+ * Tactical RMM's command body (`POST /agents/{agent_id}/cmd/`), parsed with Django REST
+ * framework's wording so that clients written against Tactical RMM see familiar field errors.
+ */
+import { z } from "zod";
+import { DEFAULT_TIMEOUT, MAX_COMMAND_CHARS, MAX_TIMEOUT, MIN_TIMEOUT, SHELLS, type CommandInput } from "../../fleet/commands";
+
+export const UNABLE_TO_CONTACT = "Unable to contact the agent";
+
+// DRF's wording, so that clients written against Tactical RMM see familiar field errors.
+const REQUIRED = "This field is required.";
+const requiredOr = (message: string) => ({ error: (issue: { input?: unknown }) => (issue.input === undefined ? REQUIRED : message) });
+const commandText = () =>
+  z
+    .string(requiredOr("Not a valid string."))
+    .min(1, "This field may not be blank.")
+    .max(MAX_COMMAND_CHARS, `Ensure this field has no more than ${MAX_COMMAND_CHARS} characters.`);
+
+export const cmdBody = z.object({
+  shell: z
+    .enum(SHELLS, requiredOr(`Not a valid choice: use one of ${SHELLS.join(", ")}.`))
+    .describe("bash or /bin/bash, sh or /bin/sh, cmd (Windows), powershell (pwsh or powershell on PATH), custom (with custom_shell)"),
+  cmd: commandText().optional().describe("The command line (required unless `command` is given)"),
+  command: commandText().optional().describe("Alias of `cmd`"),
+  // DRF's IntegerField accepts "30" as well as 30; so do we. Never 2.5, never out of range.
+  timeout: z
+    .union([z.number().int(), z.string().regex(/^\s*\d+\s*$/).transform(Number)], { error: "A valid integer is required." })
+    .pipe(
+      z
+        .number()
+        .min(MIN_TIMEOUT, `Ensure this value is greater than or equal to ${MIN_TIMEOUT}.`)
+        .max(MAX_TIMEOUT, `Ensure this value is less than or equal to ${MAX_TIMEOUT}.`),
+    )
+    .default(DEFAULT_TIMEOUT)
+    .describe(`Seconds (${MIN_TIMEOUT}–${MAX_TIMEOUT}, default ${DEFAULT_TIMEOUT}); the command is killed when it runs longer`),
+  run_as_user: z
+    .boolean({ error: "Must be a valid boolean." })
+    .default(false)
+    .describe("Tactical RMM runs the command as the logged-in Windows user; Fleetdeck agents cannot, so only false is accepted"),
+  custom_shell: z.string().max(4096).optional().describe("Path of the executable when shell is custom (run as `<custom_shell> -c <cmd>`)"),
+});
+
+
+/**
+ * Parses a command body; throws a ZodError listing every bad field at once, as DRF does (zod
+ * skips object-level checks once a field failed, so the cross-field rules run separately).
+ */
+export function parseCmdBody(raw: unknown): CommandInput {
+  const input = raw === undefined || raw === null ? {} : raw;
+  const parsed = cmdBody.safeParse(input);
+  const issues: z.core.$ZodIssue[] = parsed.success ? [] : [...parsed.error.issues];
+  if (typeof input === "object" && !Array.isArray(input)) {
+    const body = input as Record<string, unknown>;
+    const custom = (message: string, path: string): void => {
+      issues.push({ code: "custom", message, path: [path], input: body[path] });
+    };
+    if (body.cmd === undefined && body.command === undefined) custom(REQUIRED, "cmd");
+    if (body.shell === "custom" && (typeof body.custom_shell !== "string" || !body.custom_shell.trim())) {
+      custom("This field is required when shell is custom.", "custom_shell");
+    }
+    if (body.run_as_user === true) {
+      custom("Not supported: Fleetdeck agents run commands as the user the agent runs as.", "run_as_user");
+    }
+  }
+  if (issues.length || !parsed.success) throw new z.ZodError(issues);
+  const b = parsed.data;
+  return {
+    shell: b.shell,
+    cmd: (b.cmd ?? b.command)!,
+    timeout: b.timeout,
+    ...(b.shell === "custom" ? { customShell: b.custom_shell!.trim() } : {}),
+  };
+}
+

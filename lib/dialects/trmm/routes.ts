@@ -1,0 +1,147 @@
+import { z } from "zod";
+import type { Dialect, OperationDoc } from "../../http/router";
+import type { Principal } from "../../auth/principal";
+import { commandHistory, runCommand } from "../../fleet/commands";
+import { serverFor, type Permission } from "../../fleet/policy";
+import { pendingUpdates, startUpdateScan } from "../../fleet/updates";
+import { agentDetail, agentListQuery, listAgents } from "./agents";
+import { cmdBody, parseCmdBody, UNABLE_TO_CONTACT } from "./commands";
+import { historyItemOf, trmmAgentBrief, trmmAgentDetail, trmmAgentRow, trmmHistoryItem, trmmWinUpdate, winUpdateOf } from "./shapes";
+import { TRMM_MESSAGES, trmmMethodNotAllowed, trmmNotFound, withTrmm } from "./envelope";
+import { trmmKeyRoutes } from "./keys";
+
+// Handlers only translate: the rules live in lib/fleet (shared with every other door).
+
+/** The agent a path names, as the access policy lets this caller reach it. */
+const agentOf = (me: Principal, agentId: string | undefined, permission: Permission) => serverFor(me, { agentId: agentId ?? "" }, permission);
+
+export const scanStartedMessage = (hostname: string) => `A Windows update scan will be performed on ${hostname}`;
+
+export const agentList = withTrmm(async (req, me) => ({ status: 200, body: await listAgents(me, req.query) }), { permission: "canListAgents" });
+
+export const agentGet = withTrmm(async (req, me) => ({ status: 200, body: await agentDetail(await agentOf(me, req.params.agentId, "canListAgents")) }), {
+  permission: "canListAgents",
+});
+
+export const agentCmd = withTrmm(
+  async (req, me, actor) => {
+    const entry = await agentOf(me, req.params.agentId, "canSendCmd");
+    const input = parseCmdBody(await req.json());
+    const outcome = await runCommand(me, actor, entry, input);
+    return { status: 200, body: outcome.output };
+  },
+  { permission: "canSendCmd" },
+);
+
+export const agentHistory = withTrmm(
+  async (req, me) => {
+    const entry = await agentOf(me, req.params.agentId, "canSendCmd");
+    return { status: 200, body: (await commandHistory(me, entry)).map((r) => historyItemOf(r, entry.meta.agentId)) };
+  },
+  { permission: "canSendCmd" },
+);
+
+export const winupdateList = withTrmm(
+  async (req, me) => ({ status: 200, body: (await pendingUpdates(me, await agentOf(me, req.params.agentId, "canManageWinupdates"))).map(winUpdateOf) }),
+  { permission: "canManageWinupdates" },
+);
+
+export const winupdateScan = withTrmm(
+  async (req, me, actor) => {
+    const entry = await agentOf(me, req.params.agentId, "canManageWinupdates");
+    startUpdateScan(me, actor, entry);
+    return { status: 200, body: scanStartedMessage(entry.host?.hostname || entry.meta.name) };
+  },
+  { permission: "canManageWinupdates" },
+);
+
+const agentErrors = { 403: TRMM_MESSAGES.forbidden, 404: TRMM_MESSAGES.noAgent };
+const doc = (d: OperationDoc): OperationDoc => d;
+
+export const trmmDialect: Dialect = {
+  name: "trmm",
+  prefixes: ["/agents", "/winupdate", "/accounts"],
+  routes: [
+    ...trmmKeyRoutes,
+    {
+      pattern: "/agents",
+      methods: { GET: agentList },
+      docs: {
+        GET: doc({
+          summary: "List agents (Tactical RMM)",
+          description:
+            "Needs can_list_agents. A user restricted to clients/sites sees only their agents. " +
+            "`detail=false` answers `[{id, hostname, agent_id, client, site}]`; otherwise the agent table's fields.",
+          query: agentListQuery,
+          response: z.union([z.array(trmmAgentBrief), z.array(trmmAgentRow)]),
+          errors: { 400: "A bad filter value (field errors)", 403: TRMM_MESSAGES.forbidden },
+        }),
+      },
+    },
+    {
+      pattern: "/agents/:agentId",
+      methods: { GET: agentGet },
+      docs: { GET: doc({ summary: "One agent (Tactical RMM)", description: "Needs can_list_agents.", response: trmmAgentDetail, errors: agentErrors }) },
+    },
+    {
+      pattern: "/agents/:agentId/cmd",
+      methods: { POST: agentCmd },
+      docs: {
+        POST: doc({
+          summary: "Run a command on an agent (Tactical RMM)",
+          description:
+            "Needs can_send_cmd. The agent runs the command in the requested shell, kills it at the timeout and answers " +
+            "its combined output as a JSON string (cut at 64 KiB, with a note saying so; a killed command's output ends " +
+            "with a note too). Every command is recorded in the agent's history. The agent must have been started with " +
+            "--allow-commands.",
+          body: cmdBody,
+          response: z.string().describe("The command's combined output"),
+          errors: {
+            400: `Field errors for a bad body; {"detail":"${UNABLE_TO_CONTACT}"} when the agent is offline or does not answer; {"detail":…} when commands are disabled on the agent or its shell does not exist`,
+            ...agentErrors,
+          },
+        }),
+      },
+    },
+    {
+      pattern: "/agents/:agentId/history",
+      methods: { GET: agentHistory },
+      docs: {
+        GET: doc({
+          summary: "An agent's command history, most recent first (Tactical RMM)",
+          description: "Needs can_send_cmd (the history holds the commands' output). At most 200 entries.",
+          response: z.array(trmmHistoryItem),
+          errors: agentErrors,
+        }),
+      },
+    },
+    {
+      pattern: "/winupdate/:agentId",
+      methods: { GET: winupdateList },
+      docs: {
+        GET: doc({
+          summary: "Pending updates found by the last scan (Tactical RMM)",
+          description: "Needs can_manage_winupdates. On Linux these are the package manager's upgradable packages.",
+          response: z.array(trmmWinUpdate),
+          errors: agentErrors,
+        }),
+      },
+    },
+    {
+      pattern: "/winupdate/:agentId/scan",
+      methods: { POST: winupdateScan },
+      docs: {
+        POST: doc({
+          summary: "Scan an agent for pending updates (Tactical RMM)",
+          description:
+            "Needs can_manage_winupdates. Answers at once; the agent then asks its package manager (apt, dnf/yum, apk, " +
+            "pacman, brew) from cached metadata and the result replaces the agent's pending updates.",
+          response: z.string().describe('"A Windows update scan will be performed on {hostname}"'),
+          errors: { 400: `{"detail":"${UNABLE_TO_CONTACT}"} when the agent is not connected`, ...agentErrors },
+        }),
+      },
+    },
+  ],
+  notFound: trmmNotFound,
+  methodNotAllowed: trmmMethodNotAllowed,
+};

@@ -1,0 +1,76 @@
+/**
+ * The panel UI's own JSON API (/api/ui/*) as a route table, like the three dialects': server.ts
+ * answers these before Next's router, each is also an app/api/ui/<path>/route.ts, and the
+ * credential matrix reads its routes from here. `admin: true` in a route's docs says what its
+ * wrapper enforces; the matrix checks it against its own hand-written list of who may do what.
+ */
+import type { Dialect, OperationDoc, RouteDef } from "../../http/router";
+import * as accounts from "./accounts";
+import * as agents from "./agents";
+import * as daemons from "./daemons";
+import * as servers from "./servers";
+import { uiMethodNotAllowed, uiNotFound } from "./envelope";
+
+const doc = (summary: string, admin = false): OperationDoc => ({ summary, ...(admin ? { admin } : {}) });
+
+const routes: RouteDef[] = [
+  { pattern: "/api/ui/setup", methods: { POST: accounts.setup }, docs: { POST: doc("Create the first administrator (anonymous, once)") } },
+
+  { pattern: "/api/ui/servers", methods: { GET: servers.listServers, POST: servers.addServer }, docs: { GET: doc("Servers the caller may list"), POST: doc("Add a server", true) } },
+  {
+    pattern: "/api/ui/servers/:id",
+    methods: { GET: servers.getServer, PATCH: servers.editServer, DELETE: servers.removeServer },
+    docs: { GET: doc("One server"), PATCH: doc("Edit a server", true), DELETE: doc("Delete a server", true) },
+  },
+  { pattern: "/api/ui/servers/:id/history", methods: { GET: servers.getHistory }, docs: { GET: doc("A server's metric history") } },
+  { pattern: "/api/ui/servers/:id/secret", methods: { POST: servers.newSecret }, docs: { POST: doc("Rotate a server's agent secret", true) } },
+
+  { pattern: "/api/ui/agents", methods: { GET: agents.listAgents }, docs: { GET: doc("Agents the caller may list (can_list_agents)") } },
+  { pattern: "/api/ui/agents/:agentId", methods: { GET: agents.getAgent, PATCH: agents.editAgent }, docs: { GET: doc("One agent"), PATCH: doc("Move an agent to a client/site", true) } },
+  { pattern: "/api/ui/agents/:agentId/cmd", methods: { POST: agents.sendCommand }, docs: { POST: doc("Run a command (can_send_cmd)") } },
+  { pattern: "/api/ui/agents/:agentId/history", methods: { GET: agents.getCommandHistory }, docs: { GET: doc("Command history (can_send_cmd)") } },
+  {
+    pattern: "/api/ui/agents/:agentId/updates",
+    methods: { GET: agents.getUpdates, POST: agents.scanUpdates },
+    docs: { GET: doc("Pending updates (can_manage_winupdates)"), POST: doc("Scan for updates (can_manage_winupdates)") },
+  },
+
+  { pattern: "/api/ui/daemons", methods: { GET: daemons.listDaemons }, docs: { GET: doc("Every daemon", true) } },
+  { pattern: "/api/ui/daemons/:id", methods: { GET: daemons.getDaemon, PATCH: daemons.editDaemon }, docs: { GET: doc("One daemon with its instances", true), PATCH: doc("Edit a daemon's remarks", true) } },
+  { pattern: "/api/ui/daemons/:id/instances", methods: { POST: daemons.addInstance }, docs: { POST: doc("Define an instance", true) } },
+  {
+    pattern: "/api/ui/daemons/:id/instances/:uuid",
+    methods: { PATCH: daemons.editInstance, DELETE: daemons.removeInstance },
+    docs: { PATCH: doc("Change an instance", true), DELETE: doc("Delete an instance", true) },
+  },
+  { pattern: "/api/ui/daemons/:id/instances/:uuid/action", methods: { POST: daemons.instanceAction }, docs: { POST: doc("Start/stop/restart/kill (admins and assigned users)") } },
+  { pattern: "/api/ui/daemons/:id/instances/:uuid/command", methods: { POST: daemons.instanceInput }, docs: { POST: doc("A line to the instance's stdin (admins and assigned users)") } },
+  { pattern: "/api/ui/daemons/:id/instances/:uuid/output", methods: { GET: daemons.instanceOutput }, docs: { GET: doc("Recent console output (admins and assigned users)") } },
+  { pattern: "/api/ui/instances", methods: { GET: daemons.myInstances }, docs: { GET: doc("The instances the caller may use") } },
+
+  { pattern: "/api/ui/users", methods: { GET: accounts.usersList, POST: accounts.userCreate }, docs: { GET: doc("Users", true), POST: doc("Add a user", true) } },
+  { pattern: "/api/ui/users/:id", methods: { PATCH: accounts.userEdit, DELETE: accounts.userDelete }, docs: { PATCH: doc("Edit a user's role, grants, limits and instances", true), DELETE: doc("Delete a user", true) } },
+  { pattern: "/api/ui/tokens", methods: { GET: accounts.tokensList, POST: accounts.tokenCreate }, docs: { GET: doc("The caller's tokens"), POST: doc("Add a token") } },
+  { pattern: "/api/ui/tokens/:id", methods: { DELETE: accounts.tokenDelete }, docs: { DELETE: doc("Delete a token") } },
+  { pattern: "/api/ui/keys", methods: { GET: accounts.keysList, POST: accounts.keyCreate }, docs: { GET: doc("Admin-issued keys", true), POST: doc("Issue a key", true) } },
+  { pattern: "/api/ui/keys/:id", methods: { PATCH: accounts.keyEdit, DELETE: accounts.keyDelete }, docs: { PATCH: doc("Edit a key", true), DELETE: doc("Revoke a key", true) } },
+  { pattern: "/api/ui/profile/password", methods: { POST: accounts.passwordChange }, docs: { POST: doc("Change one's own password") } },
+  {
+    pattern: "/api/ui/profile/totp",
+    methods: { GET: accounts.totpState, POST: accounts.totpEnable, DELETE: accounts.totpDisable },
+    docs: { GET: doc("Two-factor state"), POST: doc("Turn two-factor on"), DELETE: doc("Turn two-factor off") },
+  },
+  { pattern: "/api/ui/audit", methods: { GET: accounts.auditLog }, docs: { GET: doc("The audit log", true) } },
+];
+
+export const uiDialect: Dialect = {
+  name: "ui",
+  prefixes: ["/api/ui"],
+  internal: true,
+  routes,
+  notFound: uiNotFound,
+  methodNotAllowed: uiMethodNotAllowed,
+};
+
+/** Routes anyone may call without signing in (the credential matrix expects no auth error). */
+export const PUBLIC_UI_ROUTES = new Set(["POST /api/ui/setup"]);

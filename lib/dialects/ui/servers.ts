@@ -1,0 +1,79 @@
+/** The servers pages' API: every machine the caller may list, its history, and admin edits. */
+import { z } from "zod";
+import type { ApiRequest } from "../../http/api";
+import { ApiError } from "../../http/guard";
+import { serverHistory } from "../../fleet/history";
+import { live } from "../../fleet/live";
+import { notFound } from "../../fleet/errors";
+import { isAdmin, serverFor, visibleServers } from "../../fleet/policy";
+import { createServer, deleteServer, rotateSecret, serverInputSchema, updateServer } from "../../fleet/servers";
+import { bodyOf, idParam, uiOk, withUi } from "./envelope";
+import { enrollment, historyPoints, historyRangeSchema, serverDetail, serverRow } from "./views";
+
+function serverId(req: ApiRequest): number {
+  const id = idParam(req.params.id);
+  if (id === null) throw notFound("server", "No such server");
+  return id;
+}
+
+/** The server a path names, as the access policy lets the caller see it. */
+const serverOf = (req: ApiRequest, me: Parameters<typeof serverFor>[0]) => serverFor(me, { id: serverId(req) });
+
+/** Every server the caller may list, with its live metrics, in display order. */
+export const listServers = withUi(async (_req, me) => {
+  const admin = isAdmin(me);
+  const now = Date.now();
+  return uiOk((await visibleServers(me)).map((e) => serverRow(e, { admin }, now)));
+});
+
+/** Adds a server; the answer is the only time its secret (and the agent command) is shown. */
+export const addServer = withUi(
+  async (req, _me, actor) => {
+    const input = serverInputSchema.parse(await bodyOf(req));
+    const { server, secret } = await createServer(input, actor);
+    return uiOk({ id: server.id, name: server.name, ...enrollment(req, secret) }, 201);
+  },
+  { admin: true },
+);
+
+/** One server: live metrics, host info and temperatures (from memory, like the list). */
+export const getServer = withUi(async (req, me) => uiOk(serverDetail(await serverOf(req, me), { admin: isAdmin(me) })));
+
+export const editServer = withUi(
+  async (req, _me, actor) => {
+    const id = serverId(req);
+    await updateServer(id, await bodyOf(req), actor);
+    const entry = live.get(id);
+    if (!entry) throw notFound("server", "No such server");
+    return uiOk(serverRow(entry, { admin: true }));
+  },
+  { admin: true },
+);
+
+/** Deletes the server; its agent is disconnected and refused from now on. */
+export const removeServer = withUi(
+  async (req, _me, actor) => {
+    await deleteServer(serverId(req), actor);
+    return uiOk({ ok: true });
+  },
+  { admin: true },
+);
+
+const historyQuery = z.object({ range: historyRangeSchema.default("hour") });
+
+/** Chart data: 10-second averages of the last hour, or minute averages of the last day. */
+export const getHistory = withUi(async (req, me) => {
+  const entry = await serverOf(req, me);
+  const query = historyQuery.safeParse({ range: req.query.get("range") || undefined });
+  if (!query.success) throw new ApiError(400, "range must be hour or day");
+  return uiOk(historyPoints(await serverHistory(entry.meta.id, query.data.range)));
+});
+
+/** A new agent secret, shown once: the old one is refused from now on and its agent cut off. */
+export const newSecret = withUi(
+  async (req, _me, actor) => {
+    const { server, secret } = await rotateSecret(serverId(req), actor);
+    return uiOk({ id: server.id, name: server.name, ...enrollment(req, secret) });
+  },
+  { admin: true },
+);

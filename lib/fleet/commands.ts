@@ -1,0 +1,122 @@
+/**
+ * Remote commands: record the run, hand it to the agent over its WebSocket, and keep its output
+ * in the command history. Every command is audited with who sent it and from where; a command to
+ * a machine whose agent is not connected is refused at once and recorded as failed, so the
+ * history also shows attempts that never ran.
+ */
+import { z } from "zod";
+import { MAX_OUTPUT_BYTES } from "../../agent/protocol";
+import { audit } from "../audit";
+import type { Principal } from "../auth/principal";
+import { db } from "../db";
+import type { Actor } from "./actor";
+import { agentFailure, askAgent, isAgentConnected } from "./agents";
+import { DomainError, invalid, unavailable } from "./errors";
+import type { LiveEntry } from "./live";
+import { requirePermission } from "./policy";
+
+/** Shell names Tactical RMM clients send, plus the short POSIX ones. */
+export const SHELLS = ["bash", "/bin/bash", "sh", "/bin/sh", "cmd", "powershell", "custom"] as const;
+export type Shell = (typeof SHELLS)[number];
+export const MIN_TIMEOUT = 1;
+export const MAX_TIMEOUT = 3600;
+export const DEFAULT_TIMEOUT = 30;
+export const MAX_COMMAND_CHARS = 64 * 1024;
+/** Time on top of the command's own timeout for the agent to kill it and answer. */
+const ANSWER_GRACE_MS = 5_000;
+
+export const COMMANDS_DISABLED = "Commands are disabled on this agent: it runs commands only when started with --allow-commands";
+
+export interface CommandInput {
+  shell: Shell;
+  cmd: string;
+  timeout: number;
+  customShell?: string;
+}
+
+/** The panel UI's command form (the Tactical RMM dialect has its own, DRF-worded parser). */
+export const commandRequestSchema = z
+  .object({
+    shell: z.enum(SHELLS),
+    cmd: z.string().min(1, "The command is empty").max(MAX_COMMAND_CHARS),
+    timeout: z.number().int().min(MIN_TIMEOUT).max(MAX_TIMEOUT).default(DEFAULT_TIMEOUT),
+    custom_shell: z.string().max(4096).optional(),
+  })
+  .refine((b) => b.shell !== "custom" || !!b.custom_shell?.trim(), { message: "A custom shell needs its path", path: ["custom_shell"] })
+  .transform((b): CommandInput => ({ shell: b.shell, cmd: b.cmd, timeout: b.timeout, ...(b.shell === "custom" ? { customShell: b.custom_shell!.trim() } : {}) }));
+
+export interface CommandOutcome {
+  id: number;
+  status: "done" | "timeout";
+  exitCode: number | null;
+  /** The output as stored and answered, with a note when it was cut or the command killed. */
+  output: string;
+}
+
+function withNotes(output: string, r: { timedOut: boolean; truncated: boolean }, timeout: number): string {
+  const notes: string[] = [];
+  if (r.truncated) notes.push(`[Fleetdeck: the output was longer than ${MAX_OUTPUT_BYTES / 1024} KiB; only the first ${MAX_OUTPUT_BYTES / 1024} KiB are shown]`);
+  if (r.timedOut) notes.push(`[Fleetdeck: the command did not finish within ${timeout} s and was killed]`);
+  if (!notes.length) return output;
+  return (output && !output.endsWith("\n") ? output + "\n" : output) + notes.join("\n");
+}
+
+/** A failed agent request in the domain's words. */
+function commandError(e: unknown): DomainError {
+  const failure = agentFailure(e);
+  if (!failure) return unavailable(`The agent could not be reached: ${e instanceof Error ? e.message : String(e)}`, "offline");
+  switch (failure.code) {
+    case "commands_disabled":
+      return new DomainError("invalid", COMMANDS_DISABLED, { reason: "capability" });
+    case "bad_shell":
+    case "bad_request":
+      return invalid(`The agent cannot run this command: ${failure.message}`);
+    case "offline":
+    case "timeout":
+    case "bad_response":
+      return unavailable(`The agent did not answer (${failure.message})`, failure.code);
+    default:
+      return invalid(`The agent failed to run the command: ${failure.message}`);
+  }
+}
+
+/**
+ * Runs a command on a machine and records it (who, when, which machine, command, exit code,
+ * output). The caller must hold `canSendCmd` for this machine (checked here too).
+ */
+export async function runCommand(p: Principal, actor: Actor, entry: LiveEntry, input: CommandInput): Promise<CommandOutcome> {
+  requirePermission(p, "canSendCmd");
+  const serverId = entry.meta.id;
+  const run = await db.commandRun.create({
+    data: { serverId, userId: actor.id, username: actor.name, shell: input.shell, command: input.cmd, timeout: input.timeout, status: "running" },
+  });
+  void audit({ action: "agent.cmd", actorId: actor.id, actorName: actor.name, target: entry.meta.name, detail: `#${run.id} server #${serverId} ${input.shell}: ${input.cmd.slice(0, 200)}`, ip: actor.ip }).catch(() => undefined);
+  try {
+    if (!isAgentConnected(serverId)) throw unavailable("The agent is not connected", "offline");
+    const r = await askAgent(
+      serverId,
+      "cmd.run",
+      { shell: input.shell, cmd: input.cmd, timeout: input.timeout, ...(input.customShell ? { customShell: input.customShell } : {}) },
+      input.timeout * 1000 + ANSWER_GRACE_MS,
+    );
+    const output = withNotes(r.output, r, input.timeout);
+    const status = r.timedOut ? "timeout" : "done";
+    await db.commandRun.update({ where: { id: run.id }, data: { status, exitCode: r.exitCode, output, finishedAt: new Date() } });
+    return { id: run.id, status, exitCode: r.exitCode, output };
+  } catch (e) {
+    const error = e instanceof DomainError ? e : commandError(e);
+    await db.commandRun.update({ where: { id: run.id }, data: { status: "failed", output: error.message, finishedAt: new Date() } }).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Most recent first; the documented endpoints never page through more than this. */
+export const HISTORY_LIMIT = 200;
+
+export type CommandRunRow = Awaited<ReturnType<typeof commandHistory>>[number];
+
+export async function commandHistory(p: Principal, entry: LiveEntry) {
+  // The history holds commands' output: it is for those who may send commands.
+  requirePermission(p, "canSendCmd");
+  return db.commandRun.findMany({ where: { serverId: entry.meta.id }, orderBy: { id: "desc" }, take: HISTORY_LIMIT });
+}

@@ -1,0 +1,45 @@
+import QRCode from "qrcode";
+import { db } from "../db";
+import { audit } from "../audit";
+import { verifyPassword } from "../auth/password";
+import { checkTotp, newTotpSecret, totpUri } from "../auth/totp";
+import { forgetUser } from "../auth/principal";
+import type { Actor } from "./actor";
+import { forbidden, invalid } from "./errors";
+import { passwordSchema, updateUser } from "./users";
+
+/** Changing one's own password needs the current one; it signs out every session. */
+export async function changeOwnPassword(userId: number, current: string, next: string, actor: Actor) {
+  const user = await db.user.findUnique({ where: { id: userId } });
+  if (!user || !(await verifyPassword(current, user.passwordHash))) throw forbidden("The current password is wrong");
+  const parsed = passwordSchema.safeParse(next);
+  if (!parsed.success) throw invalid(parsed.error.issues[0].message);
+  await updateUser(userId, { password: next }, actor);
+}
+
+/** A fresh secret for the user to scan; nothing is stored until they confirm a code from it. */
+export async function startTotp(username: string) {
+  const secret = newTotpSecret();
+  const uri = totpUri(username, secret);
+  return { secret, uri, qr: await QRCode.toDataURL(uri) };
+}
+
+export async function confirmTotp(userId: number, secret: string, code: string, actor: Actor) {
+  if (!/^[A-Z2-7]{16,64}$/.test(secret)) throw invalid("Invalid secret");
+  if (!checkTotp(code, secret)) throw invalid("That code does not match: check the time on your phone and try again");
+  await db.user.update({ where: { id: userId }, data: { totpSecret: secret, totpEnabled: true } });
+  forgetUser(userId);
+  await audit({ action: "user.2fa.enable", actorId: actor.id, actorName: actor.name, target: actor.name, ip: actor.ip });
+}
+
+export async function disableTotp(userId: number, password: string, actor: Actor) {
+  const user = await db.user.findUnique({ where: { id: userId } });
+  if (!user || !(await verifyPassword(password, user.passwordHash))) throw forbidden("The password is wrong");
+  await db.user.update({ where: { id: userId }, data: { totpSecret: null, totpEnabled: false } });
+  forgetUser(userId);
+  await audit({ action: "user.2fa.disable", actorId: actor.id, actorName: actor.name, target: actor.name, ip: actor.ip });
+}
+
+export async function profileOf(userId: number) {
+  return db.user.findUnique({ where: { id: userId }, select: { id: true, username: true, role: true, totpEnabled: true } });
+}
