@@ -30,7 +30,7 @@ const schema = z.object({
   FLEETDECK_LOCAL_AGENT_COMMANDS: bool.default(false),
   FLEETDECK_LOCAL_AGENT_INSTANCES: bool.default(false),
   FLEETDECK_AGENT_INTERVAL: z.coerce.number().int().min(1).max(10).default(2),
-  /** Benchmarks only: see lib/http/guard.ts. Refused unless the panel listens on loopback. */
+  /** Benchmarks only: see lib/dialects/guard.ts. Refused unless the panel listens on loopback. */
   FLEETDECK_BENCH_SKIP_AUTH: bool.default(false),
   npm_package_version: z.string().max(64).optional(),
 });

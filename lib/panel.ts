@@ -3,7 +3,7 @@ import next from "next";
 import type { Env } from "./env";
 import { db } from "./db";
 import { CLIENT_IP_HEADER, PATH_HEADER, fromNode, toNode } from "./http/api";
-import { buildApiRouter } from "./http/routes";
+import { buildApiRouter } from "./dialects/index";
 import { createFirstAdmin, SYSTEM, userCount } from "./fleet/users";
 import { flushTokenUse } from "./auth/tokens";
 import { flushAuthFailures } from "./audit";

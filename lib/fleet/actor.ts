@@ -2,7 +2,7 @@ import type { Principal } from "../auth/principal";
 
 /**
  * Who did something, from where: what the audit log records beside every action. Built once per
- * request by the dialect's wrapper (lib/http/guard.ts) and handed to the handler.
+ * request by the dialect's wrapper (lib/dialects/guard.ts) and handed to the handler.
  */
 export interface Actor {
   /** null for the panel itself (start-up, the CLI acting as the system). */

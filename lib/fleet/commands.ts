@@ -37,9 +37,14 @@ export interface CommandInput {
 /** The panel UI's command form (the Tactical RMM dialect has its own, DRF-worded parser). */
 export const commandRequestSchema = z
   .object({
-    shell: z.enum(SHELLS),
-    cmd: z.string().min(1, "The command is empty").max(MAX_COMMAND_CHARS),
-    timeout: z.number().int().min(MIN_TIMEOUT).max(MAX_TIMEOUT).default(DEFAULT_TIMEOUT),
+    shell: z.enum(SHELLS, { error: `The shell must be one of ${SHELLS.join(", ")}` }),
+    cmd: z.string({ error: "The command is required" }).min(1, "The command is empty").max(MAX_COMMAND_CHARS, `The command must be at most ${MAX_COMMAND_CHARS} characters`),
+    timeout: z
+      .number({ error: "The timeout must be a number of seconds" })
+      .int("The timeout must be a whole number of seconds")
+      .min(MIN_TIMEOUT, `The timeout must be greater than or equal to ${MIN_TIMEOUT} second`)
+      .max(MAX_TIMEOUT, `The timeout must be less than or equal to ${MAX_TIMEOUT} seconds`)
+      .default(DEFAULT_TIMEOUT),
     custom_shell: z.string().max(4096).optional(),
   })
   .refine((b) => b.shell !== "custom" || !!b.custom_shell?.trim(), { message: "A custom shell needs its path", path: ["custom_shell"] })

@@ -2,7 +2,7 @@ import type { z } from "zod";
 
 /**
  * The one error the domain throws. It names what went wrong in the product's terms; each dialect
- * maps it once, in its wrapper (lib/http/guard.ts), to its own status codes and wording. The
+ * maps it once, in its wrapper (lib/dialects/guard.ts), to its own status codes and wording. The
  * domain never knows an HTTP status.
  */
 export type DomainErrorKind =

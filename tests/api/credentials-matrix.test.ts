@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildApiRouter } from "../../lib/http/routes";
+import { buildApiRouter } from "../../lib/dialects/index";
 import type { Method } from "../../lib/http/router";
 import { ADMIN, login, startPanel, type RunningPanel } from "../helpers/panel";
-import { CSRF_MESSAGE } from "../../lib/http/guard";
+import { CSRF_MESSAGE } from "../../lib/dialects/guard";
 import { call, Panel, session, waitUntilPast, type Reply } from "./credentials";
 import { EXPECTED_ACCESS, type Access } from "./expected-access";
 

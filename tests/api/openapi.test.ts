@@ -8,8 +8,8 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiRouter, type Method } from "../../lib/http/router";
-import { buildApiRouter } from "../../lib/http/routes";
-import { buildOpenApiDocument, undocumentedOperations } from "../../lib/http/openapi";
+import { buildApiRouter } from "../../lib/dialects/index";
+import { buildOpenApiDocument, undocumentedOperations } from "../../lib/dialects/openapi";
 import { ROOT, startPanel, type RunningPanel } from "../helpers/panel";
 
 const router = buildApiRouter();

@@ -1,4 +1,4 @@
-import { openApiDocument } from "@/lib/http/openapi";
+import { openApiDocument } from "@/lib/dialects/openapi";
 
 /**
  * The OpenAPI document (public, like the API's own source): YAML by default, JSON with

@@ -4,7 +4,7 @@ import { live, isOnline, type LiveEntry } from "../../fleet/live";
 import { instancesOf, instanceState } from "../../fleet/instances";
 import { db } from "../../db";
 import { config } from "../../env";
-import { ApiError } from "../../http/guard";
+import { ApiError } from "../guard";
 import { remoteServicesSystemJson } from "./daemons";
 import { daemonIdentity, daemonIdentityOf, daemonSystem, instanceDetail, instanceDetailOf, MCSM_STATUS, statusOfCode } from "./shapes";
 

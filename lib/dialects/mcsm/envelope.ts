@@ -1,5 +1,5 @@
 import type { ApiRequest, ApiResult } from "../../http/api";
-import { guarded, type AuthedHandler, type DialectErrors } from "../../http/guard";
+import { guarded, type AuthedHandler, type DialectErrors } from "../guard";
 
 /** MCSManager's envelope: `{status, data, time}`, the HTTP status equal to `status`. */
 export function mcsmResult(status: number, data: unknown): ApiResult {

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { Dialect } from "../../http/router";
 import type { ApiRequest } from "../../http/api";
-import { ApiError } from "../../http/guard";
+import { ApiError } from "../guard";
 import { ensureTotals } from "../../fleet/instance-counts";
 import {
   createInstance,

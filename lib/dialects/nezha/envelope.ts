@@ -1,5 +1,5 @@
 import type { ApiRequest, ApiResult } from "../../http/api";
-import { guarded, type AuthedHandler, type DialectErrors } from "../../http/guard";
+import { guarded, type AuthedHandler, type DialectErrors } from "../guard";
 
 /**
  * Nezha v0's envelope: `{code, message, result}`. Nezha answers auth failures with HTTP 200 and

@@ -4,7 +4,7 @@ import { live } from "../../fleet/live";
 import { createServer } from "../../fleet/servers";
 import { nezhaAnswer, parseSelection } from "./answers";
 import { nezhaDetailsItem, nezhaEnvelope, nezhaListItem } from "./shapes";
-import { ApiError } from "../../http/guard";
+import { ApiError } from "../guard";
 import { nezhaMethodNotAllowed, nezhaNotFound, withNezha } from "./envelope";
 
 const listQuery = z.object({ tag: z.string().optional().describe("Exact, case-sensitive tag; empty = every server") });

@@ -1,5 +1,5 @@
 import type { ApiRequest, ApiResult } from "../../http/api";
-import { DOMAIN_STATUS, guarded, type AuthedHandler, type DialectErrors } from "../../http/guard";
+import { DOMAIN_STATUS, guarded, type AuthedHandler, type DialectErrors } from "../guard";
 import type { DomainError } from "../../fleet/errors";
 import { can, type Permission } from "../../fleet/policy";
 import { UNABLE_TO_CONTACT } from "./commands";

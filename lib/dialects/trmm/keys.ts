@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { ApiRequest } from "../../http/api";
 import type { RouteDef } from "../../http/router";
 import { expirationSchema, findKey, idParam, issueKey, keyNameSchema, listKeys, revokeKey, updateKey, userRefSchema, type TokenView } from "../../fleet/tokens";
-import { ApiError } from "../../http/guard";
+import { ApiError } from "../guard";
 import { TRMM_MESSAGES, withTrmm } from "./envelope";
 
 /**

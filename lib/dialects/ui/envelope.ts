@@ -1,5 +1,5 @@
 import type { ApiRequest, ApiResult } from "../../http/api";
-import { guarded, toErrorResult, type AuthedHandler, type DialectErrors } from "../../http/guard";
+import { guarded, toErrorResult, type AuthedHandler, type DialectErrors } from "../guard";
 import { can, type Permission } from "../../fleet/policy";
 
 /** The panel UI's own JSON API (/api/ui/*): `{error}` bodies, a cookie session or a token. */

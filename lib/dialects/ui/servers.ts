@@ -1,7 +1,7 @@
 /** The servers pages' API: every machine the caller may list, its history, and admin edits. */
 import { z } from "zod";
 import type { ApiRequest } from "../../http/api";
-import { ApiError } from "../../http/guard";
+import { ApiError } from "../guard";
 import { serverHistory } from "../../fleet/history";
 import { live } from "../../fleet/live";
 import { notFound } from "../../fleet/errors";

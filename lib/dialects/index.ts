@@ -1,8 +1,8 @@
-import { ApiRouter } from "./router";
-import { nezhaDialect } from "../dialects/nezha/routes";
-import { mcsmDialect } from "../dialects/mcsm/routes";
-import { trmmDialect } from "../dialects/trmm/routes";
-import { uiDialect } from "../dialects/ui/routes";
+import { ApiRouter } from "../http/router";
+import { nezhaDialect } from "./nezha/routes";
+import { mcsmDialect } from "./mcsm/routes";
+import { trmmDialect } from "./trmm/routes";
+import { uiDialect } from "./ui/routes";
 
 /**
  * Every API path the panel answers: the three documented dialects and the panel UI's own API.

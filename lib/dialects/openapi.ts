@@ -1,6 +1,6 @@
 /**
  * The OpenAPI 3 document of every documented API route, built from the router's own tables
- * (lib/http/routes.ts): a route another engineer adds to a dialect is in the document without
+ * (lib/dialects/index.ts): a route another engineer adds to a dialect is in the document without
  * anyone touching this file, and its schemas are the zod objects its handler validates with.
  * Served at /api/schema/ (YAML, or JSON with ?format=json) and read by Swagger UI.
  */
@@ -9,8 +9,8 @@ import path from "node:path";
 import { z } from "zod";
 import { OpenAPIRegistry, OpenApiGeneratorV3, type RouteConfig } from "@asteasolutions/zod-to-openapi";
 import { stringify } from "yaml";
-import { buildApiRouter } from "./routes";
-import type { ApiRouter, Method, OperationDoc } from "./router";
+import { buildApiRouter } from "./index";
+import type { ApiRouter, Method, OperationDoc } from "../http/router";
 
 /** The credential carriers (DESIGN.md: one token, three carriers, plus the browser session). */
 const SECURITY_SCHEMES = {

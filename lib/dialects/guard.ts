@@ -4,7 +4,7 @@ import { ALL_GRANTS, type Principal } from "../auth/principal";
 import { config } from "../env";
 import { actorOf, type Actor } from "../fleet/actor";
 import { asDomainError, type DomainError, type DomainErrorKind } from "../fleet/errors";
-import { BodyError, type ApiRequest, type ApiResult } from "./api";
+import { BodyError, type ApiRequest, type ApiResult } from "../http/api";
 
 /**
  * A handler behind a dialect's authentication: it only runs for an authenticated principal, and
