@@ -32,6 +32,35 @@ const schema = z.object({
   FLEETDECK_AGENT_INTERVAL: z.coerce.number().int().min(1).max(10).default(2),
   /** Benchmarks only: see lib/dialects/guard.ts. Refused unless the panel listens on loopback. */
   FLEETDECK_BENCH_SKIP_AUTH: bool.default(false),
+  /**
+   * Whose X-Forwarded-For to believe: "" or "0" = nobody (the socket's address is the client's);
+   * "1" = any direct peer (only behind a proxy that every request must cross); or a comma list of
+   * proxy addresses / CIDRs.
+   */
+  TRUST_PROXY: z
+    .string()
+    .max(2000)
+    .regex(/^(|0|1|true|false|[0-9A-Fa-f:.\/, ]+)$/, 'use "1", "0" or a comma list of proxy addresses/CIDRs')
+    .default(""),
+  /** Serve HTTPS/WSS directly: paths of a PEM certificate (chain) and its key. */
+  TLS_CERT: z.string().min(1).max(4096).optional(),
+  TLS_KEY: z.string().min(1).max(4096).optional(),
+  /**
+   * The key that encrypts secrets the panel must read back (TOTP seeds, notification channel
+   * credentials): 32 bytes, base64. Default: generated into DATA_DIR/secret-key (0600), which
+   * must then be backed up beside the database but never inside it.
+   */
+  FLEETDECK_SECRET_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9+/_-]{43}=?$/, "must be 32 bytes in base64 (openssl rand -base64 32)")
+    .optional(),
+  /** Days the audit log and the command history are kept (0 = forever). */
+  FLEETDECK_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(365),
+  FLEETDECK_COMMAND_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(90),
+  /** How many automatic pre-migration copies of the SQLite database are kept in DATA_DIR/backups. */
+  FLEETDECK_BACKUPS_KEEP: z.coerce.number().int().min(0).max(100).default(3),
+  /** Hours a command or scan queued for an offline machine waits before it expires. */
+  FLEETDECK_QUEUE_EXPIRY_HOURS: z.coerce.number().min(0.01).max(24 * 90).default(24),
   npm_package_version: z.string().max(64).optional(),
 });
 
@@ -45,6 +74,13 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   const dataDir = path.resolve(env.DATA_DIR);
   if ((env.ADMIN_USERNAME === undefined) !== (env.ADMIN_PASSWORD === undefined)) {
     throw new ConfigError("invalid configuration: ADMIN_USERNAME and ADMIN_PASSWORD go together");
+  }
+  if ((env.TLS_CERT === undefined) !== (env.TLS_KEY === undefined)) {
+    throw new ConfigError("invalid configuration: TLS_CERT and TLS_KEY go together");
+  }
+  for (const name of ["TLS_CERT", "TLS_KEY"] as const) {
+    const file = env[name];
+    if (file && !fs.existsSync(file)) throw new ConfigError(`invalid configuration: ${name}: no such file: ${file}`);
   }
   if (env.FLEETDECK_BENCH_SKIP_AUTH && !LOOPBACK.has(env.HOST)) {
     throw new ConfigError("invalid configuration: FLEETDECK_BENCH_SKIP_AUTH needs HOST=127.0.0.1 (it skips authentication; benchmarks only)");
