@@ -69,7 +69,7 @@ export type Env = z.infer<typeof schema> & { DATABASE_URL: string; NEXTAUTH_SECR
 export class ConfigError extends Error {}
 
 /** Parses the environment, fills the derived defaults and persists a generated session secret. */
-export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
+export function loadEnv(source: Record<string, string | undefined> = process.env): Env {
   const env = parse(source);
   const dataDir = path.resolve(env.DATA_DIR);
   if ((env.ADMIN_USERNAME === undefined) !== (env.ADMIN_PASSWORD === undefined)) {
@@ -94,7 +94,7 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   };
 }
 
-function parse(source: NodeJS.ProcessEnv) {
+function parse(source: Record<string, string | undefined>) {
   const parsed = schema.safeParse(source);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

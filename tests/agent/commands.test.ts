@@ -5,6 +5,7 @@ import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_OUTPUT_BYTES, type RequestMethod } from "../../agent/protocol";
 import { AgentRequestError } from "../../lib/fleet/hub";
+import { rejection as rejectionOf } from "../helpers/wait";
 import { spawnAgent, startHub, stopAllAgents, waitFor, type AgentProcess, type TestHub } from "./helpers";
 
 let h: TestHub;
@@ -12,15 +13,8 @@ let withCommands: AgentProcess;
 let withoutCommands: AgentProcess;
 
 /** The rejection of `p`, failing the test if it resolves. */
-async function rejection(p: Promise<unknown>): Promise<AgentRequestError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(AgentRequestError);
-    return err as AgentRequestError;
-  }
-  throw new Error("expected the request to fail");
-}
+/** How a request to the agent fails (tests/helpers/wait.ts). */
+const rejection = (p: Promise<unknown>) => rejectionOf(p, AgentRequestError);
 
 beforeAll(async () => {
   h = await startHub();

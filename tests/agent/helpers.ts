@@ -8,6 +8,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { until } from "../helpers/wait";
 import type { HostInfo, InstanceState, LiveState } from "../../agent/protocol";
 import { AgentHub, type AgentHubOptions } from "../../lib/fleet/hub";
 
@@ -133,22 +134,9 @@ export async function stopAllAgents(): Promise<void> {
   await Promise.all([...running].map((p) => p.stop()));
 }
 
-/** Polls `probe` until it returns a truthy value, or fails after `timeoutMs` saying what it waited for. */
-export async function waitFor<T>(
-  what: string,
-  probe: () => T | null | undefined | false,
-  timeoutMs = 15_000,
-  extra?: () => string,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}${extra ? `\n${extra()}` : ""}`);
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
+/** Polls `probe` until it returns a truthy value (tests/helpers/wait.ts, polled often: agents are fast). */
+export function waitFor<T>(what: string, probe: () => T | null | undefined | false, timeoutMs = 15_000, extra?: () => string): Promise<T> {
+  return until(what, probe, timeoutMs, { intervalMs: 25, extra });
 }
 
 /** True while a process with this pid exists and is not a zombie. */

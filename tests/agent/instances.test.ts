@@ -7,6 +7,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { InstanceDefinition } from "../../agent/protocol";
 import { AgentRequestError } from "../../lib/fleet/hub";
+import { rejection as rejectionOf } from "../helpers/wait";
 import { isAlive, spawnAgent, startHub, stopAllAgents, waitFor, type AgentProcess, type TestHub } from "./helpers";
 
 let h: TestHub;
@@ -14,15 +15,8 @@ let agent: AgentProcess;
 let dir: string;
 const SID = 3;
 
-async function rejection(p: Promise<unknown>): Promise<AgentRequestError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(AgentRequestError);
-    return err as AgentRequestError;
-  }
-  throw new Error("expected the request to fail");
-}
+/** How a request to the agent fails (tests/helpers/wait.ts). */
+const rejection = (p: Promise<unknown>) => rejectionOf(p, AgentRequestError);
 
 function def(uuid: string, startCommand: string, extra: Partial<InstanceDefinition> = {}): InstanceDefinition {
   return { uuid, name: uuid, startCommand, cwd: "", stopCommand: "", autoRestart: false, ...extra };

@@ -1,3 +1,4 @@
+import { until } from "../helpers/wait";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN, login, startPanel, type RunningPanel } from "../helpers/panel";
 import { call, Panel } from "./credentials";
@@ -24,15 +25,6 @@ const mcsm = (token: string, p: string, init: { method?: string; body?: unknown 
   call(running.url, `${p}${p.includes("?") ? "&" : "?"}apikey=${encodeURIComponent(token)}`, { ...init, headers: { "content-type": "application/json" } });
 const ui = (token: string, p: string, init: { method?: string; body?: unknown } = {}) => call(running.url, p, { ...init, headers: { authorization: `Bearer ${token}` } });
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 async function userToken(name: string, patch: Record<string, unknown>): Promise<string> {
   const u = await panel.createUser(name);

@@ -101,7 +101,8 @@ export class Panel {
   }
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export { sleep } from "../helpers/wait";
+import { sleep } from "../helpers/wait";
 
 /** Waits until the wall clock has passed `iso` (for keys made to expire). */
 export async function waitUntilPast(iso: string): Promise<void> {

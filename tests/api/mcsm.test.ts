@@ -1,3 +1,4 @@
+import { until } from "../helpers/wait";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import crypto from "node:crypto";
 import { createRequire } from "node:module";
@@ -53,15 +54,6 @@ async function call(p: string, init: { method?: string; key?: string | null; hea
 
 const q = (params: Record<string, string>) => new URLSearchParams(params).toString();
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${panel.logs().slice(-2000)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 /** Inserts an API token for a user straight into the panel's database (only its hash is stored). */
 function insertToken(userId: number): string {

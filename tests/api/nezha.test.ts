@@ -1,3 +1,4 @@
+import { until } from "../helpers/wait";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN, login, startPanel, type RunningPanel } from "../helpers/panel";
 
@@ -23,15 +24,6 @@ async function register(Name: string, Tag: string, extra: Record<string, unknown
 type Item = Record<string, unknown> & { id: number; host: Record<string, unknown>; status: Record<string, unknown> };
 const ids = (r: { json: { result: Item[] } }) => r.json.result.map((s) => s.id);
 
-async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 beforeAll(async () => {
   panel = await startPanel({ FLEETDECK_LOCAL_AGENT: "1", FLEETDECK_AGENT_INTERVAL: "1" });
@@ -77,7 +69,7 @@ describe("GET /api/v1/server/details", () => {
   });
 
   it("shows the real agent's host and live status, with last_active advancing", async () => {
-    const first = await until(() => nezha("/api/v1/server/details?id=1"), (r) => ((r.json.result[0] as Item).last_active as number) > 0, "a report");
+    const first = await until("a report", async () => { const r = await nezha("/api/v1/server/details?id=1"); return ((r.json.result[0] as Item).last_active as number) > 0 && r; });
     const s = first.json.result[0] as Item;
     expect(s.host.MemTotal).toBeGreaterThan(0);
     expect(s.host.DiskTotal).toBeGreaterThan(0);
@@ -89,7 +81,7 @@ describe("GET /api/v1/server/details", () => {
     expect(s.status.ProcessCount).toBeGreaterThan(0);
     expect(Number.isInteger(s.status.MemUsed)).toBe(true);
     expect(Math.abs((s.last_active as number) - Date.now() / 1000)).toBeLessThan(30);
-    await until(() => nezha("/api/v1/server/details?id=1"), (r) => ((r.json.result[0] as Item).last_active as number) > (s.last_active as number), "last_active to advance");
+    await until("last_active to advance", async () => { const r = await nezha("/api/v1/server/details?id=1"); return ((r.json.result[0] as Item).last_active as number) > (s.last_active as number) && r; });
   });
 
   it("lets id win over tag, keeps the order given, and skips unknown and unparseable ids", async () => {

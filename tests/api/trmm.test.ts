@@ -8,6 +8,7 @@ import crypto from "node:crypto";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
+import { until } from "../helpers/wait";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN, ROOT, login, startPanel, type RunningPanel } from "../helpers/panel";
 
@@ -69,20 +70,6 @@ async function mintToken(panel: RunningPanel, username: string, password: string
   return secret;
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await probe();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
-}
 
 interface Brief {
   id: number;
