@@ -18,11 +18,14 @@ export const AGENT_MANIFEST = path.join(AGENT_DIST, "manifest.json");
 
 /**
  * Node flags every launcher of the bundle uses (the panel's local agent, `npm run agent`, the
- * systemd unit written by install.sh). Measured with bench/agent-footprint.mjs: a small young
- * generation and old-space cap keep the heap from growing between collections; the agent's live
- * data is a few MiB.
+ * systemd unit written by install.sh). The agent's heap holds a few MiB: a 1 MiB young generation
+ * keeps it from growing between collections, and the old-space cap stops a runaway (thousands of
+ * instances' output buffers) from taking the machine's memory. Measured with
+ * bench/agent-footprint.mjs they save only about 1 MiB; most of the agent's RSS is Node's own
+ * binary, and what brought it down was not loading ICU, systeminformation's unused modules and
+ * per-report child processes (agent/collect.ts, agent/linux-probes.ts).
  */
-export const AGENT_NODE_ARGS = ["--max-old-space-size=32", "--max-semi-space-size=1"];
+export const AGENT_NODE_ARGS = ["--max-old-space-size=64", "--max-semi-space-size=1"];
 
 function newestMtime(dir) {
   let newest = 0;
