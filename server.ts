@@ -4,10 +4,13 @@
  * skipping Next's router, and agents hold their WebSocket here.
  */
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { ConfigError, loadEnv, useConfig } from "./lib/env";
 
-const root = path.dirname(fileURLToPath(import.meta.url));
+// `npm start` runs this file compiled to dist/server.cjs (scripts/build-server.mjs); `npm run dev`
+// and the tests run it as it is, through tsx. Either way the project is the folder above dist/.
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.basename(here) === "dist" ? path.dirname(here) : here;
 const dev = process.argv.includes("--dev");
 
 async function main() {
@@ -15,8 +18,11 @@ async function main() {
   // Every module (and Next's bundles, in this same process) reads this one validated object.
   useConfig(env);
 
-  // @ts-expect-error: plain ESM script without type declarations
-  const { deployMigrations } = await import("./scripts/migrate-wasm.mjs");
+  // Loaded from the project at run time, not compiled in: the script finds the migrations and the
+  // schema engine's WebAssembly relative to itself.
+  const { deployMigrations } = (await import(pathToFileURL(path.join(root, "scripts/migrate-wasm.mjs")).href)) as {
+    deployMigrations(url: string): Promise<string[]>;
+  };
   const applied: string[] = await deployMigrations(env.DATABASE_URL);
   if (applied.length) console.log(`fleetdeck: database migrated (${applied.join(", ")})`);
 

@@ -1,17 +1,30 @@
 /**
  * What the agent reports: HostInfo (rarely changes) and LiveState (every interval), gathered with
- * systeminformation. Every probe is bounded in time and may fail on its own: a failing probe gives
+ * systeminformation — on Linux the per-report figures come straight from /proc instead
+ * (linux-probes.ts). Every probe is bounded in time and may fail on its own: a failing probe gives
  * zeros (or the last good value), never a failed report.
+ *
+ * systeminformation is imported a module at a time, and the host-only modules (OS, graphics,
+ * system) only when host info is gathered: its index loads some twenty modules the agent never
+ * calls (bench/agent-footprint.mjs measures the memory this keeps).
  */
 import { existsSync, readFileSync } from "node:fs";
 import os from "node:os";
-import * as si from "systeminformation";
 import type { Systeminformation } from "systeminformation";
+import { cpuTemperature, currentLoad } from "systeminformation/lib/cpu.js";
+import { mem } from "systeminformation/lib/memory.js";
+import { fsSize } from "systeminformation/lib/filesystem.js";
+import { networkConnections, networkStats } from "systeminformation/lib/network.js";
+import { processes } from "systeminformation/lib/processes.js";
+import { cpuTemperatures, mountUsage, networkTotals, processCount, socketCounts, type CpuTemperatures } from "./linux-probes";
 import type { HostInfo, LiveState, Temperature } from "./protocol";
 import { AGENT_VERSION, within } from "./util";
 
 const PROBE_MS = 5_000;
-/** networkConnections and processes are slow (they run ss/ps): refreshed at most this often. */
+/**
+ * Connection and process counts, and temperatures, are slow to gather (programs like ss, ps and
+ * sensors): refreshed at most this often.
+ */
 const SLOW_PROBE_EVERY_MS = 10_000;
 
 /** File system types that are not real storage. */
@@ -31,7 +44,7 @@ function finite(n: unknown, fallback = 0): number {
 }
 
 /** Sums real file systems once per device; falls back to the root mount (e.g. overlay in a container). */
-export function sumDisks(list: Systeminformation.FsSizeData[]): DiskTotals {
+export function sumDisks(list: Pick<Systeminformation.FsSizeData, "fs" | "type" | "size" | "used" | "mount">[]): DiskTotals {
   const seen = new Set<string>();
   let total = 0;
   let used = 0;
@@ -51,8 +64,12 @@ export function sumDisks(list: Systeminformation.FsSizeData[]): DiskTotals {
   return { total, used };
 }
 
+const LINUX = process.platform === "linux";
+
 async function disks(): Promise<DiskTotals> {
-  return sumDisks(await within(si.fsSize(), PROBE_MS, []));
+  const mounts = LINUX ? mountUsage() : null;
+  if (mounts) return sumDisks(mounts);
+  return sumDisks(await within(fsSize(), PROBE_MS, []));
 }
 
 /** "debian 12" from /etc/os-release when there is one, else systeminformation's distro + release. */
@@ -93,15 +110,22 @@ function virtualization(system: Systeminformation.SystemData | null): string {
 }
 
 export async function collectHost(): Promise<HostInfo> {
-  const [osInfo, cpu, mem, disk, ifaces, graphics, system] = await Promise.all([
-    within(si.osInfo(), PROBE_MS, null),
-    within(si.cpu(), PROBE_MS, null),
-    within(si.mem(), PROBE_MS, null),
+  const [osLib, cpuLib, netLib, graphicsLib, systemLib] = await Promise.all([
+    import("systeminformation/lib/osinfo.js"),
+    import("systeminformation/lib/cpu.js"),
+    import("systeminformation/lib/network.js"),
+    import("systeminformation/lib/graphics.js"),
+    import("systeminformation/lib/system.js"),
+  ]);
+  const [osInfo, cpu, memory, disk, ifaces, graphics, system] = await Promise.all([
+    within(osLib.osInfo(), PROBE_MS, null),
+    within(cpuLib.cpu(), PROBE_MS, null),
+    within(mem(), PROBE_MS, null),
     disks(),
-    within(si.networkInterfaces(), PROBE_MS, []),
+    within(netLib.networkInterfaces(), PROBE_MS, []),
     // graphics runs lspci/nvidia-smi and can be slow or fail: bounded and optional.
-    within(si.graphics(), PROBE_MS, null),
-    within(si.system(), PROBE_MS, null),
+    within(graphicsLib.graphics(), PROBE_MS, null),
+    within(systemLib.system(), PROBE_MS, null),
   ]);
   const list = Array.isArray(ifaces) ? ifaces : [ifaces];
   const external = list.filter((i) => !i.internal);
@@ -119,7 +143,9 @@ export async function collectHost(): Promise<HostInfo> {
     cpuNames = [`${os.cpus()[0].model} ${os.cpus().length} Core`];
   }
 
-  const uptime = finite(si.time().uptime, os.uptime());
+  // os.uptime(), not systeminformation's time(): that one also asks Intl for the time zone, which
+  // loads ICU data (about 6 MiB of resident memory for the rest of the agent's life).
+  const uptime = os.uptime();
   return {
     hostname: osInfo?.hostname || os.hostname(),
     platform: process.platform,
@@ -129,9 +155,9 @@ export async function collectHost(): Promise<HostInfo> {
     arch: process.arch,
     virtualization: virt,
     bootTime: Math.floor(Date.now() / 1000 - uptime),
-    memTotal: finite(mem?.total, os.totalmem()),
+    memTotal: finite(memory?.total, os.totalmem()),
     diskTotal: disk.total,
-    swapTotal: finite(mem?.swaptotal),
+    swapTotal: finite(memory?.swaptotal),
     ipv4: v4[0] ?? "",
     ipv6: v6[0] ?? v6all[0] ?? "",
     localIps: [...new Set([...v4, ...v6])],
@@ -147,7 +173,7 @@ function isLoopback(iface: string): boolean {
   return iface === "lo" || iface.startsWith("lo0") || /loopback/i.test(iface);
 }
 
-export function temperaturesFrom(t: Systeminformation.CpuTemperatureData | null): Temperature[] {
+export function temperaturesFrom(t: CpuTemperatures | Systeminformation.CpuTemperatureData | null): Temperature[] {
   if (!t) return [];
   const ok = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v) && v > 0 && v < 200;
   const out: Temperature[] = [];
@@ -167,6 +193,7 @@ export class StateCollector {
   private lastNet: { at: number; rx: number; tx: number } | null = null;
   private conns = { tcp: 0, udp: 0 };
   private processCount = 0;
+  private temperatures: Temperature[] = [];
   private slowStartedAt = 0;
   private slowRunning: Promise<void> | null = null;
 
@@ -176,9 +203,16 @@ export class StateCollector {
     if (Date.now() - this.slowStartedAt < SLOW_PROBE_EVERY_MS) return Promise.resolve();
     this.slowStartedAt = Date.now();
     this.slowRunning = (async () => {
+      const temps = LINUX ? cpuTemperatures() : await within(cpuTemperature(), PROBE_MS, null);
+      this.temperatures = temperaturesFrom(temps);
+      const sockets = LINUX ? socketCounts() : null;
+      const count = LINUX ? processCount() : null;
+      if (sockets) this.conns = sockets;
+      if (count !== null) this.processCount = count;
+      if (sockets && count !== null) return;
       const [conns, procs] = await Promise.all([
-        within(si.networkConnections(), PROBE_MS * 2, null),
-        within(si.processes(), PROBE_MS * 2, null),
+        sockets ? null : within(networkConnections(), PROBE_MS * 2, null),
+        count !== null ? null : within(processes(), PROBE_MS * 2, null),
       ]);
       if (conns) {
         let tcp = 0;
@@ -199,16 +233,16 @@ export class StateCollector {
 
   async collect(): Promise<LiveState> {
     void this.refreshSlow();
-    const [load, mem, disk, net, temps] = await Promise.all([
-      within(si.currentLoad(), PROBE_MS, null),
-      within(si.mem(), PROBE_MS, null),
+    const linuxNet = LINUX ? networkTotals() : null;
+    const [load, memory, disk, net] = await Promise.all([
+      within(currentLoad(), PROBE_MS, null),
+      within(mem(), PROBE_MS, null),
       disks(),
-      within(si.networkStats("*"), PROBE_MS, []),
-      within(si.cpuTemperature(), PROBE_MS, null),
+      linuxNet ? [] : within(networkStats("*"), PROBE_MS, []),
     ]);
 
-    let rx = 0;
-    let tx = 0;
+    let rx = linuxNet?.rx ?? 0;
+    let tx = linuxNet?.tx ?? 0;
     for (const n of net) {
       if (isLoopback(n.iface)) continue;
       rx += finite(n.rx_bytes);
@@ -217,7 +251,7 @@ export class StateCollector {
     const now = Date.now();
     let inSpeed = 0;
     let outSpeed = 0;
-    if (net.length > 0) {
+    if (linuxNet || net.length > 0) {
       if (this.lastNet) {
         const dt = (now - this.lastNet.at) / 1000;
         // Counters can reset (interface re-created): no negative speeds.
@@ -234,9 +268,9 @@ export class StateCollector {
     const cpuPct = finite(load?.currentLoad);
     return {
       cpu: Math.min(100, Math.max(0, cpuPct)),
-      memUsed: finite(mem?.active, os.totalmem() - os.freemem()),
-      memTotal: finite(mem?.total, os.totalmem()),
-      swapUsed: finite(mem?.swapused),
+      memUsed: finite(memory?.active, os.totalmem() - os.freemem()),
+      memTotal: finite(memory?.total, os.totalmem()),
+      swapUsed: finite(memory?.swapused),
       diskUsed: disk.used,
       netInTransfer: rx,
       netOutTransfer: tx,
@@ -249,7 +283,7 @@ export class StateCollector {
       tcpConnCount: this.conns.tcp,
       udpConnCount: this.conns.udp,
       processCount: this.processCount,
-      temperatures: temperaturesFrom(temps),
+      temperatures: this.temperatures,
       process: { cpuMicros: cpuUsage.user + cpuUsage.system, memory: process.memoryUsage().rss },
     };
   }

@@ -8,6 +8,7 @@ import { createFirstAdmin, SYSTEM, userCount } from "./fleet/users";
 import { flushTokenUse } from "./auth/tokens";
 import { flushAuthFailures } from "./audit";
 import { wireFleet } from "./fleet/wiring";
+import { serveAgentFiles } from "./agent-endpoints";
 
 /** Runs the panel: database pragmas, the first admin from the environment, Next, the fast door. */
 export async function startPanel(env: Env, opts: { dev: boolean; dir: string }) {
@@ -39,6 +40,7 @@ export async function startPanel(env: Env, opts: { dev: boolean; dir: string }) 
     // Only this server may say where a request came from.
     req.headers[CLIENT_IP_HEADER] = req.socket.remoteAddress ?? "";
     const url = new URL(req.url ?? "/", "http://panel.invalid");
+    if (serveAgentFiles(req, res, url.pathname)) return;
     const match = router.match(req.method ?? "GET", url.pathname);
     if (match.kind === "route") {
       match

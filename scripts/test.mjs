@@ -19,7 +19,7 @@ function ensureChromium() {
 
 const results = [];
 results.push(["typecheck", run("type-check (tsc --noEmit)", "npx", ["tsc", "--noEmit", "-p", "."])]);
-buildIfNeeded();
+await buildIfNeeded();
 results.push(["vitest", run("unit, API and agent tests (vitest)", "npx", ["vitest", "run"])]);
 results.push(["playwright", ensureChromium() && run("browser tests (playwright)", "npx", ["playwright", "test"])]);
 

@@ -1,15 +1,12 @@
 import type http from "node:http";
-import { spawn, type ChildProcess } from "node:child_process";
-import path from "node:path";
 import type { Env } from "../env";
-import { db } from "../db";
 import { setSingleton } from "../global";
 import { AgentHub } from "./hub";
 import { history } from "./history";
 import { live } from "./live";
-import { createServer, rotateSecret, serverIdForSecret } from "./servers";
+import { serverIdForSecret } from "./servers";
 import { syncInstances } from "./instances";
-import { SYSTEM } from "./users";
+import { startLocalAgent } from "./local-agent";
 
 export const HUB = "agentHub";
 
@@ -62,28 +59,4 @@ export async function wireFleet(server: http.Server, env: Env): Promise<{ stop()
       await hub.close().catch(() => undefined);
     },
   };
-}
-
-/**
- * The panel's own host, enrolled on first start and reporting at once, so a newcomer sees real
- * data without any step. Its secret is rotated at every start (only the hash is ever stored, and
- * the panel is the only one that needs it).
- */
-async function startLocalAgent(env: Env): Promise<ChildProcess> {
-  const existing = await db.server.findFirst({ where: { isLocal: true } });
-  const { secret } = existing
-    ? await rotateSecret(existing.id, SYSTEM)
-    : await createServer({ name: "This panel's host", tag: "local", note: "Enrolled automatically (FLEETDECK_LOCAL_AGENT=0 turns this off)" }, SYSTEM, { isLocal: true });
-  const root = process.cwd();
-  const args = ["--import", "tsx", path.join(root, "agent/main.ts"), "--panel", `http://127.0.0.1:${env.PORT}`, "--interval", String(env.FLEETDECK_AGENT_INTERVAL)];
-  if (env.FLEETDECK_LOCAL_AGENT_COMMANDS) args.push("--allow-commands");
-  const child = spawn(process.execPath, args, {
-    cwd: root,
-    env: { ...process.env, FLEETDECK_SECRET: secret, FLEETDECK_AGENT_EXIT_WITH_PARENT: "1" },
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-  child.on("exit", (code, signal) => {
-    if (signal !== "SIGTERM") console.error(`fleetdeck: the local agent exited (${code ?? signal})`);
-  });
-  return child;
 }

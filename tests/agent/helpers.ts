@@ -1,18 +1,25 @@
 /**
  * Test harness: a real AgentHub on a node:http server (127.0.0.1, free port) and the real agent
- * process (`node --import tsx agent/main.ts`). Nothing is mocked.
+ * process: the bundled file install.sh installs (dist/agent/fleetdeck-agent.cjs, rebuilt here when
+ * agent/ changed), run with plain node and its production flags. Nothing is mocked.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { until } from "../helpers/wait";
 import type { HostInfo, InstanceState, LiveState } from "../../agent/protocol";
 import { AgentHub, type AgentHubOptions } from "../../lib/fleet/hub";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+const build = (await import(pathToFileURL(path.join(ROOT, "scripts/build-agent.mjs")).href)) as {
+  ensureAgentBundle(opts: { quiet: boolean }): Promise<{ nodeArgs: string[] }>;
+  AGENT_BUNDLE: string;
+};
+const { nodeArgs: AGENT_NODE_ARGS } = await build.ensureAgentBundle({ quiet: true });
 
 export interface HubEvents {
   connects: { serverId: number; remoteAddress: string }[];
@@ -96,7 +103,7 @@ export interface AgentProcess {
 const running = new Set<AgentProcess>();
 
 export function spawnAgent(args: string[], env: Record<string, string | undefined> = {}): AgentProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", "agent/main.ts", ...args], {
+  const child = spawn(process.execPath, [...AGENT_NODE_ARGS, build.AGENT_BUNDLE, ...args], {
     cwd: ROOT,
     env: { ...process.env, FLEETDECK_PANEL: "", FLEETDECK_SECRET: "", ...env },
     stdio: ["ignore", "pipe", "pipe"],

@@ -61,6 +61,7 @@ export const EXPECTED_ACCESS: Record<string, Access> = {
   "DELETE /api/ui/servers/:id": "admin",
   "GET /api/ui/servers/:id/history": "user",
   "POST /api/ui/servers/:id/secret": "admin",
+  "POST /api/ui/servers/:id/enrollment": "admin",
   "GET /api/ui/agents": "canListAgents",
   "GET /api/ui/agents/:agentId": "canListAgents",
   "PATCH /api/ui/agents/:agentId": "admin",

@@ -24,6 +24,7 @@ const routes: RouteDef[] = [
   },
   { pattern: "/api/ui/servers/:id/history", methods: { GET: servers.getHistory }, docs: { GET: doc("A server's metric history") } },
   { pattern: "/api/ui/servers/:id/secret", methods: { POST: servers.newSecret }, docs: { POST: doc("Rotate a server's agent secret", true) } },
+  { pattern: "/api/ui/servers/:id/enrollment", methods: { POST: servers.enrollServer }, docs: { POST: doc("A one-time enrollment code and install line", true) } },
 
   { pattern: "/api/ui/agents", methods: { GET: agents.listAgents }, docs: { GET: doc("Agents the caller may list (can_list_agents)") } },
   { pattern: "/api/ui/agents/:agentId", methods: { GET: agents.getAgent, PATCH: agents.editAgent }, docs: { GET: doc("One agent"), PATCH: doc("Move an agent to a client/site", true) } },

@@ -6,9 +6,11 @@ import { serverHistory } from "../../fleet/history";
 import { live } from "../../fleet/live";
 import { notFound } from "../../fleet/errors";
 import { isAdmin, serverFor, visibleServers } from "../../fleet/policy";
+import { createEnrollmentCode, installCommand } from "../../fleet/enrollment";
 import { createServer, deleteServer, rotateSecret, serverInputSchema, updateServer } from "../../fleet/servers";
+import { config } from "../../env";
 import { bodyOf, idParam, uiOk, withUi } from "./envelope";
-import { enrollment, historyPoints, historyRangeSchema, serverDetail, serverRow } from "./views";
+import { enrollment, historyPoints, historyRangeSchema, panelUrlFor, serverDetail, serverRow } from "./views";
 
 function serverId(req: ApiRequest): number {
   const id = idParam(req.params.id);
@@ -74,6 +76,27 @@ export const newSecret = withUi(
   async (req, _me, actor) => {
     const { server, secret } = await rotateSecret(serverId(req), actor);
     return uiOk({ id: server.id, name: server.name, ...enrollment(req, secret) });
+  },
+  { admin: true },
+);
+
+/**
+ * A one-time enrollment code for this server (valid an hour, usable once) and the install line
+ * that carries it: the machine running the line receives a fresh secret for the server, so no
+ * secret ever appears in a command line.
+ */
+export const enrollServer = withUi(
+  async (req, _me, actor) => {
+    const id = serverId(req);
+    await live.ready();
+    const server = live.get(id);
+    if (!server) throw notFound("server", "No such server");
+    const { code, expiresAt } = await createEnrollmentCode(id, actor);
+    const panelUrl = panelUrlFor(
+      { host: req.header("host"), forwardedHost: req.header("x-forwarded-host"), forwardedProto: req.header("x-forwarded-proto") },
+      config().NEXTAUTH_URL,
+    );
+    return uiOk({ id, name: server.meta.name, code, expiresAt: new Date(expiresAt).toISOString(), panelUrl, command: installCommand(panelUrl, code) });
   },
   { admin: true },
 );
