@@ -1,7 +1,8 @@
 import http from "node:http";
 import next from "next";
 import type { Env } from "./env";
-import { db } from "./db";
+import { db, prepareDatabase } from "./db";
+import { answerHealth } from "./http/health";
 import { CLIENT_IP_HEADER, PATH_HEADER, fromNode, toNode } from "./http/api";
 import { buildApiRouter } from "./http/routes";
 import { createFirstAdmin, SYSTEM, userCount } from "./users";
@@ -9,21 +10,9 @@ import { flushTokenUse } from "./auth/tokens";
 import { flushAuthFailures } from "./audit";
 import { wireFleet } from "./fleet/wiring";
 
-/** Runs the panel: database pragmas, the first admin from the environment, Next, the fast door. */
+/** Runs the panel: database settings, the first admin from the environment, Next, the fast door. */
 export async function startPanel(env: Env, opts: { dev: boolean; dir: string }) {
-  // Wait for locks (the migration engine's connection may still be closing) before switching to
-  // WAL, which lets page reads run while agent reports are written.
-  await db.$queryRawUnsafe("PRAGMA busy_timeout = 5000");
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await db.$queryRawUnsafe("PRAGMA journal_mode = WAL");
-      break;
-    } catch (e) {
-      // Switching the journal needs a moment alone with the file; SQLite does not wait for it.
-      if (attempt >= 50 || !String(e).includes("SQLITE_BUSY")) throw e;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  await prepareDatabase();
 
   if (env.ADMIN_USERNAME && env.ADMIN_PASSWORD && (await userCount()) === 0) {
     await createFirstAdmin({ username: env.ADMIN_USERNAME, password: env.ADMIN_PASSWORD }, SYSTEM);
@@ -39,6 +28,7 @@ export async function startPanel(env: Env, opts: { dev: boolean; dir: string }) 
     // Only this server may say where a request came from.
     req.headers[CLIENT_IP_HEADER] = req.socket.remoteAddress ?? "";
     const url = new URL(req.url ?? "/", "http://panel.invalid");
+    if (answerHealth(req, res, url.pathname)) return;
     const match = router.match(req.method ?? "GET", url.pathname);
     if (match.kind === "route") {
       match
