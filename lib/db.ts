@@ -20,8 +20,9 @@ function createClient(): PrismaClient {
   if (databaseProvider(url) === "postgresql") {
     // Prisma bakes the provider into the client it generates, so PostgreSQL has its own client,
     // generated from the same models (prisma/postgres/schema.prisma): the two have the same API.
-    // A connection timeout keeps a lost server from holding requests forever.
-    const adapter = new PrismaPg({ connectionString: url, connectionTimeoutMillis: 5_000 });
+    // A connection timeout keeps a lost server from holding requests forever; generous, because
+    // a busy event loop delays the handshake too.
+    const adapter = new PrismaPg({ connectionString: url, connectionTimeoutMillis: 15_000 });
     return new PostgresPrismaClient({ adapter }) as unknown as PrismaClient;
   }
   return new PrismaClient({ adapter: new PrismaBetterSqlite3({ url }) });

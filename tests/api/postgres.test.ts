@@ -144,6 +144,22 @@ describe.skipIf(!TEST_PG_URL)("the panel on PostgreSQL", () => {
     expect((await call("/agents/", { headers: { "x-api-key": token } })).status).toBe(401);
   });
 
+  it("the operator CLI works on the same database beside the running panel", async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: panel.dataDir, DATABASE_URL: databaseUrl };
+    delete env.ADMIN_USERNAME;
+    delete env.ADMIN_PASSWORD;
+    const proc = spawn(process.execPath, ["--import", "tsx", "scripts/cli.ts", "user", "list"], {
+      cwd: ROOT,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    proc.stdout.on("data", (d) => (out += d));
+    proc.stderr.on("data", (d) => (out += d));
+    expect(await new Promise((resolve) => proc.on("exit", resolve))).toBe(0);
+    expect(out).toContain(OWNER.username);
+  });
+
   it("/readyz answers 503 while a migration is missing or the database refuses connections, and 200 again after", async () => {
     await sql(`UPDATE _prisma_migrations SET rolled_back_at = now()`);
     expect(await call("/readyz")).toMatchObject({ status: 503, json: { status: "unavailable", reason: "migrations not applied: 20261123121748_init" } });
