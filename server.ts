@@ -31,9 +31,10 @@ async function main() {
 }
 
 main().catch((e) => {
-  if (e instanceof ConfigError) {
+  // A bad configuration or a database that cannot be reached is the operator's to fix: one line.
+  if (e instanceof ConfigError || (e instanceof Error && e.name === "DatabaseUnreachable")) {
     console.error(`fleetdeck: ${e.message}`);
-    process.exit(2);
+    process.exit(e instanceof ConfigError ? 2 : 1);
   }
   console.error("fleetdeck: failed to start:", e);
   process.exit(1);

@@ -6,10 +6,14 @@
  *
  *   node bench/ingest.mjs [--agents 10000] [--interval 3] [--duration 60] [--sample 20]
  *                         [--connect-concurrency 200] [--port 0] [--keep]
+ *                         [--database sqlite|postgres] [--compare]
+ *
+ * --database postgres runs the panel on a throwaway PostgreSQL cluster (scripts/pg-cluster.mjs);
+ * --compare runs SQLite, then PostgreSQL, and prints the figures side by side.
  *
  * What it does:
- * 1. A fresh data directory; the schema migrated; N servers inserted straight into its SQLite
- *    file (creating 10,000 through the API would measure the API, not ingest). Each secret is
+ * 1. A fresh data directory and database; the schema migrated; N servers inserted straight into
+ *    the database (creating 10,000 through the API would measure the API, not ingest). Each secret is
  *    "fda_" + random, stored as its SHA-256 like the panel does.
  * 2. Starts the panel (server.ts over the production build, FLEETDECK_LOCAL_AGENT=0). Build first:
  *    `npm run build`, or `NEXT_DIST_DIR=.next-x npx next build` and the same NEXT_DIST_DIR here.
@@ -33,9 +37,8 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
-import Database from "better-sqlite3";
 import WebSocket from "ws";
-import { adminCookie, cpuSecondsOf, rssMiBOf, startPanel } from "./lib.mjs";
+import { DATABASE_OPTIONS, adminCookie, cpuSecondsOf, forEachDatabase, insertRows, rssMiBOf, startPanel } from "./lib.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -52,6 +55,7 @@ const { values: flags } = parseArgs({
     port: { type: "string", default: "0" },
     keep: { type: "boolean", default: false },
     help: { type: "boolean", default: false },
+    ...DATABASE_OPTIONS,
   },
 });
 if (flags.help) {
@@ -95,29 +99,17 @@ const sha256 = (s) => crypto.createHash("sha256").update(s).digest("hex");
 // ------------------------------------------------------------------------------------------
 // 1. Data directory with N servers
 
-function prepareData() {
+async function prepareData(databaseUrl) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "fleetdeck-bench-"));
-  const file = path.join(dataDir, "fleetdeck.db");
-  const url = `file:${file}`;
+  const url = databaseUrl ?? `file:${path.join(dataDir, "fleetdeck.db")}`;
   // In its own process: the schema engine keeps its connection (and a lock) until it exits.
   const migrate = spawnSync(process.execPath, [path.join(ROOT, "scripts/migrate-wasm.mjs"), "deploy"], { env: { ...process.env, DATABASE_URL: url }, encoding: "utf8" });
   if (migrate.status !== 0) throw new Error(`migration failed: ${migrate.stderr || migrate.stdout}`);
-  const sqlite = new Database(file);
-  // Prisma's SQLite adapter stores DateTime as ISO 8601 with an explicit offset.
-  const now = new Date().toISOString().replace("Z", "+00:00");
-  const insert = sqlite.prepare(
-    `INSERT INTO "Server" ("name", "tag", "secretHash", "agentId", "displayIndex", "createdAt") VALUES (?, ?, ?, ?, 0, ?)`,
-  );
-  const servers = [];
-  sqlite.transaction(() => {
-    for (let i = 0; i < N; i++) {
-      const secret = "fda_" + crypto.randomBytes(32).toString("base64url");
-      const { lastInsertRowid } = insert.run(`bench-${i}`, `bench-${i % 10}`, sha256(secret), agentIdOf(), now);
-      servers.push({ id: Number(lastInsertRowid), secret });
-    }
-  })();
-  sqlite.close();
-  return { dataDir, url, servers };
+  const now = new Date();
+  const secrets = Array.from({ length: N }, () => "fda_" + crypto.randomBytes(32).toString("base64url"));
+  const rows = secrets.map((secret, i) => [`bench-${i}`, `bench-${i % 10}`, sha256(secret), agentIdOf(), 0, now]);
+  const ids = await insertRows(url, "Server", ["name", "tag", "secretHash", "agentId", "displayIndex", "createdAt"], rows);
+  return { dataDir, url, servers: ids.map((id, i) => ({ id, secret: secrets[i] })) };
 }
 
 // ------------------------------------------------------------------------------------------
@@ -349,14 +341,15 @@ class LoopLag {
 
 // ------------------------------------------------------------------------------------------
 
-async function main() {
+/** One run on one database; returns the headline figures for the side-by-side table. */
+async function measureIngest({ database, databaseUrl }) {
   const t0 = Date.now();
-  console.log(`ingest bench: ${N} agents, a report every ${INTERVAL_MS / 1000} s each (target ${(N / (INTERVAL_MS / 1000)).toFixed(0)} reports/s), ${DURATION_MS / 1000} s steady, ${SAMPLE} sampled`);
-  const { dataDir, url, servers } = prepareData();
+  const figures = [];
+  console.log(`ingest bench on ${database}: ${N} agents, a report every ${INTERVAL_MS / 1000} s each (target ${(N / (INTERVAL_MS / 1000)).toFixed(0)} reports/s), ${DURATION_MS / 1000} s steady, ${SAMPLE} sampled`);
+  const { dataDir, url, servers } = await prepareData(databaseUrl);
   console.log(`  prepared ${N} servers in ${((Date.now() - t0) / 1000).toFixed(1)} s (${dataDir})`);
 
   const panel = await startPanel({ DATABASE_URL: url }, { dataDir, port: Number(flags.port) || undefined });
-  let exitCode = 0;
   const agents = servers.map((s, i) => new SimAgent(i, s));
   const probes = [];
   try {
@@ -444,10 +437,20 @@ async function main() {
     console.log(`  lost:        sampled ${sampledSent} sent − ${accepted} accepted = ${sampledSent - accepted} (${sampledSeen} seen, ${sampledSuperseded} replaced by the next report before a read saw them, ${sampledLost} never seen within 10 s, ${probeErrors} probe errors)`);
     console.log(`               every agent: the panel holds the last report of ${lastHeld}/${N}; ${online}/${N} online at the end`);
     console.log(`  panel:       ${(panelCpu * 100).toFixed(0)}% of one core, RSS ${rss.toFixed(0)} MiB; the bench itself ${(benchCpu * 100).toFixed(0)}% of one core (2 cores shared)`);
+    figures.push(
+      ["reports/s sustained", (sentWindow / windowS).toFixed(0)],
+      ["report → visible p50", ms(quantile(latencies, 0.5))],
+      ["report → visible p99", ms(quantile(latencies, 0.99))],
+      ["longest event-loop stall", ms(lag ? Math.max(0, ...lag.rtts) : NaN)],
+      ["sampled reports lost", String(sampledSent - accepted)],
+      ["last report held", `${lastHeld}/${N}`],
+      ["panel CPU (one core)", `${(panelCpu * 100).toFixed(0)}%`],
+      ["panel RSS", `${rss.toFixed(0)} MiB`],
+    );
   } catch (e) {
     console.error("bench failed:", e);
     console.error(panel.logs().slice(-3000));
-    exitCode = 1;
+    process.exitCode = 1;
   } finally {
     for (const a of agents) {
       a.stop();
@@ -463,10 +466,13 @@ async function main() {
     if (flags.keep) console.log(`  kept ${dataDir}`);
     else fs.rmSync(dataDir, { recursive: true, force: true });
   }
-  process.exit(exitCode);
+  return figures;
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+forEachDatabase(measureIngest).then(
+  () => process.exit(process.exitCode ?? 0),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

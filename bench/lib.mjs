@@ -106,3 +106,100 @@ export async function cannon(opts) {
 export function printRow(label, r) {
   console.log(`${label.padEnd(48)} ${String(r.rps).padStart(8)} req/s   p99 ${String(r.p99).padStart(5)} ms   errors ${r.errors}`);
 }
+
+// ------------------------------------------------------------------------------------------
+// SQLite or PostgreSQL
+
+/**
+ * Which databases to measure, from `--database sqlite|postgres` and `--compare` (both, printed
+ * side by side). SQLite alone by default.
+ */
+export function databasesFromArgs(argv = process.argv.slice(2)) {
+  const i = argv.indexOf("--database");
+  const chosen = i >= 0 ? argv[i + 1] : "sqlite";
+  if (!["sqlite", "postgres"].includes(chosen)) {
+    console.error("--database must be sqlite or postgres");
+    process.exit(2);
+  }
+  return argv.includes("--compare") ? ["sqlite", "postgres"] : [chosen];
+}
+
+/** Options every benchmark accepts, for node:util parseArgs. */
+export const DATABASE_OPTIONS = { database: { type: "string", default: "sqlite" }, compare: { type: "boolean", default: false } };
+
+/**
+ * Runs `measure({ database, databaseUrl })` once per database chosen on the command line, each on
+ * a fresh database: SQLite in the panel's data directory (databaseUrl undefined), PostgreSQL in a
+ * throwaway cluster (scripts/pg-cluster.mjs, with PostgreSQL's durable defaults so the figures
+ * mean what they would on a real server). `measure` returns [label, value] rows; with more than
+ * one database they are printed again at the end, side by side.
+ */
+export async function forEachDatabase(measure) {
+  const databases = databasesFromArgs();
+  let cluster = null;
+  const results = [];
+  try {
+    for (const database of databases) {
+      let databaseUrl;
+      if (database === "postgres") {
+        const { startCluster } = await import("../scripts/pg-cluster.mjs");
+        cluster ??= await startCluster({ durable: true });
+        databaseUrl = await cluster.createDatabase(`bench_${Date.now().toString(36)}`);
+      }
+      if (databases.length > 1) console.log(`\n=== ${database} ===`);
+      results.push([database, await measure({ database, databaseUrl })]);
+    }
+  } finally {
+    cluster?.stop();
+  }
+  if (results.length > 1) printSideBySide(results);
+}
+
+function printSideBySide(results) {
+  const labels = [...new Set(results.flatMap(([, rows]) => rows.map(([label]) => label)))];
+  const width = Math.max(...labels.map((l) => l.length));
+  const cols = results.map(([database, rows]) => {
+    const byLabel = new Map(rows);
+    const cells = labels.map((l) => String(byLabel.get(l) ?? "—"));
+    return { database, cells, w: Math.max(database.length, ...cells.map((c) => c.length)) };
+  });
+  console.log("\nside by side:");
+  console.log(`  ${"".padEnd(width)}  ${cols.map((c) => c.database.padStart(c.w)).join("  ")}`);
+  labels.forEach((label, i) => console.log(`  ${label.padEnd(width)}  ${cols.map((c) => c.cells[i].padStart(c.w)).join("  ")}`));
+}
+
+/**
+ * Runs statements on the panel's database from outside the panel (seeding rows the API would be
+ * too slow to create): SQLite through better-sqlite3, PostgreSQL through pg. `rows` are inserted
+ * in one transaction; returns the ids.
+ */
+export async function insertRows(databaseUrl, table, columns, rows) {
+  const cols = columns.map((c) => `"${c}"`).join(", ");
+  if (!/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    const { default: Database } = await import("better-sqlite3");
+    const sqlite = new Database(databaseUrl.replace(/^file:/, ""));
+    const insert = sqlite.prepare(`INSERT INTO "${table}" (${cols}) VALUES (${columns.map(() => "?").join(", ")})`);
+    // Prisma's SQLite adapter stores DateTime as ISO 8601 with an explicit offset.
+    const value = (v) => (v instanceof Date ? v.toISOString().replace("Z", "+00:00") : typeof v === "boolean" ? Number(v) : v);
+    const ids = sqlite.transaction(() => rows.map((r) => Number(insert.run(...r.map(value)).lastInsertRowid)))();
+    sqlite.close();
+    return ids;
+  }
+  const { default: pg } = await import("pg");
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query("BEGIN");
+    const ids = [];
+    for (let i = 0; i < rows.length; i += 1000) {
+      const chunk = rows.slice(i, i + 1000);
+      const values = chunk.map((_, r) => `(${columns.map((_c, c) => `$${r * columns.length + c + 1}`).join(", ")})`).join(", ");
+      const res = await client.query(`INSERT INTO "${table}" (${cols}) VALUES ${values} RETURNING id`, chunk.flat());
+      ids.push(...res.rows.map((row) => row.id));
+    }
+    await client.query("COMMIT");
+    return ids;
+  } finally {
+    await client.end();
+  }
+}

@@ -6,6 +6,10 @@
  * is invalidated as it would be in production). Prints figures; asserts nothing.
  *
  *   NEXT_DIST_DIR=.next-mcsm node bench/mcsm-remote-services.mjs [--duration 10]
+ *                                [--database sqlite|postgres] [--compare]
+ *
+ * --database postgres runs the panel on a throwaway PostgreSQL cluster; --compare measures
+ * SQLite, then PostgreSQL, and prints the figures side by side.
  *
  * Needs a production build in NEXT_DIST_DIR (default .next). MCSManager answers this route at
  * about 2,900–3,900 req/s with one daemon on the reference machine (DESIGN.md, "Serving").
@@ -13,29 +17,22 @@
 import { spawn } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
-import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
 import WebSocket from "ws";
-import { adminCookie, freePort, startPanel } from "./lib.mjs";
+import { adminCookie, forEachDatabase, freePort, insertRows, startPanel } from "./lib.mjs";
 
-const require = createRequire(import.meta.url);
-const Database = require("better-sqlite3");
 const durationArg = process.argv.indexOf("--duration");
 const DURATION = durationArg > 0 ? Number(process.argv[durationArg + 1]) : 10;
 const CONNECTIONS = 50;
 const EXTRA_DAEMONS = 99;
 
 /** An admin API token written straight into the panel's database (only its hash is stored). */
-function insertToken(dataDir) {
-  const db = new Database(path.join(dataDir, "fleetdeck.db"));
+async function insertToken(databaseUrl) {
   const secret = "fdk_" + crypto.randomBytes(32).toString("base64url");
-  db.prepare(`INSERT INTO "ApiToken" (hash, prefix, note, kind, userId) VALUES (?, ?, 'bench', 'token', 1)`).run(
-    crypto.createHash("sha256").update(secret).digest("hex"),
-    secret.slice(0, 10),
-  );
-  db.close();
+  const hash = crypto.createHash("sha256").update(secret).digest("hex");
+  await insertRows(databaseUrl, "ApiToken", ["hash", "prefix", "note", "kind", "userId"], [[hash, secret.slice(0, 10), "bench", "token", 1]]);
   return secret;
 }
 
@@ -90,6 +87,7 @@ async function measureBare(label, body) {
     await autocannon({ url, connections: CONNECTIONS, duration: 2 });
     const r = await autocannon({ url, connections: CONNECTIONS, duration: DURATION });
     console.log(`${label.padEnd(12)} bare node:http, same body            req/s avg=${Math.round(r.requests.average)}  p50=${r.latency.p50} ms  p99=${r.latency.p99} ms`);
+    return Math.round(r.requests.average);
   } finally {
     child.kill();
     fs.rmSync(file, { force: true });
@@ -109,35 +107,46 @@ async function measure(label, url, token) {
     `${label.padEnd(12)} daemons=${String(count).padStart(3)} (online ${online})  body≈${(bytes / 1024).toFixed(1)} KB  ` +
       `req/s avg=${Math.round(r.requests.average)}  p50=${r.latency.p50} ms  p99=${r.latency.p99} ms  non-2xx=${r.non2xx}  errors=${r.errors}  timeouts=${r.timeouts}`,
   );
-  await measureBare(label, JSON.stringify(probe));
+  const bare = await measureBare(label, JSON.stringify(probe));
+  return [
+    [`${label}: req/s`, String(Math.round(r.requests.average))],
+    [`${label}: p99`, `${r.latency.p99} ms`],
+    [`${label}: bare node:http req/s`, String(bare)],
+  ];
 }
 
-const panel = await startPanel({ FLEETDECK_LOCAL_AGENT: "1" });
-const agents = [];
-try {
-  const token = insertToken(panel.dataDir);
-  // Wait for the local agent to report.
-  for (let i = 0; i < 150; i++) {
-    const d = await fetch(`${panel.url}/api/service/remote_services_system?apikey=${token}`).then((r) => r.json());
-    if (d.data?.some((x) => x.available)) break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  console.log(`remote_services_system, ${CONNECTIONS} connections, ${DURATION} s per run (MCSManager: ~2,900–3,900 req/s with 1 daemon)`);
-  await measure("1 daemon", panel.url, token);
+/** One run on one database; returns the headline figures for the side-by-side table. */
+async function measureRemoteServices({ databaseUrl }) {
+  const panel = await startPanel({ FLEETDECK_LOCAL_AGENT: "1", ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) });
+  const agents = [];
+  try {
+    const token = await insertToken(databaseUrl ?? `file:${path.join(panel.dataDir, "fleetdeck.db")}`);
+    // Wait for the local agent to report.
+    for (let i = 0; i < 150; i++) {
+      const d = await fetch(`${panel.url}/api/service/remote_services_system?apikey=${token}`).then((r) => r.json());
+      if (d.data?.some((x) => x.available)) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    console.log(`remote_services_system, ${CONNECTIONS} connections, ${DURATION} s per run (MCSManager: ~2,900–3,900 req/s with 1 daemon)`);
+    const figures = await measure("1 daemon", panel.url, token);
 
-  const cookie = await adminCookie(panel.url);
-  for (let n = 1; n <= EXTRA_DAEMONS; n++) {
-    const res = await fetch(`${panel.url}/api/ui/servers`, {
-      method: "POST",
-      headers: { "content-type": "application/json", "x-requested-with": "XMLHttpRequest", cookie },
-      body: JSON.stringify({ name: `sim-${n}` }),
-    });
-    if (res.status !== 201) throw new Error(`bench: cannot create a server: ${res.status} ${await res.text()}`);
-    agents.push(fakeAgent(panel.url, (await res.json()).secret, n));
+    const cookie = await adminCookie(panel.url);
+    for (let n = 1; n <= EXTRA_DAEMONS; n++) {
+      const res = await fetch(`${panel.url}/api/ui/servers`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-requested-with": "XMLHttpRequest", cookie },
+        body: JSON.stringify({ name: `sim-${n}` }),
+      });
+      if (res.status !== 201) throw new Error(`bench: cannot create a server: ${res.status} ${await res.text()}`);
+      agents.push(fakeAgent(panel.url, (await res.json()).secret, n));
+    }
+    await new Promise((r) => setTimeout(r, 3000)); // every simulated agent has reported at least once
+    figures.push(...(await measure("100 daemons", panel.url, token)));
+    return figures;
+  } finally {
+    for (const a of agents) a.close();
+    await panel.stop();
   }
-  await new Promise((r) => setTimeout(r, 3000)); // every simulated agent has reported at least once
-  await measure("100 daemons", panel.url, token);
-} finally {
-  for (const a of agents) a.close();
-  await panel.stop();
 }
+
+await forEachDatabase(measureRemoteServices);

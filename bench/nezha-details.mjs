@@ -1,38 +1,49 @@
 // Nezha `details` with N servers at 50 connections, beside a bare node:http server answering the
-// same bytes. Usage: node bench/nezha-details.mjs [--servers 1000] (BENCH_SECONDS=10)
+// same bytes. Usage: node bench/nezha-details.mjs [--servers 1000] [--database sqlite|postgres]
+// [--compare] (BENCH_SECONDS=10). --compare measures SQLite, then PostgreSQL, side by side.
 import http from "node:http";
 import { parseArgs } from "node:util";
-import { adminCookie, cannon, freePort, printRow, startPanel } from "./lib.mjs";
+import { DATABASE_OPTIONS, adminCookie, cannon, forEachDatabase, freePort, printRow, startPanel } from "./lib.mjs";
 
-const { values } = parseArgs({ options: { servers: { type: "string", default: "1000" } } });
+const { values } = parseArgs({ options: { servers: { type: "string", default: "1000" }, ...DATABASE_OPTIONS } });
 const n = Number(values.servers);
 
-const panel = await startPanel();
-try {
-  const cookie = await adminCookie(panel.url);
-  const headers = { cookie, "content-type": "application/json", "x-requested-with": "XMLHttpRequest" };
-  for (let i = 0; i < n; i++) {
-    const res = await fetch(`${panel.url}/api/v1/server/register`, { method: "POST", headers, body: JSON.stringify({ Name: `bench-${i}`, Tag: `t${i % 10}` }) });
-    if (res.status !== 200) throw new Error(`register failed: ${res.status}`);
+async function measureDetails({ databaseUrl }) {
+  const panel = await startPanel(databaseUrl ? { DATABASE_URL: databaseUrl } : {});
+  try {
+    const cookie = await adminCookie(panel.url);
+    const headers = { cookie, "content-type": "application/json", "x-requested-with": "XMLHttpRequest" };
+    for (let i = 0; i < n; i++) {
+      const res = await fetch(`${panel.url}/api/v1/server/register`, { method: "POST", headers, body: JSON.stringify({ Name: `bench-${i}`, Tag: `t${i % 10}` }) });
+      if (res.status !== 200) throw new Error(`register failed: ${res.status}`);
+    }
+    const path = "/api/v1/server/details";
+    // The bare server sends these bytes encoded once, as the panel sends its pre-serialized state.
+    const body = Buffer.from(await (await fetch(panel.url + path, { headers })).arrayBuffer());
+    console.log(`details with ${n} servers: ${body.length} bytes per answer`);
+
+    const port = await freePort();
+    const bare = http.createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json; charset=utf-8", "content-length": body.length });
+      res.end(body);
+    });
+    await new Promise((r) => bare.listen(port, "127.0.0.1", r));
+
+    const fleetdeck = await cannon({ url: panel.url + path, headers });
+    printRow(`fleetdeck ${path}`, fleetdeck);
+    const baseline = await cannon({ url: `http://127.0.0.1:${port}${path}` });
+    printRow("bare node:http, same bytes", baseline);
+    console.log(`ratio fleetdeck / bare: ${(fleetdeck.rps / baseline.rps).toFixed(2)}`);
+    bare.close();
+    return [
+      [`details req/s (${n} servers)`, String(fleetdeck.rps)],
+      ["details p99", `${fleetdeck.p99} ms`],
+      ["bare node:http req/s, same bytes", String(baseline.rps)],
+      ["ratio fleetdeck / bare", (fleetdeck.rps / baseline.rps).toFixed(2)],
+    ];
+  } finally {
+    await panel.stop();
   }
-  const path = "/api/v1/server/details";
-  // The bare server sends these bytes encoded once, as the panel sends its pre-serialized state.
-  const body = Buffer.from(await (await fetch(panel.url + path, { headers })).arrayBuffer());
-  console.log(`details with ${n} servers: ${body.length} bytes per answer`);
-
-  const port = await freePort();
-  const bare = http.createServer((_req, res) => {
-    res.writeHead(200, { "content-type": "application/json; charset=utf-8", "content-length": body.length });
-    res.end(body);
-  });
-  await new Promise((r) => bare.listen(port, "127.0.0.1", r));
-
-  const fleetdeck = await cannon({ url: panel.url + path, headers });
-  printRow(`fleetdeck ${path}`, fleetdeck);
-  const baseline = await cannon({ url: `http://127.0.0.1:${port}${path}` });
-  printRow("bare node:http, same bytes", baseline);
-  console.log(`ratio fleetdeck / bare: ${(fleetdeck.rps / baseline.rps).toFixed(2)}`);
-  bare.close();
-} finally {
-  await panel.stop();
 }
+
+await forEachDatabase(measureDetails);

@@ -1,13 +1,30 @@
 import { PrismaBetterSqlite3 } from "@prisma/adapter-better-sqlite3";
+import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "./generated/prisma/client";
+import { PrismaClient as PostgresPrismaClient } from "./generated/prisma-pg/client";
 import { singleton } from "./global";
 import { config } from "./env";
 
 export type { PrismaClient };
 
+/** "postgresql" for postgres:// and postgresql:// URLs, "sqlite" for file: URLs. */
+export type DatabaseProvider = "sqlite" | "postgresql";
+
+export function databaseProvider(url = config().DATABASE_URL): DatabaseProvider {
+  return /^postgres(ql)?:\/\//.test(url) ? "postgresql" : "sqlite";
+}
+
 function createClient(): PrismaClient {
   // server.ts resolves the URL (with its defaults) before anything touches the database.
   const url = config().DATABASE_URL;
+  if (databaseProvider(url) === "postgresql") {
+    // Prisma bakes the provider into the client it generates, so PostgreSQL has its own client,
+    // generated from the same models (prisma/postgres/schema.prisma): the two have the same API.
+    // A connection timeout keeps a lost server from holding requests forever; generous, because
+    // a busy event loop delays the handshake too.
+    const adapter = new PrismaPg({ connectionString: url, connectionTimeoutMillis: 15_000 });
+    return new PostgresPrismaClient({ adapter }) as unknown as PrismaClient;
+  }
   return new PrismaClient({ adapter: new PrismaBetterSqlite3({ url }) });
 }
 
@@ -22,3 +39,22 @@ export const db: PrismaClient = new Proxy({} as PrismaClient, {
     return typeof value === "function" ? value.bind(client) : value;
   },
 });
+
+/** Per-connection settings the panel needs before serving. */
+export async function prepareDatabase(): Promise<void> {
+  // PostgreSQL needs none: it waits for locks and lets readers run beside writers by itself.
+  if (databaseProvider() !== "sqlite") return;
+  // Wait for locks (the migration engine's connection may still be closing) before switching to
+  // WAL, which lets page reads run while agent reports are written.
+  await db.$queryRawUnsafe("PRAGMA busy_timeout = 5000");
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await db.$queryRawUnsafe("PRAGMA journal_mode = WAL");
+      break;
+    } catch (e) {
+      // Switching the journal needs a moment alone with the file; SQLite does not wait for it.
+      if (attempt >= 50 || !String(e).includes("SQLITE_BUSY")) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}

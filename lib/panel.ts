@@ -1,7 +1,8 @@
 import http from "node:http";
 import next from "next";
 import type { Env } from "./env";
-import { db } from "./db";
+import { db, prepareDatabase } from "./db";
+import { answerHealth } from "./http/health";
 import { CLIENT_IP_HEADER, PATH_HEADER, fromNode, toNode } from "./http/api";
 import { buildApiRouter } from "./dialects/index";
 import { createFirstAdmin, SYSTEM, userCount } from "./fleet/users";
@@ -10,21 +11,9 @@ import { flushAuthFailures } from "./audit";
 import { wireFleet } from "./fleet/wiring";
 import { serveAgentFiles } from "./agent-endpoints";
 
-/** Runs the panel: database pragmas, the first admin from the environment, Next, the fast door. */
+/** Runs the panel: database settings, the first admin from the environment, Next, the fast door. */
 export async function startPanel(env: Env, opts: { dev: boolean; dir: string }) {
-  // Wait for locks (the migration engine's connection may still be closing) before switching to
-  // WAL, which lets page reads run while agent reports are written.
-  await db.$queryRawUnsafe("PRAGMA busy_timeout = 5000");
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await db.$queryRawUnsafe("PRAGMA journal_mode = WAL");
-      break;
-    } catch (e) {
-      // Switching the journal needs a moment alone with the file; SQLite does not wait for it.
-      if (attempt >= 50 || !String(e).includes("SQLITE_BUSY")) throw e;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  await prepareDatabase();
 
   if (env.ADMIN_USERNAME && env.ADMIN_PASSWORD && (await userCount()) === 0) {
     await createFirstAdmin({ username: env.ADMIN_USERNAME, password: env.ADMIN_PASSWORD }, SYSTEM);
@@ -41,6 +30,7 @@ export async function startPanel(env: Env, opts: { dev: boolean; dir: string }) 
     req.headers[CLIENT_IP_HEADER] = req.socket.remoteAddress ?? "";
     const url = new URL(req.url ?? "/", "http://panel.invalid");
     if (serveAgentFiles(req, res, url.pathname)) return;
+    if (answerHealth(req, res, url.pathname)) return;
     const match = router.match(req.method ?? "GET", url.pathname);
     if (match.kind === "route") {
       match

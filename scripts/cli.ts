@@ -92,6 +92,8 @@ interface SqliteHandle {
 function pendingMigrations(url: string): string[] {
   const dir = path.join(ROOT, "prisma/migrations");
   const wanted = fs.readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+  // PostgreSQL's engine only takes an advisory lock, so asking it is harmless beside a panel.
+  if (/^postgres(ql)?:\/\//.test(url)) return wanted;
   const file = url.replace(/^file:/, "");
   if (!fs.existsSync(file)) return wanted;
   const Database = createRequire(import.meta.url)("better-sqlite3") as new (file: string, opts: { readonly: boolean; fileMustExist: boolean }) => SqliteHandle;
@@ -237,7 +239,8 @@ async function main(): Promise<number> {
       console.error(`fleetdeck: ${e.issues.map((i) => i.message).join("; ")}`);
       return 1;
     }
-    if (e instanceof CommandError || asDomainError(e)) {
+    const unreachable = e instanceof Error && e.name === "DatabaseUnreachable";
+    if (e instanceof CommandError || asDomainError(e) || unreachable) {
       console.error(`fleetdeck: ${(e as Error).message}`);
       return 1;
     }

@@ -1,20 +1,32 @@
 // Prisma migrations without Prisma's native schema engine (which its CLI would download):
 // drives @prisma/schema-engine-wasm through the same driver adapter the panel uses.
-//   node scripts/migrate-wasm.mjs deploy         apply prisma/migrations to DATABASE_URL
-//   node scripts/migrate-wasm.mjs create NAME    write a new migration from the schema change
-// A copy of the schema is kept beside each migration (schema.prisma.snapshot) so that `create`
-// can diff without a shadow database.
+//   node scripts/migrate-wasm.mjs deploy         apply the migrations of DATABASE_URL's provider
+//   node scripts/migrate-wasm.mjs create NAME    write a new migration for SQLite and PostgreSQL
+// Each provider has its own set (prisma/migrations, prisma/postgres/migrations), both made from
+// the one schema in prisma/schema.prisma. A copy of the schema is kept beside each migration
+// (schema.prisma.snapshot) so that `create` diffs without a shadow database or any connection.
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { bindMigrationAwareSqlAdapterFactory } from "@prisma/driver-adapter-utils";
+import { PROVIDERS, providerOf, writePostgresSchema } from "./prisma-schemas.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const schemaPath = path.join(root, "prisma/schema.prisma");
-const migrationsDir = path.join(root, "prisma/migrations");
 const filters = { externalTables: [], externalEnums: [] };
 
-async function loadWasm() {
+/** The database cannot be reached at all: the panel prints this one line and exits. */
+export class DatabaseUnreachable extends Error {
+  name = "DatabaseUnreachable";
+}
+
+// One instance per process: the JS glue caches views of the module's memory, so instantiating a
+// second module under it reads garbage.
+let wasm;
+function loadWasm() {
+  return (wasm ??= instantiate());
+}
+
+async function instantiate() {
   const pkgDir = path.join(root, "node_modules/@prisma/schema-engine-wasm");
   const bg = await import("@prisma/schema-engine-wasm/schema_engine_bg");
   const bytes = fs.readFileSync(path.join(pkgDir, "schema_engine_bg.wasm"));
@@ -24,46 +36,43 @@ async function loadWasm() {
   return bg;
 }
 
-async function adapterFactory(url) {
-  if (url.startsWith("postgres")) {
+async function adapterFactory(provider, url) {
+  if (provider === "postgresql") {
     const { PrismaPg } = await import("@prisma/adapter-pg");
-    return new PrismaPg({ connectionString: url });
+    return new PrismaPg({ connectionString: url, connectionTimeoutMillis: 10_000 });
   }
   const { PrismaBetterSqlite3 } = await import("@prisma/adapter-better-sqlite3");
   return new PrismaBetterSqlite3({ url });
 }
 
-function schemaFiles() {
-  return [{ path: schemaPath, content: fs.readFileSync(schemaPath, "utf8") }];
+function migrationDirs(dir) {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
 }
 
-function migrationDirs() {
-  if (!fs.existsSync(migrationsDir)) return [];
-  return fs.readdirSync(migrationsDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
-}
-
-function migrationsList() {
-  const lock = path.join(migrationsDir, "migration_lock.toml");
+function migrationsList(dir) {
+  const lock = path.join(dir, "migration_lock.toml");
   return {
-    baseDir: migrationsDir,
+    baseDir: dir,
     lockfile: { path: "migration_lock.toml", content: fs.existsSync(lock) ? fs.readFileSync(lock, "utf8") : null },
     shadowDbInitScript: "",
-    migrationDirectories: migrationDirs().map((d) => ({
+    migrationDirectories: migrationDirs(dir).map((d) => ({
       path: d,
       migrationFile: {
         path: "migration.sql",
-        content: { tag: "ok", value: fs.readFileSync(path.join(migrationsDir, d, "migration.sql"), "utf8") },
+        content: { tag: "ok", value: fs.readFileSync(path.join(dir, d, "migration.sql"), "utf8") },
       },
     })),
   };
 }
 
-async function withEngine(url, fn) {
+async function withEngine(provider, url, fn) {
   const bg = await loadWasm();
-  const files = schemaFiles();
+  const schema = PROVIDERS[provider].schema;
+  const files = [{ path: schema, content: fs.readFileSync(schema, "utf8") }];
   // Freeing the engine does not close its connections, and an open SQLite connection keeps a
   // lock that makes the caller's own first write fail with SQLITE_BUSY: close them ourselves.
-  const factory = await adapterFactory(url);
+  const factory = await adapterFactory(provider, url);
   const opened = [];
   const connect = factory.connect.bind(factory);
   factory.connect = async (...args) => {
@@ -84,48 +93,119 @@ async function withEngine(url, fn) {
   }
 }
 
-/** Applies every pending migration; returns the names applied. */
+/**
+ * Fails with DatabaseUnreachable when a PostgreSQL server cannot be reached or refuses us, so the
+ * panel can say so in one line instead of a migration engine's stack. (A SQLite file is created.)
+ */
+export async function assertReachable(url) {
+  if (providerOf(url) !== "postgresql") return;
+  const { default: pg } = await import("pg");
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  // A server that goes away mid-handshake emits "error" besides rejecting connect().
+  client.on("error", () => undefined);
+  try {
+    await client.connect();
+    await client.query("SELECT 1");
+  } catch (e) {
+    const where = describe(url);
+    const reason = String(e?.message || e?.code || e).split("\n")[0];
+    throw new DatabaseUnreachable(`cannot reach PostgreSQL at ${where}: ${reason}`);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** host:port/database of a URL, without the credentials. */
+function describe(url) {
+  try {
+    const u = new URL(url);
+    return `${u.hostname || "localhost"}:${u.port || 5432}${u.pathname}`;
+  } catch {
+    return "DATABASE_URL";
+  }
+}
+
+/** Applies every pending migration of the URL's provider; returns the names applied. */
 export async function deployMigrations(url) {
-  return withEngine(url, async (engine) => {
-    const r = await engine.applyMigrations({ migrationsList: migrationsList(), filters });
+  const provider = providerOf(url);
+  await assertReachable(url);
+  return withEngine(provider, url, async (engine) => {
+    const r = await engine.applyMigrations({ migrationsList: migrationsList(PROVIDERS[provider].migrations), filters });
     return r.appliedMigrationNames ?? [];
   });
 }
 
-async function createMigration(url, name) {
-  return withEngine(url, async (engine, files) => {
-    const last = migrationDirs().at(-1);
+/** The SQL that takes the last migration's snapshot to the current schema, or null. */
+async function pendingSql(provider, url) {
+  const dir = PROVIDERS[provider].migrations;
+  return withEngine(provider, url, async (engine, files) => {
+    const last = migrationDirs(dir).at(-1);
     const from = last
-      ? { tag: "schemaDatamodel", files: [{ path: schemaPath, content: fs.readFileSync(path.join(migrationsDir, last, "schema.prisma.snapshot"), "utf8") }] }
+      ? { tag: "schemaDatamodel", files: [{ path: files[0].path, content: fs.readFileSync(path.join(dir, last, "schema.prisma.snapshot"), "utf8") }] }
       : { tag: "empty" };
     const r = await engine.diff({ from, to: { tag: "schemaDatamodel", files }, script: true, exitCode: null, filters });
     const sql = (r.stdout ?? "").trim();
-    if (!sql || sql.startsWith("-- This is an empty migration")) return null;
-    let stamp = new Date().toISOString().replace(/[-:TZ.]/g, "").slice(0, 14);
+    return !sql || sql.startsWith("-- This is an empty migration") ? null : { sql, schema: files[0].content };
+  });
+}
+
+/**
+ * Writes the migration for every provider whose schema changed, under one shared name, so a
+ * schema change cannot reach SQLite and forget PostgreSQL. Returns the folders written.
+ */
+export async function createMigration(name) {
+  writePostgresSchema();
+  // Diffing two schema files reads no tables, but the PostgreSQL engine will not start without a
+  // server to talk to: lend it a throwaway one (SQLite's is an in-memory database).
+  const { startCluster } = await import("./pg-cluster.mjs");
+  const cluster = await startCluster({ log: (m) => console.log(m) });
+  const changes = [];
+  try {
+    for (const [provider, url] of [["sqlite", "file::memory:"], ["postgresql", cluster.url]]) {
+      const change = await pendingSql(provider, url);
+      if (change) changes.push({ provider, ...change });
+    }
+  } finally {
+    cluster.stop();
+  }
+  if (!changes.length) return [];
+  let stamp = new Date().toISOString().replace(/[-:TZ.]/g, "").slice(0, 14);
+  for (const provider of Object.keys(PROVIDERS)) {
+    const last = migrationDirs(PROVIDERS[provider].migrations).at(-1);
+    // Keep lexical order == creation order in both sets.
     if (last && stamp <= last.slice(0, 14)) stamp = String(BigInt(last.slice(0, 14)) + 1n);
-    const dir = path.join(migrationsDir, `${stamp}_${name}`);
+  }
+  return changes.map(({ provider, sql, schema }) => {
+    const base = PROVIDERS[provider].migrations;
+    const dir = path.join(base, `${stamp}_${name}`);
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, "migration.sql"), sql + "\n");
-    fs.writeFileSync(path.join(dir, "schema.prisma.snapshot"), files[0].content);
-    const lock = path.join(migrationsDir, "migration_lock.toml");
-    if (!fs.existsSync(lock)) fs.writeFileSync(lock, `provider = "${url.startsWith("postgres") ? "postgresql" : "sqlite"}"\n`);
+    fs.writeFileSync(path.join(dir, "schema.prisma.snapshot"), schema);
+    const lock = path.join(base, "migration_lock.toml");
+    if (!fs.existsSync(lock)) fs.writeFileSync(lock, `provider = "${provider}"\n`);
     return path.relative(root, dir);
   });
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const [cmd, name] = process.argv.slice(2);
-  const url = process.env.DATABASE_URL ?? `file:${path.join(root, "data/fleetdeck.db")}`;
-  if (url.startsWith("file:")) fs.mkdirSync(path.dirname(path.resolve(url.slice(5))), { recursive: true });
-  if (cmd === "deploy") {
-    const applied = await deployMigrations(url);
-    console.log(applied.length ? `applied: ${applied.join(", ")}` : "database is up to date");
-  } else if (cmd === "create" && name && /^[a-z0-9_]+$/.test(name)) {
-    const dir = await createMigration(url, name);
-    console.log(dir ? `created ${dir}` : "no schema changes");
-  } else {
-    console.error("usage: migrate-wasm.mjs deploy | create <name_in_snake_case>");
-    process.exit(2);
+  try {
+    if (cmd === "deploy") {
+      const url = process.env.DATABASE_URL ?? `file:${path.join(root, "data/fleetdeck.db")}`;
+      if (url.startsWith("file:")) fs.mkdirSync(path.dirname(path.resolve(url.slice(5))), { recursive: true });
+      const applied = await deployMigrations(url);
+      console.log(applied.length ? `applied: ${applied.join(", ")}` : "database is up to date");
+    } else if (cmd === "create" && name && /^[a-z0-9_]+$/.test(name)) {
+      const dirs = await createMigration(name);
+      console.log(dirs.length ? dirs.map((d) => `created ${d}`).join("\n") : "no schema changes");
+    } else {
+      console.error("usage: migrate-wasm.mjs deploy | create <name_in_snake_case>");
+      process.exit(2);
+    }
+  } catch (e) {
+    if (!(e instanceof DatabaseUnreachable)) throw e;
+    console.error(e.message);
+    process.exit(1);
   }
   process.exit(0);
 }

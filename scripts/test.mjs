@@ -1,7 +1,9 @@
-// `npm test`: type-check, build when needed, unit + API + agent tests (vitest), then browser
-// tests (Playwright in Debian's Chromium, installed with apt-get when missing).
+// `npm test`: type-check, build when needed, unit + API + agent tests (vitest) with a throwaway
+// PostgreSQL server for the PostgreSQL API tests (Debian's postgresql, installed with apt-get when
+// missing), then browser tests (Playwright in Debian's Chromium, installed the same way).
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
+import { startCluster } from "./pg-cluster.mjs";
 import { buildIfNeeded } from "./start.mjs";
 
 function run(label, cmd, args, env = {}) {
@@ -20,7 +22,19 @@ function ensureChromium() {
 const results = [];
 results.push(["typecheck", run("type-check (tsc --noEmit)", "npx", ["tsc", "--noEmit", "-p", "."])]);
 await buildIfNeeded();
-results.push(["vitest", run("unit, API and agent tests (vitest)", "npx", ["vitest", "run"])]);
+// Stopped and removed when this script exits, however it exits (pg-cluster.mjs).
+for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => process.exit(130));
+let cluster = null;
+try {
+  console.log("\n▶ starting a throwaway PostgreSQL cluster for tests/api/postgres.test.ts");
+  cluster = await startCluster();
+  console.log(`  listening on 127.0.0.1:${cluster.port} (${cluster.dir})`);
+} catch (e) {
+  console.error(`  could not start PostgreSQL: ${e.message}`);
+}
+results.push(["postgresql", cluster !== null]);
+results.push(["vitest", run("unit, API and agent tests (vitest)", "npx", ["vitest", "run"], cluster ? { FLEETDECK_TEST_PG_URL: cluster.url } : {})]);
+cluster?.stop();
 results.push(["playwright", ensureChromium() && run("browser tests (playwright)", "npx", ["playwright", "test"])]);
 
 const failed = results.filter(([, ok]) => !ok).map(([name]) => name);

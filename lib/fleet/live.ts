@@ -220,7 +220,9 @@ export class LiveStore {
     for (let i = 0; i < changed.length; i += 500) {
       const chunk = changed.slice(i, i + 500);
       try {
-        await db.$transaction(chunk.map(([id, at]) => db.server.updateMany({ where: { id }, data: { lastActive: new Date(at) } })));
+        // On PostgreSQL each update is a round trip to the server: 500 of them on a busy host can
+        // outlast Prisma's default 5 s transaction timeout.
+        await db.$transaction(chunk.map(([id, at]) => db.server.updateMany({ where: { id }, data: { lastActive: new Date(at) } })), { timeout: 30_000 });
         for (const [id, at] of chunk) this.persisted.set(id, at);
       } catch (e) {
         console.error("fleetdeck: could not save last-active times (kept in memory, retried next time):", e);

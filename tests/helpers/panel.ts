@@ -29,26 +29,36 @@ export interface RunningPanel {
 
 /**
  * A real panel (`server.ts` over the production build) on a free 127.0.0.1 port with a fresh
- * SQLite file. The build must exist (npm test builds first).
+ * SQLite file, or on the database `databaseUrl` names (see postgresDatabase). The build must exist
+ * (npm test builds first). `admin: false` leaves the first administrator to the setup page.
  */
-export async function startPanel(env: Record<string, string> = {}): Promise<RunningPanel> {
+export async function startPanel(
+  env: Record<string, string> = {},
+  options: { databaseUrl?: string; admin?: boolean } = {},
+): Promise<RunningPanel> {
   const port = await freePort();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "fleetdeck-test-"));
   let out = "";
+  const childEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_ENV: "production",
+    NEXT_TELEMETRY_DISABLED: "1",
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    DATA_DIR: dataDir,
+    ADMIN_USERNAME: ADMIN.username,
+    ADMIN_PASSWORD: ADMIN.password,
+    FLEETDECK_LOCAL_AGENT: "0",
+    ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
+    ...env,
+  };
+  if (options.admin === false) {
+    delete childEnv.ADMIN_USERNAME;
+    delete childEnv.ADMIN_PASSWORD;
+  }
   const proc = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "server.ts")], {
     cwd: ROOT,
-    env: {
-      ...process.env,
-      NODE_ENV: "production",
-      NEXT_TELEMETRY_DISABLED: "1",
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      DATA_DIR: dataDir,
-      ADMIN_USERNAME: ADMIN.username,
-      ADMIN_PASSWORD: ADMIN.password,
-      FLEETDECK_LOCAL_AGENT: "0",
-      ...env,
-    },
+    env: childEnv,
     stdio: ["ignore", "pipe", "pipe"],
   });
   proc.stdout!.on("data", (d) => (out += d));
@@ -79,6 +89,29 @@ export async function startPanel(env: Record<string, string> = {}): Promise<Runn
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The PostgreSQL cluster `npm test` starts for the run (scripts/pg-cluster.mjs), or null when the
+ * tests run without one (plain `npx vitest run`).
+ */
+export const TEST_PG_URL = process.env.FLEETDECK_TEST_PG_URL || null;
+
+/** A new, empty database in the test cluster for one test file; returns its URL. */
+export async function postgresDatabase(prefix = "fleetdeck"): Promise<string> {
+  if (!TEST_PG_URL) throw new Error("FLEETDECK_TEST_PG_URL is not set: run the tests with `npm test`");
+  const { default: pg } = await import("pg");
+  const name = `${prefix}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+  const client = new pg.Client({ connectionString: TEST_PG_URL });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await client.end();
+  }
+  const url = new URL(TEST_PG_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
 }
 
 /** Signs in through next-auth's credentials endpoint like a browser does; returns the Cookie header. */

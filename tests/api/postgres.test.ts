@@ -1,0 +1,210 @@
+/**
+ * The panel on PostgreSQL, black-box: a real panel process on its own database in the cluster that
+ * `npm test` starts (scripts/pg-cluster.mjs), with its real local agent. The main flows of each
+ * API run against it; the rest of the suite covers them in depth on SQLite, through the same code.
+ */
+import { spawn } from "node:child_process";
+import os from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ROOT, TEST_PG_URL, freePort, login, postgresDatabase, startPanel, type RunningPanel } from "../helpers/panel";
+
+const OWNER = { username: "pgadmin", password: "pg-admin-password-1" };
+
+if (!TEST_PG_URL) console.log("tests/api/postgres.test.ts skipped: FLEETDECK_TEST_PG_URL is not set (`npm test` starts a PostgreSQL cluster and sets it)");
+
+describe.skipIf(!TEST_PG_URL)("the panel on PostgreSQL", () => {
+  let databaseUrl: string;
+  let panel: RunningPanel;
+  let cookie: string;
+  let token: string;
+  let tokenId: number;
+
+  async function call(p: string, init: { method?: string; headers?: Record<string, string>; body?: unknown } = {}) {
+    const res = await fetch(panel.url + p, {
+      method: init.method ?? (init.body === undefined ? "GET" : "POST"),
+      headers: { "content-type": "application/json", ...init.headers },
+      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    });
+    const text = await res.text();
+    let json: unknown = text;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      /* not JSON: keep the text */
+    }
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    return { status: res.status, json: json as any, text };
+  }
+  const ui = (p: string, init: { method?: string; body?: unknown } = {}) =>
+    call(p, { ...init, headers: { cookie, "x-requested-with": "XMLHttpRequest" } });
+
+  async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>): Promise<T> {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const v = await probe();
+      if (v) return v;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  /** Runs SQL on the panel's database as the cluster's superuser. */
+  async function sql(text: string, url = databaseUrl) {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      return (await client.query(text)).rows;
+    } finally {
+      await client.end();
+    }
+  }
+
+  beforeAll(async () => {
+    databaseUrl = await postgresDatabase();
+    panel = await startPanel(
+      { FLEETDECK_LOCAL_AGENT: "1", FLEETDECK_LOCAL_AGENT_COMMANDS: "1", FLEETDECK_AGENT_INTERVAL: "1" },
+      { databaseUrl, admin: false },
+    );
+  });
+  afterAll(() => panel?.stop());
+
+  it("migrates the new database at start and says so; /healthz and /readyz answer 200", async () => {
+    expect(panel.logs()).toContain("database migrated (20261123121748_init)");
+    const tables = (await sql("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).map((r) => r.tablename);
+    expect(tables).toEqual(expect.arrayContaining(["User", "ApiToken", "Server", "CommandRun", "_prisma_migrations"]));
+    expect(await call("/healthz")).toMatchObject({ status: 200, json: { status: "ok" } });
+    expect(await call("/readyz")).toMatchObject({ status: 200, json: { status: "ready" } });
+  });
+
+  it("creates the first administrator on the setup page, once, and signs them in", async () => {
+    expect(await call("/api/ui/setup", { body: OWNER, headers: { "x-requested-with": "XMLHttpRequest" } })).toMatchObject({
+      status: 201,
+      json: { username: OWNER.username, role: "admin" },
+    });
+    expect((await call("/api/ui/setup", { body: { username: "second", password: "second-password" }, headers: { "x-requested-with": "XMLHttpRequest" } })).status).toBe(409);
+    const signed = await login(panel.url, OWNER.username, OWNER.password);
+    expect(signed.cookie).toBeTruthy();
+    cookie = signed.cookie!;
+    expect((await login(panel.url, OWNER.username, "wrong-password")).cookie).toBeNull();
+  });
+
+  it("issues a token that the three APIs accept", async () => {
+    const r = await ui("/api/ui/tokens", { body: { note: "pg test" } });
+    expect(r.status).toBe(201);
+    token = /"(fdk_[A-Za-z0-9_-]+)"/.exec(r.text)![1];
+    tokenId = r.json.id;
+    const stored = await sql(`SELECT "prefix", "note" FROM "ApiToken" WHERE id = ${Number(tokenId)}`);
+    expect(stored).toEqual([{ prefix: token.slice(0, stored[0].prefix.length), note: "pg test" }]);
+    expect((await call("/api/v1/server/list", { headers: { authorization: token } })).json).toMatchObject({ code: 0, message: "success" });
+    expect((await call("/agents/", { headers: { "x-api-key": token } })).status).toBe(200);
+    expect((await call(`/api/service/remote_services_system?apikey=${token}`)).json).toMatchObject({ status: 200 });
+  });
+
+  it("Nezha: lists the servers and shows the real agent's host and live status", async () => {
+    expect((await ui("/api/ui/servers", { body: { name: "pg-second" } })).status).toBe(201);
+    const list = await call("/api/v1/server/list", { headers: { authorization: token } });
+    expect(list.json.result.map((s: { name: string }) => s.name)).toEqual(expect.arrayContaining(["pg-second"]));
+    expect(list.json.result.length).toBe(2);
+    const local = await until("the local agent's report", async () => {
+      const r = await call("/api/v1/server/details", { headers: { authorization: token } });
+      return r.json.result.find((s: { last_active: number; host: { Platform: string } }) => s.last_active > 0 && s.host.Platform);
+    });
+    expect(local.host.Platform).toBe(process.platform);
+    expect(local.status.MemUsed).toBeGreaterThan(0);
+    // The host report reached the database too (kept across restarts).
+    const [row] = await sql(`SELECT "hostJson" FROM "Server" WHERE "isLocal"`);
+    expect(JSON.parse(row.hostJson)).toMatchObject({ platform: process.platform });
+  });
+
+  it("Tactical RMM: runs a command through the real agent and records it in the history", async () => {
+    const agents = (await call("/agents/?detail=false", { headers: { "x-api-key": token } })).json as { agent_id: string; hostname: string }[];
+    const local = agents.find((a) => a.hostname === os.hostname())!;
+    await until("the local agent to connect", async () => (await call(`/agents/${local.agent_id}/`, { headers: { "x-api-key": token } })).json.connected);
+    const r = await call(`/agents/${local.agent_id}/cmd/`, { headers: { "x-api-key": token }, body: { shell: "/bin/bash", cmd: "echo on-postgres", timeout: 10 } });
+    expect(r).toMatchObject({ status: 200, json: "on-postgres\n" });
+    const history = (await call(`/agents/${local.agent_id}/history/`, { headers: { "x-api-key": token } })).json as { command: string; status: string; username: string }[];
+    expect(history[0]).toMatchObject({ command: "echo on-postgres", username: OWNER.username });
+  });
+
+  it("MCSManager: remote_services_system shows the local daemon with its system figures", async () => {
+    const daemon = await until("the local daemon", async () => {
+      const r = await call(`/api/service/remote_services_system?apikey=${token}`);
+      return (r.json.data as { available: boolean; system: { hostname: string; totalmem: number } }[]).find((d) => d.available && d.system.hostname);
+    });
+    expect(daemon.system.hostname).toBe(os.hostname());
+    expect(daemon.system.totalmem).toBeGreaterThan(0);
+  });
+
+  it("revokes the token at once", async () => {
+    expect((await ui(`/api/ui/tokens/${tokenId}`, { method: "DELETE" })).status).toBe(200);
+    // Nezha refuses a bad token with 403, Tactical RMM with 401.
+    expect((await call("/api/v1/server/list", { headers: { authorization: token } })).status).toBe(403);
+    expect((await call("/agents/", { headers: { "x-api-key": token } })).status).toBe(401);
+  });
+
+  it("the operator CLI works on the same database beside the running panel", async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: panel.dataDir, DATABASE_URL: databaseUrl };
+    delete env.ADMIN_USERNAME;
+    delete env.ADMIN_PASSWORD;
+    const proc = spawn(process.execPath, ["--import", "tsx", "scripts/cli.ts", "user", "list"], {
+      cwd: ROOT,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    proc.stdout.on("data", (d) => (out += d));
+    proc.stderr.on("data", (d) => (out += d));
+    expect(await new Promise((resolve) => proc.on("exit", resolve))).toBe(0);
+    expect(out).toContain(OWNER.username);
+  });
+
+  it("/readyz answers 503 while a migration is missing or the database refuses connections, and 200 again after", async () => {
+    await sql(`UPDATE _prisma_migrations SET rolled_back_at = now()`);
+    expect(await call("/readyz")).toMatchObject({ status: 503, json: { status: "unavailable", reason: "migrations not applied: 20261123121748_init" } });
+    await sql(`UPDATE _prisma_migrations SET rolled_back_at = NULL`);
+    expect((await call("/readyz")).status).toBe(200);
+
+    const name = new URL(databaseUrl).pathname.slice(1);
+    const admin = new URL(databaseUrl);
+    admin.pathname = "/postgres";
+    await sql(`ALTER DATABASE "${name}" ALLOW_CONNECTIONS false`, admin.toString());
+    await sql(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}' AND pid <> pg_backend_pid()`, admin.toString());
+    try {
+      expect(await call("/readyz")).toMatchObject({ status: 503, json: { status: "unavailable", reason: "database unreachable" } });
+      expect((await call("/healthz")).status).toBe(200);
+    } finally {
+      await sql(`ALTER DATABASE "${name}" ALLOW_CONNECTIONS true`, admin.toString());
+    }
+    await until("readiness to return", async () => (await call("/readyz")).status === 200);
+  });
+
+  it("keeps everything across a restart: no migration to apply, the administrator signs in", async () => {
+    await panel.stop();
+    // Stopping saved when each server was last seen.
+    const [row] = await sql(`SELECT "lastActive" FROM "Server" WHERE "isLocal"`);
+    expect(row.lastActive).toBeInstanceOf(Date);
+    panel = await startPanel({}, { databaseUrl, admin: false });
+    expect(panel.logs()).not.toContain("database migrated");
+    expect((await login(panel.url, OWNER.username, OWNER.password)).cookie).toBeTruthy();
+  });
+
+  it("exits at once with one line on stderr when PostgreSQL cannot be reached", async () => {
+    const port = await freePort();
+    const proc = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "server.ts")], {
+      cwd: ROOT,
+      env: { ...process.env, NODE_ENV: "production", PORT: String(await freePort()), HOST: "127.0.0.1", DATA_DIR: os.tmpdir(), NEXTAUTH_SECRET: "x".repeat(32), DATABASE_URL: `postgresql://fleetdeck:secret-pw@127.0.0.1:${port}/fleetdeck` },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    proc.stdout.on("data", (d) => (stdout += d));
+    proc.stderr.on("data", (d) => (stderr += d));
+    const code = await new Promise<number | null>((resolve) => proc.on("exit", resolve));
+    expect(code).toBe(1);
+    expect(stdout).toBe("");
+    expect(stderr).toBe(`fleetdeck: cannot reach PostgreSQL at 127.0.0.1:${port}/fleetdeck: connect ECONNREFUSED 127.0.0.1:${port}\n`);
+    expect(stderr).not.toContain("secret-pw");
+  });
+});
