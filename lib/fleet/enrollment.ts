@@ -6,11 +6,11 @@
  *
  * A code is valid for an hour and usable once. Codes are kept as SHA-256 hashes, like tokens.
  *
- * Storage sits behind EnrollmentCodeStore. For now it is InMemoryEnrollmentCodeStore: codes live
- * in the panel process (shared by the custom server and Next's bundles through lib/global.ts),
- * so a panel restart forgets unused codes and several panel processes would not see each
- * other's. A database table implementing the same interface replaces it later.
+ * Storage sits behind EnrollmentCodeStore: the panel uses DatabaseEnrollmentCodeStore (the
+ * EnrollmentCode table), so codes survive a restart and every panel process sees them; the
+ * in-memory store serves unit tests.
  */
+import { db } from "../db";
 import { singleton } from "../global";
 import { newSecret, sha256 } from "../auth/secrets";
 import type { Actor } from "./actor";
@@ -63,7 +63,30 @@ export class InMemoryEnrollmentCodeStore implements EnrollmentCodeStore {
   }
 }
 
-const store = singleton<EnrollmentCodeStore>("enrollmentCodes", () => new InMemoryEnrollmentCodeStore());
+/** Codes in the EnrollmentCode table; `claim` is one conditional UPDATE, so one racing install wins. */
+export class DatabaseEnrollmentCodeStore implements EnrollmentCodeStore {
+  async save(code: EnrollmentCode): Promise<void> {
+    await db.enrollmentCode.create({
+      data: { hash: code.codeHash, serverId: code.serverId, createdById: code.createdById, createdAt: new Date(code.createdAt), expiresAt: new Date(code.expiresAt) },
+    });
+  }
+
+  async claim(codeHash: string, now: number): Promise<{ code: EnrollmentCode; claimed: boolean } | null> {
+    const row = await db.enrollmentCode.findUnique({ where: { hash: codeHash } });
+    if (!row) return null;
+    const found: EnrollmentCode = {
+      codeHash, serverId: row.serverId, createdById: row.createdById, createdAt: row.createdAt.getTime(), expiresAt: row.expiresAt.getTime(), usedAt: row.usedAt?.getTime() ?? null,
+    };
+    const { count } = await db.enrollmentCode.updateMany({ where: { hash: codeHash, usedAt: null, expiresAt: { gt: new Date(now) } }, data: { usedAt: new Date(now) } });
+    return { code: found, claimed: count === 1 };
+  }
+
+  async prune(before: number): Promise<void> {
+    await db.enrollmentCode.deleteMany({ where: { expiresAt: { lt: new Date(before - 24 * 3600_000) } } });
+  }
+}
+
+const store = singleton<EnrollmentCodeStore>("enrollmentCodes", () => new DatabaseEnrollmentCodeStore());
 
 export type EnrollmentRefusal = "unknown" | "used" | "expired" | "server_gone";
 
