@@ -71,18 +71,26 @@ export function ServersView({ isAdmin }: { isAdmin: boolean }) {
         cell: (s) => (s.tag ? <span className="rounded bg-slate-100 px-1.5 text-xs text-slate-600">{s.tag}</span> : null),
       },
       { id: "status", header: t("status"), value: (s) => STATUS_RANK[s.status], className: "whitespace-nowrap", cell: (s) => <StatusBadge server={s} /> },
-      { id: "cpu", header: t("cpu"), value: (s) => s.cpu, cell: (s) => <UsageBar label={`${t("cpu")} ${s.name}`} percent={s.cpu} /> },
+      { id: "cpu", header: t("cpu"), value: (s) => s.cpu, cell: (s) => <div data-metric="cpu"><UsageBar label={`${t("cpu")} ${s.name}`} percent={s.cpu} /></div> },
       {
         id: "memory",
         header: t("memory"),
         value: (s) => percentOf(s.memUsed, s.memTotal),
-        cell: (s) => <UsageBar label={`${t("memory")} ${s.name}`} percent={percentOf(s.memUsed, s.memTotal)} detail={s.memTotal ? `${formatBytes(s.memUsed)} / ${formatBytes(s.memTotal)}` : undefined} />,
+        cell: (s) => (
+          <div data-metric="memory">
+            <UsageBar label={`${t("memory")} ${s.name}`} percent={percentOf(s.memUsed, s.memTotal)} detail={s.memTotal ? `${formatBytes(s.memUsed)} / ${formatBytes(s.memTotal)}` : undefined} />
+          </div>
+        ),
       },
       {
         id: "disk",
         header: t("disk"),
         value: (s) => percentOf(s.diskUsed, s.diskTotal),
-        cell: (s) => <UsageBar label={`${t("disk")} ${s.name}`} percent={percentOf(s.diskUsed, s.diskTotal)} detail={s.diskTotal ? `${formatBytes(s.diskUsed)} / ${formatBytes(s.diskTotal)}` : undefined} />,
+        cell: (s) => (
+          <div data-metric="disk">
+            <UsageBar label={`${t("disk")} ${s.name}`} percent={percentOf(s.diskUsed, s.diskTotal)} detail={s.diskTotal ? `${formatBytes(s.diskUsed)} / ${formatBytes(s.diskTotal)}` : undefined} />
+          </div>
+        ),
       },
       {
         id: "network",
