@@ -214,7 +214,8 @@ export function DataTable<T extends RowData>({
       <div ref={scrollRef} className="max-h-[75vh] overflow-auto">
         <table className="table" aria-label={label} aria-rowcount={items.length + 1}>
           <thead className="sticky top-0 z-10 bg-white">
-            <tr>
+            {/* Rows carry aria-rowindex: with virtualization most rows are not in the DOM. */}
+            <tr aria-rowindex={1}>
               {selection && (
                 <th className="w-8">
                   <input
@@ -260,7 +261,7 @@ export function DataTable<T extends RowData>({
                 const ids = item.rows.map((r) => r.id);
                 const on = selection ? ids.filter((id) => selection.state[id]).length : 0;
                 return (
-                  <tr key={item.key} data-index={v.index} className="bg-slate-50" data-group={item.name}>
+                  <tr key={item.key} data-index={v.index} aria-rowindex={v.index + 2} className="bg-slate-50" data-group={item.name}>
                     <td colSpan={colSpan} className="py-1.5 text-xs font-semibold uppercase tracking-wide text-slate-600">
                       <span className="inline-flex items-center gap-2">
                         {selection && (
@@ -280,7 +281,7 @@ export function DataTable<T extends RowData>({
               const row = item.row;
               const attrs = rowAttributes?.(row.original);
               return (
-                <tr key={item.key} data-index={v.index} data-testid={attrs?.["data-testid"]} className={attrs?.className}>
+                <tr key={item.key} data-index={v.index} aria-rowindex={v.index + 2} data-testid={attrs?.["data-testid"]} className={attrs?.className}>
                   {selection && (
                     <td className="w-8">
                       <input
