@@ -30,17 +30,11 @@
  *      agent, whether the panel holds the last report each one sent;
  *    - the panel's CPU and memory over the steady window.
  */
-import { spawnSync } from "node:child_process";
-import crypto from "node:crypto";
 import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
 import { DATABASE_OPTIONS, adminCookie, cpuSecondsOf, forEachDatabase, insertRows, rssMiBOf, startPanel } from "./lib.mjs";
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 // ------------------------------------------------------------------------------------------
 // Options
@@ -357,7 +351,7 @@ async function measureIngest({ database, databaseUrl }) {
     const wsUrl = panel.url.replace(/^http/, "ws") + "/agent/ws";
 
     const c0 = Date.now();
-    const { failed, errors } = await connectAll(agents, wsUrl);
+    const { failed, errors } = await connectAll(agents, wsUrl, CONNECT_CONCURRENCY);
     const connectS = (Date.now() - c0) / 1000;
     console.log(`  connected ${N - failed}/${N} agents in ${connectS.toFixed(1)} s (${((N - failed) / connectS).toFixed(0)}/s)`);
     for (const [why, n] of errors) console.log(`    ${n} × ${why}`);
