@@ -1,13 +1,82 @@
 "use client";
-import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslations } from "next-intl";
 import { useState } from "react";
 import { ConfirmDelete } from "./confirm-delete";
 import { usersKey, useUsers, type UserRow } from "./data/users";
 import { fetchJson } from "./fetch-json";
+import { Modal } from "./modal";
 import { DataTable, type DataColumn } from "./table/data-table";
 
 const PERMS = ["canListAgents", "canSendCmd", "canManageWinupdates"] as const;
+const ALL_GRANTS = ["canListAgents", "canSendCmd", "canManageWinupdates", "canListClients", "canManageClients", "canListSites", "canManageSites"] as const;
+
+interface InstanceChoice {
+  daemonName: string;
+  instance: { uuid: string; name: string };
+}
+
+/** A user's grants, client/site limits and assigned instances: what the access policy reads. */
+function AccessDialog({ user, onClose, onSave }: { user: UserRow; onClose: () => void; onSave: (patch: Record<string, unknown>) => Promise<unknown> }) {
+  const t = useTranslations("users");
+  const tc = useTranslations("common");
+  const instances = useQuery({ queryKey: ["my-instances"], queryFn: () => fetchJson<InstanceChoice[]>("/api/ui/instances") });
+  const [error, setError] = useState<string | null>(null);
+  return (
+    <Modal title={t("accessTitle", { name: user.username })} onClose={onClose}>
+      <form
+        className="space-y-3"
+        onSubmit={async (e) => {
+          e.preventDefault();
+          const f = new FormData(e.currentTarget);
+          const patch: Record<string, unknown> = {
+            allowedClients: String(f.get("allowedClients") ?? ""),
+            allowedSites: String(f.get("allowedSites") ?? ""),
+            instances: f.getAll("instances").map(String),
+          };
+          for (const g of ALL_GRANTS) patch[g] = f.get(g) === "on";
+          try {
+            await onSave(patch);
+            onClose();
+          } catch (err) {
+            setError((err as Error).message);
+          }
+        }}
+      >
+        <fieldset className="space-y-1">
+          <legend className="label">{t("grants")}</legend>
+          {ALL_GRANTS.map((g) => (
+            <label key={g} className="flex items-center gap-2 text-sm">
+              <input type="checkbox" name={g} defaultChecked={user[g]} /> {g}
+            </label>
+          ))}
+        </fieldset>
+        <div>
+          <label className="label" htmlFor="access-clients">{t("clientsLimit")}</label>
+          <input className="input" id="access-clients" name="allowedClients" defaultValue={user.allowedClients} maxLength={1000} />
+        </div>
+        <div>
+          <label className="label" htmlFor="access-sites">{t("sitesLimit")}</label>
+          <input className="input" id="access-sites" name="allowedSites" defaultValue={user.allowedSites} maxLength={1000} />
+        </div>
+        <fieldset className="max-h-48 space-y-1 overflow-auto">
+          <legend className="label">{t("assignedInstances")}</legend>
+          {(instances.data ?? []).map((m) => (
+            <label key={m.instance.uuid} className="flex items-center gap-2 text-sm">
+              <input type="checkbox" name="instances" value={m.instance.uuid} defaultChecked={user.instances.some((i) => i.uuid === m.instance.uuid)} />
+              {m.instance.name} <span className="text-xs text-slate-400">({m.daemonName})</span>
+            </label>
+          ))}
+        </fieldset>
+        {error && <p role="alert" className="text-sm text-red-700">{error}</p>}
+        <div className="flex justify-end gap-2">
+          <button type="button" className="btn-secondary" onClick={onClose}>{tc("cancel")}</button>
+          <button type="submit" className="btn-primary">{t("save")}</button>
+        </div>
+      </form>
+    </Modal>
+  );
+}
 
 export function UsersAdmin({ myId }: { myId: number }) {
   const t = useTranslations("users");
@@ -19,6 +88,7 @@ export function UsersAdmin({ myId }: { myId: number }) {
   const done = { onSuccess: () => qc.invalidateQueries({ queryKey: usersKey }).then(() => setError(null)), onError: (e: Error) => setError(e.message) };
   const create = useMutation({ mutationFn: (body: object) => fetchJson("/api/ui/users", { method: "POST", body }), ...done });
   const patch = useMutation({ mutationFn: ({ id, ...body }: { id: number } & Record<string, unknown>) => fetchJson(`/api/ui/users/${id}`, { method: "PATCH", body }), ...done });
+  const [editing, setEditing] = useState<UserRow | null>(null);
 
   const columns: DataColumn<UserRow>[] = [
     { id: "username", header: tl("username"), value: (u) => u.username, search: true, className: "font-medium", cell: (u) => u.username },
@@ -62,6 +132,11 @@ export function UsersAdmin({ myId }: { myId: number }) {
       className: "space-x-2 whitespace-nowrap",
       cell: (u) => (
         <>
+          {u.role !== "admin" && (
+            <button className="btn-secondary" type="button" aria-label={`${t("editAccess")} ${u.username}`} onClick={() => setEditing(u)}>
+              {t("access")}
+            </button>
+          )}
           {u.id !== myId && (
             <button className="btn-secondary" type="button" onClick={() => patch.mutate({ id: u.id, disabled: !u.disabled })}>
               {u.disabled ? t("enable") : t("disable")}
@@ -122,6 +197,7 @@ export function UsersAdmin({ myId }: { myId: number }) {
         <button className="btn-primary" type="submit">{t("add")}</button>
       </form>
       {error && <p role="alert" className="rounded bg-red-50 px-3 py-2 text-sm text-red-700">{error}</p>}
+      {editing && <AccessDialog user={editing} onClose={() => setEditing(null)} onSave={(body) => patch.mutateAsync({ id: editing.id, ...body })} />}
       <DataTable
         label={t("title")}
         rows={users.data}

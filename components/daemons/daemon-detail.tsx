@@ -71,8 +71,11 @@ function CreateInstanceForm({ daemonId, onDone }: { daemonId: number; onDone: (e
   );
 }
 
-/** Live console: the output is polled every 1.5 s; the view follows the end unless scrolled up. */
-function Console({ daemonId, instance, isAdmin }: { daemonId: number; instance: InstanceRowView; isAdmin: boolean }) {
+/**
+ * Live console: the output is polled every 1.5 s; the view follows the end unless scrolled up.
+ * Shown to admins and to the users the instance is assigned to (the panel's access policy).
+ */
+export function Console({ daemonId, instance, isAdmin }: { daemonId: number; instance: InstanceRowView; isAdmin: boolean }) {
   const t = useTranslations("daemons");
   const base = `/api/ui/daemons/${daemonId}/instances/${instance.uuid}`;
   const output = useQuery({

@@ -13,6 +13,15 @@ export interface UserRow {
   canListAgents: boolean;
   canSendCmd: boolean;
   canManageWinupdates: boolean;
+  canListClients: boolean;
+  canManageClients: boolean;
+  canListSites: boolean;
+  canManageSites: boolean;
+  /** Comma-separated client / site names the user is limited to ("" = all). */
+  allowedClients: string;
+  allowedSites: string;
+  /** Instances assigned to the user (MCSManager's model). */
+  instances: { uuid: string; name: string; daemonId: string; serverId: number; serverName: string }[];
 }
 
 export const usersKey = ["users"] as const;
