@@ -10,6 +10,7 @@ import { flushTokenUse } from "./auth/tokens";
 import { flushAuthFailures } from "./audit";
 import { wireFleet } from "./fleet/wiring";
 import { serveAgentFiles } from "./agent-endpoints";
+import { serveUiStream } from "./ui-stream";
 
 /** Runs the panel: database settings, the first admin from the environment, Next, the fast door. */
 export async function startPanel(env: Env, opts: { dev: boolean; dir: string }) {
@@ -31,6 +32,7 @@ export async function startPanel(env: Env, opts: { dev: boolean; dir: string }) 
     const url = new URL(req.url ?? "/", "http://panel.invalid");
     if (serveAgentFiles(req, res, url.pathname)) return;
     if (answerHealth(req, res, url.pathname)) return;
+    if (serveUiStream(req, res, url)) return;
     const match = router.match(req.method ?? "GET", url.pathname);
     if (match.kind === "route") {
       match

@@ -5,16 +5,12 @@ import Link from "next/link";
 import { useEffect, useRef, useState } from "react";
 import type { InstanceRowView } from "@/lib/dialects/ui/daemons";
 import { ConfirmDelete } from "../confirm-delete";
-import type { DaemonRow } from "../data/daemons";
+import { daemonKey, useDaemon } from "../data/daemons";
 import { fetchJson } from "../fetch-json";
 import { DataTable, type DataColumn } from "../table/data-table";
 import { OnlineBadge } from "./daemons-list";
 
 type Action = "start" | "stop" | "restart" | "kill";
-interface Detail {
-  daemon: DaemonRow;
-  instances: InstanceRowView[];
-}
 
 const STATUS_STYLE: Record<InstanceRowView["status"], string> = {
   running: "bg-emerald-100 text-emerald-800",
@@ -134,8 +130,8 @@ export function DaemonDetail({ daemonId, isAdmin }: { daemonId: number; isAdmin:
   const qc = useQueryClient();
   const [error, setError] = useState<string | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
-  const key = ["daemon", daemonId];
-  const detail = useQuery({ queryKey: key, queryFn: () => fetchJson<Detail>(`/api/ui/daemons/${daemonId}`), refetchInterval: 2_000 });
+  const key = daemonKey(daemonId);
+  const detail = useDaemon(daemonId);
   const refresh = (e: string | null) => {
     setError(e);
     void qc.invalidateQueries({ queryKey: key });

@@ -112,8 +112,37 @@ export class LiveStore {
     })());
   }
 
+  /**
+   * Change watchers (the UI's push stream): each holds the ids changed since it last looked. The
+   * ingest path only adds an id to a set that already exists: no allocation per report.
+   */
+  private watchers: Set<number>[] = [];
+
+  /**
+   * Records the ids of entries that change (reports, connects, edits, removals) from now on.
+   * `take()` hands them over and starts a new set; `stop()` ends the recording.
+   */
+  watch(): { take(): Set<number>; stop(): void } {
+    const w = { set: new Set<number>() };
+    this.watchers.push(w.set);
+    return {
+      take: () => {
+        const taken = w.set;
+        w.set = new Set();
+        this.watchers[this.watchers.indexOf(taken)] = w.set;
+        return taken;
+      },
+      stop: () => {
+        this.watchers = this.watchers.filter((s) => s !== w.set);
+      },
+    };
+  }
+
   private changed(entry?: LiveEntry, meta = false): void {
-    if (entry) entry.version++;
+    if (entry) {
+      entry.version++;
+      for (const w of this.watchers) w.add(entry.meta.id);
+    }
     if (meta) {
       this.sorted = null;
       this.metaGeneration++;
@@ -151,6 +180,7 @@ export class LiveStore {
   removeServer(id: number): void {
     this.entries.delete(id);
     this.persisted.delete(id);
+    for (const w of this.watchers) w.add(id);
     this.changed(undefined, true);
     this.onRevoke(id);
   }

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { EncodedAnswer, pickEncoding } from "./encoded";
 
 /**
  * The request/response shape of every documented API handler. Handlers are written once against
@@ -27,8 +28,18 @@ export interface ApiResult {
   /** A JSON value, or already-serialized JSON (a pre-serialized live-state answer). */
   body?: unknown;
   raw?: string;
+  /**
+   * The answer as a cached EncodedAnswer (lib/http/encoded.ts): sent gzip or brotli to clients
+   * that accept it, with the compressed bytes made once per cached answer, never per request.
+   */
+  encoded?: EncodedAnswer;
   contentType?: string;
   headers?: Record<string, string>;
+}
+
+/** A 200 with a cached answer (compressible) or a one-off serialized body (sent as it is). */
+export function answerResult(answer: EncodedAnswer | string, headers?: Record<string, string>): ApiResult {
+  return answer instanceof EncodedAnswer ? { status: 200, encoded: answer, headers } : { status: 200, raw: answer, headers };
 }
 
 export type ApiHandler = (req: ApiRequest) => Promise<ApiResult>;
@@ -113,10 +124,24 @@ export function fromWeb(req: Request, params: Record<string, string> = {}): ApiR
 }
 
 function serialize(result: ApiResult): string {
-  return result.raw ?? (result.body === undefined ? "" : JSON.stringify(result.body));
+  return result.encoded?.text ?? result.raw ?? (result.body === undefined ? "" : JSON.stringify(result.body));
 }
 
 export function toNode(result: ApiResult, res: ServerResponse): void {
+  const encoded = result.encoded;
+  if (encoded) {
+    const encoding = encoded.compressible ? pickEncoding(res.req?.headers["accept-encoding"]) : null;
+    if (encoding) {
+      encoded.encoded(encoding).then(
+        (bytes) => sendBytes(result, res, bytes, encoding),
+        // Compression never fails an answer: it goes as it is.
+        () => sendBytes(result, res, encoded.bytes, null),
+      );
+      return;
+    }
+    sendBytes(result, res, encoded.bytes, null);
+    return;
+  }
   const text = serialize(result);
   res.writeHead(result.status, {
     "content-type": result.contentType ?? "application/json; charset=utf-8",
@@ -124,6 +149,19 @@ export function toNode(result: ApiResult, res: ServerResponse): void {
     ...result.headers,
   });
   res.end(text);
+}
+
+function sendBytes(result: ApiResult, res: ServerResponse, bytes: Buffer, encoding: string | null): void {
+  if (res.destroyed) return;
+  res.writeHead(result.status, {
+    "content-type": result.contentType ?? "application/json; charset=utf-8",
+    "content-length": bytes.length,
+    // Caches between the panel and a client must keep the two forms apart.
+    vary: "Accept-Encoding",
+    ...(encoding ? { "content-encoding": encoding } : {}),
+    ...result.headers,
+  });
+  res.end(bytes);
 }
 
 export function toWeb(result: ApiResult): Response {

@@ -1,8 +1,8 @@
 import { z } from "zod";
 import type { Dialect } from "../../http/router";
-import type { ApiRequest } from "../../http/api";
+import { answerResult, type ApiRequest } from "../../http/api";
 import { ApiError } from "../guard";
-import { ensureTotals } from "../../fleet/instance-counts";
+import { ensureTotals, totalsVersion } from "../../fleet/instance-counts";
 import {
   createInstance,
   deleteInstances,
@@ -15,7 +15,7 @@ import {
 } from "../../fleet/instances";
 import { live } from "../../fleet/live";
 import { mcsmMethodNotAllowed, mcsmNotFound, mcsmOk, withMcsm } from "./envelope";
-import { mcsmRaw, remoteServicesSystemJson, requireDaemon } from "./daemons";
+import { mcsmEncoded, mcsmRaw, mcsmTickAnswers, remoteServicesSystemJson, requireDaemon } from "./daemons";
 import { overviewJson, overviewSchema, remoteServices, remoteServicesItem, remoteServicesList, selectInstances } from "./answers";
 import {
   CTRL_C,
@@ -131,7 +131,7 @@ export const remoteServicesSystem = withMcsm(
   async () => {
     await live.ready();
     await ensureTotals();
-    return { status: 200, raw: mcsmRaw(remoteServicesSystemJson()) };
+    return answerResult(mcsmEncoded("system", remoteServicesSystemJson()));
   },
   { admin: true },
 );
@@ -139,7 +139,7 @@ export const remoteServicesSystem = withMcsm(
 export const remoteServicesListHandler = withMcsm(
   async () => {
     await live.ready();
-    return mcsmOk(remoteServicesList());
+    return answerResult(await mcsmTickAnswers.get("list", `${live.metaGeneration}`, () => mcsmRaw(JSON.stringify(remoteServicesList()))));
   },
   { admin: true },
 );
@@ -147,7 +147,9 @@ export const remoteServicesListHandler = withMcsm(
 export const remoteServicesHandler = withMcsm(
   async () => {
     await live.ready();
-    return mcsmOk(await remoteServices());
+    await ensureTotals();
+    const stamp = `${live.metaGeneration}:${totalsVersion()}`;
+    return answerResult(await mcsmTickAnswers.get("services", stamp, async () => mcsmRaw(JSON.stringify(await remoteServices()))));
   },
   { admin: true },
 );
@@ -156,7 +158,8 @@ export const overviewHandler = withMcsm(
   async () => {
     await live.ready();
     await ensureTotals();
-    return { status: 200, raw: mcsmRaw(overviewJson()) };
+    const stamp = `${live.metaGeneration}:${totalsVersion()}`;
+    return answerResult(await mcsmTickAnswers.get("overview", stamp, () => mcsmRaw(overviewJson())));
   },
   { admin: true },
 );

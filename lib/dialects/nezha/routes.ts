@@ -3,6 +3,7 @@ import type { Dialect } from "../../http/router";
 import { live } from "../../fleet/live";
 import { createServer } from "../../fleet/servers";
 import { nezhaAnswer, parseSelection } from "./answers";
+import { answerResult } from "../../http/api";
 import { nezhaDetailsItem, nezhaEnvelope, nezhaListItem } from "./shapes";
 import { ApiError } from "../guard";
 import { nezhaMethodNotAllowed, nezhaNotFound, withNezha } from "./envelope";
@@ -24,12 +25,12 @@ const registerQuery = z.object({ simple: z.string().optional().describe("1 or tr
 // exactly as through Tactical RMM's /agents/ and the UI.
 export const serverList = withNezha(async (req, me) => {
   await live.ready();
-  return { status: 200, raw: nezhaAnswer(me, "list", parseSelection(req.query, false)) };
+  return answerResult(nezhaAnswer(me, "list", parseSelection(req.query, false)));
 });
 
 export const serverDetails = withNezha(async (req, me) => {
   await live.ready();
-  return { status: 200, raw: nezhaAnswer(me, "details", parseSelection(req.query, true)) };
+  return answerResult(nezhaAnswer(me, "details", parseSelection(req.query, true)));
 });
 
 /** Later Nezha v0: scripts enroll a machine with a token and get the agent's secret back. */
