@@ -187,12 +187,13 @@ export async function tick(now = Date.now()): Promise<void> {
 
     for (const [key, clients] of byScope) {
       const scope = scopeState(key, clients[0].principal);
-      const frames = buildFrames(scope, changed, { now, pending, totalsMoved, wanted: (t) => wanted(key, t) });
       // A client on its first tick also gets the previous tick's changes: the list it fetched on
-      // connecting may predate them (lists are cached for a tick).
+      // connecting may predate them (lists are cached for a tick). Built first, as a peek, so it
+      // sees the same removals and order as the scope's own frames.
       const freshFrames = clients.some((c) => c.fresh)
         ? buildFrames(scope, new Set([...hub.previous, ...changed]), { now, pending, totalsMoved: true, wanted: (t) => wanted(key, t) }, true)
         : null;
+      const frames = buildFrames(scope, changed, { now, pending, totalsMoved, wanted: (t) => wanted(key, t) });
       for (const c of clients) {
         const f = c.fresh && freshFrames ? freshFrames : frames;
         c.fresh = false;
