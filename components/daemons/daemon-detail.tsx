@@ -231,6 +231,7 @@ export function DaemonDetail({ daemonId, isAdmin }: { daemonId: number; isAdmin:
         urlPrefix="i"
         rows={detail.data?.instances}
         rowId={(i) => i.uuid}
+        rowLabel={(i) => i.name}
         columns={columns}
         rowAttributes={(i) => ({ "data-testid": `instance-${i.name}`, className: i.uuid === selected ? "bg-indigo-50" : undefined })}
         loading={detail.isPending}
