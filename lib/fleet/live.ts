@@ -84,8 +84,18 @@ export class LiveStore {
   private loading: Promise<void> | null = null;
   /** Bumped on every change: lets callers cache what they derive (serialized answers). */
   generation = 0;
+  /** The stamp of lists cached for a tick (lib/http/encoded.ts TickCache): what they must not be stale about. */
+  get listStamp(): string {
+    return `${this.metaGeneration}:${this.presenceGeneration}`;
+  }
   /** Bumped only when servers are added, removed or edited (not by reports). */
   metaGeneration = 0;
+  /**
+   * Bumped when an agent connects, disconnects, or reports its host or instances (rare; never by
+   * the metrics reports):
+   * with metaGeneration, what a list cached for a tick must never be stale about.
+   */
+  presenceGeneration = 0;
   /** Called when a server is deleted or its secret rotated: its agent must be cut off. */
   onRevoke: (serverId: number) => void = () => undefined;
   /** Called with each accepted state report (history, subscribers). */
@@ -194,6 +204,7 @@ export class LiveStore {
     if (!e) return;
     e.connected = true;
     e.lastIp = ip;
+    this.presenceGeneration++;
     this.changed(e);
   }
 
@@ -201,6 +212,7 @@ export class LiveStore {
     const e = this.entries.get(id);
     if (!e) return;
     e.connected = false;
+    this.presenceGeneration++;
     this.changed(e);
   }
 
@@ -208,6 +220,7 @@ export class LiveStore {
     const e = this.entries.get(id);
     if (!e) return;
     e.host = host;
+    this.presenceGeneration++;
     this.changed(e);
     void db.server.update({ where: { id }, data: { hostJson: JSON.stringify(host), lastIp: e.lastIp } }).catch(() => undefined);
   }
@@ -231,6 +244,7 @@ export class LiveStore {
     const e = this.entries.get(id);
     if (!e) return;
     e.instances = instances;
+    this.presenceGeneration++;
     this.changed(e);
   }
 

@@ -139,7 +139,7 @@ export const remoteServicesSystem = withMcsm(
 export const remoteServicesListHandler = withMcsm(
   async () => {
     await live.ready();
-    return answerResult(await mcsmTickAnswers.get("list", `${live.metaGeneration}`, () => mcsmRaw(JSON.stringify(remoteServicesList()))));
+    return answerResult(await mcsmTickAnswers.get("list", live.listStamp, () => mcsmRaw(JSON.stringify(remoteServicesList()))));
   },
   { admin: true },
 );
@@ -148,7 +148,7 @@ export const remoteServicesHandler = withMcsm(
   async () => {
     await live.ready();
     await ensureTotals();
-    const stamp = `${live.metaGeneration}:${totalsVersion()}`;
+    const stamp = `${live.listStamp}:${totalsVersion()}`;
     return answerResult(await mcsmTickAnswers.get("services", stamp, async () => mcsmRaw(JSON.stringify(await remoteServices()))));
   },
   { admin: true },
@@ -158,7 +158,7 @@ export const overviewHandler = withMcsm(
   async () => {
     await live.ready();
     await ensureTotals();
-    const stamp = `${live.metaGeneration}:${totalsVersion()}`;
+    const stamp = `${live.listStamp}:${totalsVersion()}`;
     return answerResult(await mcsmTickAnswers.get("overview", stamp, () => mcsmRaw(overviewJson())));
   },
   { admin: true },

@@ -30,7 +30,7 @@ export const agentList = withTrmm(
   async (req, me) => {
     await live.ready();
     const key = `${scopeKey(me)}|${req.search ?? ""}`;
-    return answerResult(await agentLists.get(key, `${live.metaGeneration}`, async () => JSON.stringify(await listAgents(me, req.query))));
+    return answerResult(await agentLists.get(key, live.listStamp, async () => JSON.stringify(await listAgents(me, req.query))));
   },
   { permission: "canListAgents" },
 );

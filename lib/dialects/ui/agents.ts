@@ -25,7 +25,7 @@ export const listAgents = withUi(
     await live.ready();
     const rights = rightsOf(me);
     const key = `${scopeKey(me)}|${JSON.stringify(rights)}`;
-    return answerResult(await agentLists.get(key, `${live.metaGeneration}`, async () => JSON.stringify({ rights, agents: await listAgentDetails(me) })));
+    return answerResult(await agentLists.get(key, live.listStamp, async () => JSON.stringify({ rights, agents: await listAgentDetails(me) })));
   },
   { permission: "canListAgents" },
 );

@@ -34,7 +34,7 @@ export const listServers = withUi(async (_req, me) => {
   const admin = isAdmin(me);
   await live.ready();
   return answerResult(
-    await serverLists.get(`${scopeKey(me)}|${admin ? "a" : "u"}`, `${live.metaGeneration}`, async () => {
+    await serverLists.get(`${scopeKey(me)}|${admin ? "a" : "u"}`, live.listStamp, async () => {
       const now = Date.now();
       return JSON.stringify((await visibleServers(me)).map((e) => serverRow(e, { admin }, now)));
     }),
