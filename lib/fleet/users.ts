@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { db } from "../db";
+import { db, isUniqueViolation } from "../db";
 import { audit } from "../audit";
 import { hashPassword } from "../auth/password";
 import { forgetUser } from "../auth/principal";
@@ -36,7 +36,12 @@ export async function createUser(input: z.input<typeof newUserSchema>, actor: Ac
   if (!parsed.success) throw invalid(parsed.error.issues[0].message);
   const { username, password, role } = parsed.data;
   if (await db.user.findUnique({ where: { username } })) throw conflict(`User "${username}" already exists`);
-  const user = await db.user.create({ data: { username, role, passwordHash: await hashPassword(password) } });
+  // Checked above for the usual case; the unique index decides between two racing requests.
+  const user = await db.user
+    .create({ data: { username, role, passwordHash: await hashPassword(password) } })
+    .catch((e: unknown) => {
+      throw isUniqueViolation(e) ? conflict(`User "${username}" already exists`) : e;
+    });
   await audit({ action: "user.create", actorId: actor.id, actorName: actor.name, target: username, detail: `role=${role}`, ip: actor.ip });
   return user;
 }
