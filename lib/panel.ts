@@ -31,7 +31,9 @@ const TIMEOUT_CHECK_MS = 2_000;
  * host (and throw), and `//api/x` as host "api" with path "/x".
  */
 function requestUrl(target: string | undefined): URL | null {
-  if (!target || target[0] !== "/") return null;
+  // "//host/x" is a network-path reference, never a path a browser sends; Next would redirect it
+  // to "/host/x" (and such redirects have been open redirects elsewhere).
+  if (!target || target[0] !== "/" || target[1] === "/") return null;
   try {
     return new URL(`http://panel.invalid${target}`);
   } catch {
@@ -39,10 +41,15 @@ function requestUrl(target: string | undefined): URL | null {
   }
 }
 
-/** A short JSON refusal from the server itself (no route, no dialect to word it). */
-function refuse(res: http.ServerResponse, status: number, error: string): void {
+/**
+ * A short JSON refusal from the server itself (no route, no dialect to word it). A body still
+ * arriving is read and dropped rather than cut off (closing on unread data resets the connection,
+ * and the client may lose the answer); REQUEST_TIMEOUT_MS bounds how long that may take.
+ */
+function refuse(req: http.IncomingMessage, res: http.ServerResponse, status: number, error: string): void {
+  req.resume();
   const body = JSON.stringify({ error });
-  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(body), connection: "close" });
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(body) });
   res.end(body);
 }
 
@@ -104,7 +111,7 @@ export async function startPanel(env: Env, opts: { dev: boolean; dir: string }) 
     // Only this server may say where a request came from.
     req.headers[CLIENT_IP_HEADER] = req.socket.remoteAddress ?? "";
     const url = requestUrl(req.url);
-    if (!url) return refuse(res, 400, "Bad request: the request target must be a path");
+    if (!url) return refuse(req, res, 400, "Bad request: the request target must be a path");
     if (serveAgentFiles(req, res, url.pathname)) return;
     if (answerHealth(req, res, url.pathname)) return;
     const match = router.match(req.method ?? "GET", url.pathname);
@@ -120,7 +127,7 @@ export async function startPanel(env: Env, opts: { dev: boolean; dir: string }) 
       return;
     }
     const refusal = nextBodyRefusal(req);
-    if (refusal) return refuse(res, ...refusal);
+    if (refusal) return refuse(req, res, ...refusal);
     req.headers[PATH_HEADER] = url.pathname + url.search;
     nextHandler(req, res).catch((e) => {
       console.error("fleetdeck: page failed:", e);

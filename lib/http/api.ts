@@ -103,8 +103,9 @@ const tooLarge = () => new BodyError(`the request body is larger than ${MAX_BODY
 
 /**
  * The body as text, refused as soon as it passes MAX_BODY_BYTES (at once when its declared length
- * does): never more than the limit is held. The rest is discarded, and the answer closes the
- * connection (toNode), so a client cannot make the panel read gigabytes to reuse its socket.
+ * does): never more than the limit is held. The rest is read and dropped rather than cut off
+ * (closing on unread data resets the connection, and the client may lose the answer); the
+ * server's request time-out bounds how long that may take.
  */
 function readNodeBody(req: IncomingMessage): Promise<string> {
   return new Promise<string>((resolve, reject) => {
@@ -176,8 +177,6 @@ export function toNode(result: ApiResult, res: ServerResponse): void {
   res.writeHead(result.status, {
     "content-type": result.contentType ?? "application/json; charset=utf-8",
     "content-length": Buffer.byteLength(text),
-    // A refused body may still be arriving: close rather than read the rest to reuse the socket.
-    ...(result.status === 413 ? { connection: "close" } : {}),
     ...result.headers,
   });
   res.end(text);
