@@ -53,18 +53,27 @@ function refuse(req: http.IncomingMessage, res: http.ServerResponse, status: num
   res.end(body);
 }
 
+/** The methods Next's pages and route handlers know; others (TRACE, PROPFIND…) make it throw. */
+const NEXT_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
+
 /**
- * Next reads a body whole, whatever its size, before anything can refuse it; the only bodies it
- * takes here are sign-in forms, so anything larger than the APIs accept is refused before it
- * reaches Next, and a body of unknown length (chunked) is refused with 411 (browsers always send
- * a length with a form).
+ * What Next must not be handed, since it answers it with a 500 or reads it without a limit:
+ * - a method it does not know;
+ * - a body larger than the APIs accept: Next reads a body whole before anything can refuse it,
+ *   and the only bodies it takes here are sign-in forms; a body of unknown length (chunked) is
+ *   refused with 411 (browsers always send a length with a form);
+ * - a JSON body: no path Next serves takes one (the JSON APIs are all answered above), and
+ *   next-auth answers malformed JSON with a 500.
  */
-function nextBodyRefusal(req: http.IncomingMessage): [number, string] | null {
+function nextRefusal(req: http.IncomingMessage): [number, string] | null {
+  if (!NEXT_METHODS.has(req.method ?? "")) return [405, `Method not allowed: ${req.method}`];
   const length = req.headers["content-length"];
-  if (length !== undefined) {
-    return Number(length) > MAX_BODY_BYTES ? [413, `The request body is larger than ${MAX_BODY_BYTES} bytes`] : null;
-  }
-  return req.headers["transfer-encoding"] !== undefined ? [411, "A request body needs a Content-Length here"] : null;
+  const hasBody = length !== undefined ? Number(length) !== 0 : req.headers["transfer-encoding"] !== undefined;
+  if (!hasBody) return null;
+  if (length === undefined) return [411, "A request body needs a Content-Length here"];
+  if (Number(length) > MAX_BODY_BYTES) return [413, `The request body is larger than ${MAX_BODY_BYTES} bytes`];
+  if (/json/i.test(req.headers["content-type"] ?? "")) return [415, "This path takes form bodies only"];
+  return null;
 }
 
 /**
@@ -126,7 +135,7 @@ export async function startPanel(env: Env, opts: { dev: boolean; dir: string }) 
         });
       return;
     }
-    const refusal = nextBodyRefusal(req);
+    const refusal = nextRefusal(req);
     if (refusal) return refuse(req, res, ...refusal);
     req.headers[PATH_HEADER] = url.pathname + url.search;
     nextHandler(req, res).catch((e) => {

@@ -124,10 +124,12 @@ function readNodeBody(req: IncomingMessage): Promise<string> {
     };
     req.on("data", onData);
     req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-    // A client that goes away mid-body: nobody will read the answer, but the handler must end.
+    // A client that goes away mid-body ("aborted"): nobody will read the answer, but the handler
+    // must end, as a refused request rather than an internal error.
+    const cutOff = () => reject(new BodyError("the request body was cut off"));
+    req.on("error", cutOff);
     req.on("close", () => {
-      if (!req.complete) reject(new BodyError("the request body was cut off"));
+      if (!req.complete) cutOff();
     });
   });
 }
