@@ -90,7 +90,8 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
     DATA_DIR: dataDir,
     DATABASE_URL: env.DATABASE_URL ?? `file:${path.join(dataDir, "fleetdeck.db")}`,
     NEXTAUTH_SECRET: env.NEXTAUTH_SECRET ?? persistedSecret(dataDir),
-    NEXTAUTH_URL: env.NEXTAUTH_URL ?? `http://localhost:${env.PORT}`,
+    // Served over TLS, the sign-in's own URL (and its secure cookies) say https.
+    NEXTAUTH_URL: env.NEXTAUTH_URL ?? `${env.TLS_CERT ? "https" : "http"}://localhost:${env.PORT}`,
   };
 }
 

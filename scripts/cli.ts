@@ -35,6 +35,7 @@ const USAGE = `usage: npm run fleetdeck -- <command>
   token add --user <name> [--note <note>] [--expires <ISO date>]   prints the token alone on its last line
   token list [--user <name>]
   token revoke <prefix | token>
+  backup <file>                     a consistent copy of the live SQLite database (PostgreSQL: prints the pg_dump to run)
 
   --password-stdin reads the password from standard input instead of --password.`;
 
@@ -126,15 +127,41 @@ async function migrateIfNeeded(url: string): Promise<void> {
   }
 }
 
+/**
+ * `backup <file>`: SQLite is copied with VACUUM INTO, one read transaction, so the panel may keep
+ * running and writing. PostgreSQL has its own tool; we say how to call it and exit non-zero,
+ * since no copy was made.
+ */
+async function backup(url: string, args: string[]): Promise<void> {
+  const { positionals } = parse(args, {}, 1);
+  const target = path.resolve(positionals[0]);
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    throw new CommandError(
+      `the database is PostgreSQL: copy it with its own tool, e.g.\n  pg_dump --format=custom --file=${JSON.stringify(target)} "$DATABASE_URL"\n(restore with pg_restore --clean --dbname="$DATABASE_URL" ${JSON.stringify(target)})`,
+    );
+  }
+  // @ts-expect-error: plain ESM script without type declarations
+  const { copySqlite, sqliteFile } = await import("./migrate-wasm.mjs");
+  if (!fs.existsSync(sqliteFile(url))) throw new CommandError(`no database at ${sqliteFile(url)}`);
+  try {
+    copySqlite(url, target);
+  } catch (e) {
+    throw new CommandError(`cannot copy the database to ${target}: ${(e as Error).message}`);
+  }
+  console.log(`copied the database to ${target} (${fs.statSync(target).size} bytes)`);
+}
+
 async function run(argv: string[]): Promise<void> {
   const [group, command, ...rest] = argv;
   if (!group || group === "help" || group === "--help" || group === "-h") {
     console.log(USAGE);
     return;
   }
-  if (!["user", "token"].includes(group)) throw new UsageError(`unknown command "${group}"`);
+  if (!["user", "token", "backup"].includes(group)) throw new UsageError(`unknown command "${group}"`);
 
   const env = loadEnv();
+  // Before migrateIfNeeded: a copy is taken of the database as it is, whatever version made it.
+  if (group === "backup") return backup(env.DATABASE_URL, command === undefined ? [] : [command, ...rest]);
   // The domain modules read this one validated configuration, as in server.ts.
   useConfig(env);
   await migrateIfNeeded(env.DATABASE_URL);

@@ -55,8 +55,29 @@ export class BodyError extends Error {
 
 export const MAX_BODY_BYTES = 256 * 1024;
 
+/** No API body nests deeper; deeper ones are refused before anything walks them recursively. */
+const MAX_JSON_DEPTH = 64;
+
+/** How deep arrays and objects nest in a JSON text (brackets inside strings do not count). */
+function jsonDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92 /* \ */) i++;
+      else if (c === 34 /* " */) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 91 || c === 123 /* [ { */) max = Math.max(max, ++depth);
+    else if (c === 93 || c === 125 /* ] } */) depth--;
+  }
+  return max;
+}
+
 function parseJson(text: string): unknown {
   if (!text.trim()) return undefined;
+  if (jsonDepth(text) > MAX_JSON_DEPTH) throw new BodyError(`the request body nests deeper than ${MAX_JSON_DEPTH} levels`);
   try {
     return JSON.parse(text);
   } catch {
@@ -85,23 +106,63 @@ export function fromNode(req: IncomingMessage, url: URL, params: Record<string, 
       return Array.isArray(v) ? v.join(", ") : v;
     },
     ip: req.socket.remoteAddress ?? "",
-    json: () =>
-      (body ??= new Promise<string>((resolve, reject) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        req.on("data", (c: Buffer) => {
-          size += c.length;
-          if (size > MAX_BODY_BYTES) {
-            reject(new BodyError(`the request body is larger than ${MAX_BODY_BYTES} bytes`, true));
-            req.resume();
-            return;
-          }
-          chunks.push(c);
-        });
-        req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-        req.on("error", reject);
-      }).then(parseJson)),
+    json: () => (body ??= readNodeBody(req).then(parseJson)),
   };
+}
+
+const tooLarge = () => new BodyError(`the request body is larger than ${MAX_BODY_BYTES} bytes`, true);
+
+/**
+ * The body as text, refused as soon as it passes MAX_BODY_BYTES (at once when its declared length
+ * does): never more than the limit is held. The rest is read and dropped rather than cut off
+ * (closing on unread data resets the connection, and the client may lose the answer); the
+ * server's request time-out bounds how long that may take.
+ */
+function readNodeBody(req: IncomingMessage): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    if (Number(req.headers["content-length"] ?? 0) > MAX_BODY_BYTES) {
+      req.resume();
+      return reject(tooLarge());
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (c: Buffer) => {
+      size += c.length;
+      if (size <= MAX_BODY_BYTES) return void chunks.push(c);
+      req.off("data", onData);
+      req.resume();
+      reject(tooLarge());
+    };
+    req.on("data", onData);
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    // A client that goes away mid-body ("aborted"): nobody will read the answer, but the handler
+    // must end, as a refused request rather than an internal error.
+    const cutOff = () => reject(new BodyError("the request body was cut off"));
+    req.on("error", cutOff);
+    req.on("close", () => {
+      if (!req.complete) cutOff();
+    });
+  });
+}
+
+/** Next's Request, read the same way: chunk by chunk, never more than the limit. */
+async function readWebBody(req: Request): Promise<string> {
+  if (Number(req.headers.get("content-length") ?? 0) > MAX_BODY_BYTES) throw tooLarge();
+  if (!req.body) return "";
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BODY_BYTES) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 export function fromWeb(req: Request, params: Record<string, string> = {}): ApiRequest {
@@ -116,10 +177,7 @@ export function fromWeb(req: Request, params: Record<string, string> = {}): ApiR
     header: (name) => req.headers.get(name) ?? undefined,
     ip: req.headers.get(CLIENT_IP_HEADER) ?? "",
     json: () =>
-      (body ??= req.text().then((text) => {
-        if (Buffer.byteLength(text) > MAX_BODY_BYTES) throw new BodyError(`the request body is larger than ${MAX_BODY_BYTES} bytes`, true);
-        return parseJson(text);
-      })),
+      (body ??= readWebBody(req).then(parseJson)),
   };
 }
 

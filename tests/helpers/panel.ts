@@ -34,10 +34,11 @@ export interface RunningPanel {
  */
 export async function startPanel(
   env: Record<string, string> = {},
-  options: { databaseUrl?: string; admin?: boolean } = {},
+  options: { databaseUrl?: string; admin?: boolean; dataDir?: string } = {},
 ): Promise<RunningPanel> {
   const port = await freePort();
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "fleetdeck-test-"));
+  // A given data directory is the caller's (a restart on the same data): stop() leaves it.
+  const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "fleetdeck-test-"));
   let out = "";
   const childEnv: NodeJS.ProcessEnv = {
     ...process.env,
@@ -63,7 +64,7 @@ export async function startPanel(
   });
   proc.stdout!.on("data", (d) => (out += d));
   proc.stderr!.on("data", (d) => (out += d));
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${env.TLS_CERT ? "https" : "http"}://127.0.0.1:${port}`;
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`panel did not start:\n${out}`)), 60_000);
     proc.on("exit", (code) => {
@@ -86,7 +87,7 @@ export async function startPanel(
         await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
         if (proc.exitCode === null) proc.kill("SIGKILL");
       }
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      if (!options.dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

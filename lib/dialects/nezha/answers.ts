@@ -1,6 +1,7 @@
 import type { Principal } from "../../auth/principal";
 import { live, type LiveEntry } from "../../fleet/live";
 import { canList, scopeKey } from "../../fleet/policy";
+import { BoundedCache } from "../../bounded-cache";
 import { singleton } from "../../global";
 import { EncodedAnswer } from "../../http/encoded";
 import { detailsItemOf, listItemOf } from "./shapes";
@@ -24,7 +25,11 @@ interface Cached {
 }
 
 const fragments = singleton("nezhaFragments", () => new Map<string, { version: number; json: string }>());
-const answers = singleton("nezhaAnswers", () => new Map<string, Cached>());
+/**
+ * Keys come from requests (arbitrary id lists and tags), so whole answers are bounded by count and
+ * by bytes (an answer about a large fleet is megabytes).
+ */
+const answers = singleton("nezhaAnswers", () => new BoundedCache<Cached>({ maxEntries: 1000, maxBytes: 32 * 1024 * 1024 }, (c) => 3 * c.answer.bytes.length + 64));
 
 function fragment(kind: Kind, e: LiveEntry): string {
   const key = `${kind}:${e.meta.id}`;
@@ -72,8 +77,8 @@ const MAX_KEY_CHARS = 2_000;
 /**
  * The whole `{code, message, result}` body, serialized. Answers are cached per (scope, kind,
  * selection): principals who may list the same machines share them, so an admin's dashboard and
- * a restricted user's never mix. The cache is bounded by count; arbitrary long id lists are not
- * cached at all (nor compressed: that would cost a compression per request).
+ * a restricted user's never mix. The cache is bounded by count and bytes; arbitrary long id lists
+ * are not cached at all (nor compressed: that would cost a compression per request).
  */
 export function nezhaAnswer(p: Principal, kind: Kind, sel: Selection): EncodedAnswer | string {
   const scope = scopeKey(p);
@@ -88,7 +93,6 @@ export function nezhaAnswer(p: Principal, kind: Kind, sel: Selection): EncodedAn
   if (scope === "-") return EMPTY_ANSWER;
   const body = `{"code":0,"message":"success","result":[${select(p, scope === "*", sel).map((e) => fragment(kind, e)).join(",")}]}`;
   if (!cacheable) return body;
-  if (answers.size >= 1000) answers.clear();
   const answer = new EncodedAnswer(body);
   answers.set(key, { generation: live.generation, metaGeneration: live.metaGeneration, at: now, answer });
   return answer;
