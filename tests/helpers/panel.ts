@@ -116,10 +116,10 @@ export async function postgresDatabase(prefix = "fleetdeck"): Promise<string> {
 
 /** Signs in through next-auth's credentials endpoint like a browser does; returns the Cookie header. */
 export async function login(url: string, username: string, password: string, otp = ""): Promise<{ cookie: string | null; error: string | null }> {
-  const csrfRes = await fetch(`${url}/api/auth/csrf`);
+  const csrfRes = await fetch(`${url}/api/nextauth/csrf`);
   const { csrfToken } = (await csrfRes.json()) as { csrfToken: string };
   const csrfCookie = cookiesOf(csrfRes);
-  const res = await fetch(`${url}/api/auth/callback/credentials`, {
+  const res = await fetch(`${url}/api/nextauth/callback/credentials`, {
     method: "POST",
     redirect: "manual",
     headers: { "content-type": "application/x-www-form-urlencoded", cookie: csrfCookie, "x-auth-return-redirect": "1" },
