@@ -48,10 +48,25 @@ export function scopeOf(row: ScopeColumns): TokenScope | undefined {
 
 export type ScopeRefusal = "read_only" | "api" | "address";
 
+/**
+ * Parsed client addresses, so a script calling again from the same address parses nothing (the
+ * scope check runs on every request of a limited token). Bounded: cleared when full.
+ */
+const parsedAddresses = new Map<string, ReturnType<typeof parseAddress>>();
+function addressOf(ip: string): ReturnType<typeof parseAddress> {
+  let addr = parsedAddresses.get(ip);
+  if (addr === undefined) {
+    if (parsedAddresses.size >= 4_096) parsedAddresses.clear();
+    addr = parseAddress(ip);
+    parsedAddresses.set(ip, addr);
+  }
+  return addr;
+}
+
 /** Why a scoped token may not make this request, or null when it may. */
 export function scopeRefusal(scope: TokenScope, route: { api: string; acts: boolean }, ip: string): ScopeRefusal | null {
   if (scope.cidrs) {
-    const addr = parseAddress(ip);
+    const addr = addressOf(ip);
     if (!addr || !inRanges(addr, scope.cidrs)) return "address";
   }
   if (scope.apis && !scope.apis.includes(route.api as ApiName)) return "api";

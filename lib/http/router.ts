@@ -83,6 +83,20 @@ export class ApiRouter {
    * checked against. An undocumented operation counts as acting (a read-only token is refused).
    */
   describe(method: string, path: string): { api: string; acts: boolean } | null {
+    const key = method + " " + path;
+    let known = this.described.get(key);
+    if (known === undefined) {
+      // Paths are whatever clients send: bounded, cleared when full.
+      if (this.described.size >= 4_096) this.described.clear();
+      known = this.describeUncached(method, path);
+      this.described.set(key, known);
+    }
+    return known;
+  }
+
+  private described = new Map<string, { api: string; acts: boolean } | null>();
+
+  private describeUncached(method: string, path: string): { api: string; acts: boolean } | null {
     const segments = split(path);
     let found: Compiled | undefined = this.exact.get("/" + segments.join("/"));
     if (!found) found = this.patterns.find((entry) => matchSegments(entry.segments, segments));
