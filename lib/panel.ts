@@ -7,9 +7,13 @@ import type { Env } from "./env";
 import { db, prepareDatabase } from "./db";
 import { answerHealth } from "./http/health";
 import { CLIENT_IP_HEADER, MAX_BODY_BYTES, PATH_HEADER, fromNode, toNode } from "./http/api";
+import { clientAddressOf } from "./http/address";
 import { buildApiRouter } from "./dialects/index";
 import { createFirstAdmin, SYSTEM, userCount } from "./fleet/users";
 import { flushTokenUse } from "./auth/tokens";
+import { watchRevocations } from "./auth/revocation";
+import { newSetupCode, setupCodeBanner } from "./auth/setup-code";
+import { sealTotpSeeds } from "./fleet/profile";
 import { flushAuthFailures } from "./audit";
 import { wireFleet } from "./fleet/wiring";
 import { serveAgentFiles } from "./agent-endpoints";
@@ -111,6 +115,10 @@ export async function startPanel(env: Env, opts: { dev: boolean; dir: string }) 
     await createFirstAdmin({ username: env.ADMIN_USERNAME, password: env.ADMIN_PASSWORD }, SYSTEM);
     console.log(`fleetdeck: created administrator "${env.ADMIN_USERNAME}" from ADMIN_USERNAME`);
   }
+  const sealed = await sealTotpSeeds();
+  if (sealed) console.log(`fleetdeck: sealed ${sealed} two-factor seed(s) stored in plaintext by an earlier version`);
+  // Changes made by other processes (another panel, the CLI) reach this one's caches within a second.
+  const stopWatching = watchRevocations();
 
   const app = next({ dev: opts.dev, dir: opts.dir, hostname: env.HOST, port: env.PORT });
   await app.prepare();
@@ -118,8 +126,9 @@ export async function startPanel(env: Env, opts: { dev: boolean; dir: string }) 
   const router = buildApiRouter();
 
   const handle = (req: http.IncomingMessage, res: http.ServerResponse) => {
-    // Only this server may say where a request came from.
-    req.headers[CLIENT_IP_HEADER] = req.socket.remoteAddress ?? "";
+    // Only this server may say where a request came from (the socket's peer, or the client a
+    // trusted proxy names: TRUST_PROXY); everything behind it reads this header.
+    req.headers[CLIENT_IP_HEADER] = clientAddressOf(req);
     const url = requestUrl(req.url);
     if (!url) return refuse(req, res, 400, "Bad request: the request target must be a path");
     if (serveAgentFiles(req, res, url.pathname)) return;
@@ -160,12 +169,15 @@ export async function startPanel(env: Env, opts: { dev: boolean; dir: string }) 
     server.once("error", reject);
     server.listen(env.PORT, env.HOST, () => resolve());
   });
-  console.log(`fleetdeck: listening on ${tls ? "https" : "http"}://${env.HOST === "0.0.0.0" ? "localhost" : env.HOST}:${env.PORT}`);
+  const shownUrl = `${tls ? "https" : "http"}://${env.HOST === "0.0.0.0" ? "localhost" : env.HOST}:${(server.address() as { port: number }).port}`;
+  if ((await userCount()) === 0) console.log(setupCodeBanner(newSetupCode(), shownUrl));
+  console.log(`fleetdeck: listening on ${shownUrl}`);
 
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
     stopping = true;
+    stopWatching();
     await fleet.stop().catch(() => undefined);
     server.close();
     await flushTokenUse().catch(() => undefined);

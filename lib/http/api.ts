@@ -105,7 +105,8 @@ export function fromNode(req: IncomingMessage, url: URL, params: Record<string, 
       const v = req.headers[name];
       return Array.isArray(v) ? v.join(", ") : v;
     },
-    ip: req.socket.remoteAddress ?? "",
+    // Set by the server from the socket and TRUST_PROXY (lib/http/address.ts) before any handler runs.
+    ip: (req.headers[CLIENT_IP_HEADER] as string | undefined) ?? req.socket.remoteAddress ?? "",
     json: () => (body ??= readNodeBody(req).then(parseJson)),
   };
 }

@@ -326,14 +326,16 @@ export const mcsmDialect: Dialect = {
         POST: {
           summary: "Define an instance on a daemon (MCSManager)",
           admin: true,
+          acts: true,
           query: daemonQuery,
           body: instanceConfigBody,
           response: mcsmEnvelope(z.object({ instanceUuid: z.string(), config: instanceConfig })),
           errors,
         },
-        PUT: { summary: "Change an instance's definition (MCSManager)", admin: true, query: instanceQuery, body: instanceConfigPatch, response: mcsmEnvelope(instanceRef), errors },
+        PUT: { summary: "Change an instance's definition (MCSManager)", admin: true, acts: true, query: instanceQuery, body: instanceConfigPatch, response: mcsmEnvelope(instanceRef), errors },
         DELETE: {
           summary: "Delete instances of a daemon (MCSManager)",
+          acts: true,
           description: "Running instances are stopped by their agent. Answers the deleted uuids.",
           admin: true,
           query: instanceQuery,
@@ -355,17 +357,19 @@ export const mcsmDialect: Dialect = {
       // MCSManager serves these on every method; GET and POST are what clients use.
       methods: { GET: handler, POST: handler },
       docs: {
-        GET: { summary: `${summary} (MCSManager)`, query: instanceQuery, response: mcsmEnvelope(instanceRef), errors: { ...agentErrors, 400: "Bad parameter, or the instance is already in that state" } },
-        POST: { summary: `${summary} (MCSManager)`, query: instanceQuery, response: mcsmEnvelope(instanceRef), errors: agentErrors },
+        // Acts on either method: a GET here starts, stops or kills a process.
+        GET: { summary: `${summary} (MCSManager)`, acts: true, query: instanceQuery, response: mcsmEnvelope(instanceRef), errors: { ...agentErrors, 400: "Bad parameter, or the instance is already in that state" } },
+        POST: { summary: `${summary} (MCSManager)`, acts: true, query: instanceQuery, response: mcsmEnvelope(instanceRef), errors: agentErrors },
       },
     })),
     {
       pattern: "/api/protected_instance/command",
       methods: { GET: instanceCommand, POST: instanceCommand },
       docs: {
-        GET: { summary: "Send a line to an instance's stdin (MCSManager)", query: commandQuery, response: mcsmEnvelope(instanceRef), errors: agentErrors },
+        GET: { summary: "Send a line to an instance's stdin (MCSManager)", acts: true, query: commandQuery, response: mcsmEnvelope(instanceRef), errors: agentErrors },
         POST: {
           summary: "Send a line to an instance's stdin (MCSManager)",
+          acts: true,
           query: commandQuery,
           body: z.object({ command: z.string().max(4096).optional().describe("Used when the query has no command") }),
           response: mcsmEnvelope(instanceRef),

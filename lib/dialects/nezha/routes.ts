@@ -75,6 +75,7 @@ export const nezhaDialect: Dialect = {
         POST: {
           summary: "Enroll a server and get its agent secret (later Nezha v0)",
           admin: true,
+          acts: true,
           query: registerQuery,
           body: registerBody,
           response: z.object({ code: z.literal(200), message: z.string(), secret: z.string() }),

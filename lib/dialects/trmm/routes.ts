@@ -105,6 +105,7 @@ export const trmmDialect: Dialect = {
       docs: {
         POST: doc({
           summary: "Run a command on an agent (Tactical RMM)",
+          acts: true,
           description:
             "Needs can_send_cmd. The agent runs the command in the requested shell, kills it at the timeout and answers " +
             "its combined output as a JSON string (cut at 64 KiB, with a note saying so; a killed command's output ends " +
@@ -149,6 +150,7 @@ export const trmmDialect: Dialect = {
       docs: {
         POST: doc({
           summary: "Scan an agent for pending updates (Tactical RMM)",
+          acts: true,
           description:
             "Needs can_manage_winupdates. Answers at once; the agent then asks its package manager (apt, dnf/yum, apk, " +
             "pacman, brew) from cached metadata and the result replaces the agent's pending updates.",
