@@ -20,6 +20,8 @@ export interface ApiRequest {
   ip: string;
   /** Parsed JSON body; `undefined` when empty; throws BodyError when not JSON or too large. */
   json(): Promise<unknown>;
+  /** The body as text (read once, shared with json()); for the form-encoded bodies some clients send. */
+  text(): Promise<string>;
 }
 
 export interface ApiResult {
@@ -59,7 +61,24 @@ export const CLIENT_IP_HEADER = "x-fleetdeck-client-ip";
 export const PATH_HEADER = "x-fleetdeck-path";
 
 export function fromNode(req: IncomingMessage, url: URL, params: Record<string, string> = {}): ApiRequest {
+  let raw: Promise<string> | undefined;
   let body: Promise<unknown> | undefined;
+  const text = () =>
+    (raw ??= new Promise<string>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      req.on("data", (c: Buffer) => {
+        size += c.length;
+        if (size > MAX_BODY_BYTES) {
+          reject(new BodyError(`the request body is larger than ${MAX_BODY_BYTES} bytes`, true));
+          req.resume();
+          return;
+        }
+        chunks.push(c);
+      });
+      req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+      req.on("error", reject);
+    }));
   return {
     method: req.method ?? "GET",
     path: url.pathname,
@@ -74,28 +93,20 @@ export function fromNode(req: IncomingMessage, url: URL, params: Record<string, 
       return Array.isArray(v) ? v.join(", ") : v;
     },
     ip: req.socket.remoteAddress ?? "",
-    json: () =>
-      (body ??= new Promise<string>((resolve, reject) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        req.on("data", (c: Buffer) => {
-          size += c.length;
-          if (size > MAX_BODY_BYTES) {
-            reject(new BodyError(`the request body is larger than ${MAX_BODY_BYTES} bytes`, true));
-            req.resume();
-            return;
-          }
-          chunks.push(c);
-        });
-        req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-        req.on("error", reject);
-      }).then(parseJson)),
+    text,
+    json: () => (body ??= text().then(parseJson)),
   };
 }
 
 export function fromWeb(req: Request, params: Record<string, string> = {}): ApiRequest {
   const url = new URL(req.url);
+  let raw: Promise<string> | undefined;
   let body: Promise<unknown> | undefined;
+  const text = () =>
+    (raw ??= req.text().then((t) => {
+      if (Buffer.byteLength(t) > MAX_BODY_BYTES) throw new BodyError(`the request body is larger than ${MAX_BODY_BYTES} bytes`, true);
+      return t;
+    }));
   return {
     method: req.method,
     path: url.pathname,
@@ -104,11 +115,8 @@ export function fromWeb(req: Request, params: Record<string, string> = {}): ApiR
     params,
     header: (name) => req.headers.get(name) ?? undefined,
     ip: req.headers.get(CLIENT_IP_HEADER) ?? "",
-    json: () =>
-      (body ??= req.text().then((text) => {
-        if (Buffer.byteLength(text) > MAX_BODY_BYTES) throw new BodyError(`the request body is larger than ${MAX_BODY_BYTES} bytes`, true);
-        return parseJson(text);
-      })),
+    text,
+    json: () => (body ??= text().then(parseJson)),
   };
 }
 
