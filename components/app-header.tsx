@@ -5,30 +5,53 @@ import { signOut } from "next-auth/react";
 import { useTranslations } from "next-intl";
 import { useEffect, useRef, useState } from "react";
 import { LanguageSwitcher } from "./language-switcher";
+import { Logo } from "./logo";
 
 export function AppHeader({ username, role, links }: { username: string; role: string; links: { href: string; label: string }[] }) {
+  const t = useTranslations("nav");
   const pathname = usePathname();
+  const [menuOpen, setMenuOpen] = useState(false);
+  // A followed link closes the phone menu.
+  useEffect(() => setMenuOpen(false), [pathname]);
+  const linkClass = (href: string) =>
+    `rounded px-3 py-1.5 text-sm ${pathname.startsWith(href) ? "bg-indigo-50 font-medium text-indigo-700" : "text-slate-600 hover:bg-slate-100"}`;
+  const navLinks = links.map((l) => (
+    <Link key={l.href} href={l.href} aria-current={pathname.startsWith(l.href) ? "page" : undefined} className={linkClass(l.href)}>
+      {l.label}
+    </Link>
+  ));
   return (
     <header className="border-b border-slate-200 bg-white">
-      <div className="mx-auto flex max-w-7xl items-center gap-6 px-4 py-2">
-        <Link href="/dashboard/servers" className="text-lg font-bold text-indigo-700">Fleetdeck</Link>
-        <nav className="flex gap-1" aria-label="Main">
-          {links.map((l) => (
-            <Link
-              key={l.href}
-              href={l.href}
-              aria-current={pathname.startsWith(l.href) ? "page" : undefined}
-              className={`rounded px-3 py-1.5 text-sm ${pathname.startsWith(l.href) ? "bg-indigo-50 font-medium text-indigo-700" : "text-slate-600 hover:bg-slate-100"}`}
-            >
-              {l.label}
-            </Link>
-          ))}
+      <div className="mx-auto flex max-w-7xl items-center gap-3 px-4 py-2 md:gap-6">
+        <button
+          type="button"
+          className="rounded p-1.5 text-slate-600 hover:bg-slate-100 md:hidden"
+          aria-label={t("menu")}
+          aria-expanded={menuOpen}
+          aria-controls="main-menu"
+          onClick={() => setMenuOpen((o) => !o)}
+        >
+          <svg aria-hidden="true" viewBox="0 0 20 20" fill="currentColor" className="h-5 w-5">
+            <path fillRule="evenodd" d="M2 4.75A.75.75 0 0 1 2.75 4h14.5a.75.75 0 0 1 0 1.5H2.75A.75.75 0 0 1 2 4.75Zm0 5A.75.75 0 0 1 2.75 9h14.5a.75.75 0 0 1 0 1.5H2.75A.75.75 0 0 1 2 9.75Zm0 5a.75.75 0 0 1 .75-.75h14.5a.75.75 0 0 1 0 1.5H2.75a.75.75 0 0 1-.75-.75Z" clipRule="evenodd" />
+          </svg>
+        </button>
+        <Link href="/dashboard/servers" className="flex items-center gap-2 text-lg font-bold text-indigo-700">
+          <Logo />
+          <span>Fleetdeck</span>
+        </Link>
+        <nav className="hidden gap-1 md:flex" aria-label="Main">
+          {navLinks}
         </nav>
         <div className="ml-auto flex items-center gap-3">
           <LanguageSwitcher />
           <AccountMenu username={username} role={role} />
         </div>
       </div>
+      {menuOpen && (
+        <nav id="main-menu" className="flex flex-col gap-1 border-t border-slate-100 px-4 py-2 md:hidden" aria-label="Main">
+          {navLinks}
+        </nav>
+      )}
     </header>
   );
 }

@@ -11,7 +11,7 @@ export function LanguageSwitcher() {
   const t = useTranslations("common");
   return (
     <label className="flex items-center gap-2 text-sm text-slate-500">
-      <span>{t("language")}</span>
+      <span className="hidden sm:inline">{t("language")}</span>
       <select
         aria-label={t("language")}
         className="rounded border border-slate-300 bg-white px-2 py-1 text-sm"

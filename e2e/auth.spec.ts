@@ -61,7 +61,7 @@ test("a disabled user is signed out at their next request", async ({ browser }) 
 
   await admin.goto("/dashboard/users");
   const row = admin.getByTestId("user-soon-disabled");
-  await row.getByRole("button", { name: "Disable" }).click();
+  await row.getByRole("button", { name: "Disable", exact: true }).click();
   await expect(row).toContainText("Disabled");
 
   await user.goto("/dashboard/agents");

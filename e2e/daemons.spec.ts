@@ -46,8 +46,8 @@ test("daemons: list, remarks, and an instance driven from its console", async ({
   await instance.getByRole("button", { name: "Stop e2e-echo", exact: true }).click();
   await expect(page.getByRole("alert").filter({ hasText: "not running" })).toBeVisible();
 
-  page.once("dialog", (d) => void d.accept());
   await instance.getByRole("button", { name: "Delete e2e-echo" }).click();
+  await page.getByRole("dialog", { name: "Delete instance e2e-echo?" }).getByRole("button", { name: "Delete", exact: true }).click();
   await expect(page.getByText("No instances on this daemon yet.")).toBeVisible();
 
   // The list counts instances: none left.

@@ -22,7 +22,7 @@ test("the panel's own host is a live server with real metrics, refreshed in plac
   await expect.poll(() => percentIn(row.locator('[data-metric="cpu"]'))).toBeGreaterThan(0);
   await expect(row.locator('[data-metric="memory"]')).toContainText(/GiB|MiB/);
   // Uptime of a real machine, not a placeholder.
-  await expect(row.getByRole("cell").nth(6)).toHaveText(/\d+[dhms]/);
+  await expect(row.locator('[data-column="uptime"]')).toHaveText(/\d+[dhms]/);
 });
 
 test("a server's page shows its host and draws the charts, even before any history", async ({ page }) => {
@@ -78,8 +78,8 @@ test("an admin adds a server, sees its secret and agent command once, then delet
   await expect(page.getByTestId("history-chart")).toHaveCount(4);
   await expect(page.getByText("The agent has not sent host information yet.")).toBeVisible();
 
-  page.once("dialog", (d) => d.accept());
   await page.getByRole("button", { name: "Delete e2e-new-server" }).click();
+  await page.getByRole("dialog", { name: "Delete e2e-new-server?" }).getByRole("button", { name: "Delete", exact: true }).click();
   await expect(page).toHaveURL(/\/dashboard\/servers$/);
   await expect(page.getByRole("link", { name: "e2e-new-server" })).toHaveCount(0);
 });

@@ -9,7 +9,9 @@ export default async function DashboardLayout({ children }: { children: React.Re
   const t = await getTranslations("nav");
   const links = [
     { href: "/dashboard/servers", label: t("servers") },
-    { href: "/dashboard/daemons", label: t("daemons") },
+    // Daemons as a whole are for administrators (as in MCSManager); users reach their assigned instances.
+    ...(me.role === "admin" ? [{ href: "/dashboard/daemons", label: t("daemons") }] : []),
+    { href: "/dashboard/instances", label: t("instances") },
     { href: "/dashboard/agents", label: t("agents") },
     ...(me.role === "admin"
       ? [

@@ -13,7 +13,8 @@ interface Outcome {
 }
 
 // The same names the API accepts (lib/fleet/commands.ts SHELLS); the default follows the platform.
-const SHELLS = ["/bin/bash", "sh", "powershell", "cmd", "custom"] as const;
+export const SHELLS = ["/bin/bash", "sh", "powershell", "cmd", "custom"] as const;
+export type Shell = (typeof SHELLS)[number];
 
 /** Sends one command to an agent and shows its output; the run lands in the history either way. */
 export function CommandDialog({ agent, onClose }: { agent: Agent; onClose: () => void }) {
@@ -21,7 +22,7 @@ export function CommandDialog({ agent, onClose }: { agent: Agent; onClose: () =>
   const qc = useQueryClient();
   const titleId = useId();
   const first = useRef<HTMLSelectElement>(null);
-  const [shell, setShell] = useState<(typeof SHELLS)[number]>(agent.plat === "windows" ? "powershell" : "/bin/bash");
+  const [shell, setShell] = useState<Shell>(agent.plat === "windows" ? "powershell" : "/bin/bash");
   const run = useMutation({
     mutationFn: (body: Record<string, unknown>) => fetchJson<Outcome>(`/api/ui/agents/${encodeURIComponent(agent.agent_id)}/cmd`, { method: "POST", body }),
     onSettled: () => qc.invalidateQueries({ queryKey: [...agentKey(agent.agent_id), "history"] }),
@@ -56,7 +57,7 @@ export function CommandDialog({ agent, onClose }: { agent: Agent; onClose: () =>
           <div className="grid grid-cols-2 gap-3 md:grid-cols-3">
             <div>
               <label className="label" htmlFor="cmd-shell">{t("shell")}</label>
-              <select ref={first} id="cmd-shell" className="input" value={shell} onChange={(e) => setShell(e.target.value as (typeof SHELLS)[number])}>
+              <select ref={first} id="cmd-shell" className="input" value={shell} onChange={(e) => setShell(e.target.value as Shell)}>
                 {SHELLS.map((s) => (
                   <option key={s} value={s}>{s}</option>
                 ))}

@@ -3,8 +3,11 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslations } from "next-intl";
 import Link from "next/link";
 import { useEffect, useRef, useState } from "react";
-import type { DaemonRow, InstanceRowView } from "@/lib/dialects/ui/daemons";
+import type { InstanceRowView } from "@/lib/dialects/ui/daemons";
+import { ConfirmDelete } from "../confirm-delete";
+import type { DaemonRow } from "../data/daemons";
 import { fetchJson } from "../fetch-json";
+import { DataTable, type DataColumn } from "../table/data-table";
 import { OnlineBadge } from "./daemons-list";
 
 type Action = "start" | "stop" | "restart" | "kill";
@@ -68,8 +71,11 @@ function CreateInstanceForm({ daemonId, onDone }: { daemonId: number; onDone: (e
   );
 }
 
-/** Live console: the output is polled every 1.5 s; the view follows the end unless scrolled up. */
-function Console({ daemonId, instance, isAdmin }: { daemonId: number; instance: InstanceRowView; isAdmin: boolean }) {
+/**
+ * Live console: the output is polled every 1.5 s; the view follows the end unless scrolled up.
+ * Shown to admins and to the users the instance is assigned to (the panel's access policy).
+ */
+export function Console({ daemonId, instance, isAdmin }: { daemonId: number; instance: InstanceRowView; isAdmin: boolean }) {
   const t = useTranslations("daemons");
   const base = `/api/ui/daemons/${daemonId}/instances/${instance.uuid}`;
   const output = useQuery({
@@ -124,6 +130,7 @@ function Console({ daemonId, instance, isAdmin }: { daemonId: number; instance: 
 
 export function DaemonDetail({ daemonId, isAdmin }: { daemonId: number; isAdmin: boolean }) {
   const t = useTranslations("daemons");
+  const tc = useTranslations("common");
   const qc = useQueryClient();
   const [error, setError] = useState<string | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
@@ -139,11 +146,6 @@ export function DaemonDetail({ daemonId, isAdmin }: { daemonId: number; isAdmin:
     onSuccess: () => refresh(null),
     onError: (e: Error) => refresh(e.message),
   });
-  const remove = useMutation({
-    mutationFn: (uuid: string) => fetchJson(`/api/ui/daemons/${daemonId}/instances/${uuid}`, { method: "DELETE" }),
-    onSuccess: () => refresh(null),
-    onError: (e: Error) => refresh(e.message),
-  });
 
   if (detail.error) {
     return (
@@ -156,6 +158,60 @@ export function DaemonDetail({ daemonId, isAdmin }: { daemonId: number; isAdmin:
   const d = detail.data?.daemon;
   const instances = detail.data?.instances ?? [];
   const current = instances.find((i) => i.uuid === selected) ?? null;
+  const columns: DataColumn<InstanceRowView>[] = [
+    { id: "name", header: t("instanceName"), value: (i) => i.name, search: true, className: "font-medium", cell: (i) => i.name },
+    {
+      id: "status",
+      header: t("status"),
+      value: (i) => i.status,
+      className: "whitespace-nowrap",
+      cell: (i) => (
+        <>
+          <span data-status={i.status} className={`rounded-full px-2 py-0.5 text-xs font-medium ${STATUS_STYLE[i.status]}`}>{t(`state_${i.status}`)}</span>
+          {i.status === "stopped" && i.exitCode !== null && <span className="ml-2 text-xs text-slate-400">{t("exitCode")} {i.exitCode}</span>}
+        </>
+      ),
+    },
+    { id: "startCommand", header: t("startCommand"), value: (i) => i.startCommand, search: true, className: "max-w-xs truncate font-mono text-xs", cell: (i) => <span title={i.startCommand}>{i.startCommand}</span> },
+    { id: "pid", header: t("pid"), value: (i) => i.pid, className: "font-mono text-xs", cell: (i) => i.pid ?? "—" },
+    ...(isAdmin
+      ? [
+          {
+            id: "actions",
+            header: tc("actions"),
+            hideHeader: true,
+            className: "whitespace-nowrap space-x-1",
+            cell: (i: InstanceRowView) => (
+              <>
+                {(["start", "stop", "restart", "kill"] as const).map((action) => (
+                  <button
+                    key={action}
+                    type="button"
+                    className={action === "kill" ? "btn-danger py-0.5" : "btn-secondary py-0.5"}
+                    aria-label={`${t(action)} ${i.name}`}
+                    disabled={act.isPending || !d?.online}
+                    onClick={() => act.mutate({ uuid: i.uuid, action })}
+                  >
+                    {t(action)}
+                  </button>
+                ))}
+                <button type="button" className="btn-secondary py-0.5" aria-label={`${t("console")} ${i.name}`} onClick={() => setSelected(i.uuid)}>
+                  {t("console")}
+                </button>
+                <ConfirmDelete
+                  variant="button"
+                  label={`${t("delete")} ${i.name}`}
+                  title={t("deleteTitle", { name: i.name })}
+                  text={t("confirmDelete", { name: i.name })}
+                  onDelete={() => fetchJson(`/api/ui/daemons/${daemonId}/instances/${i.uuid}`, { method: "DELETE" })}
+                  onDeleted={() => refresh(null)}
+                />
+              </>
+            ),
+          },
+        ]
+      : []),
+  ];
 
   return (
     <section className="space-y-4">
@@ -173,59 +229,16 @@ export function DaemonDetail({ daemonId, isAdmin }: { daemonId: number; isAdmin:
       {error && <p role="alert" className="rounded bg-red-50 px-3 py-2 text-sm text-red-700">{error}</p>}
       {isAdmin && <CreateInstanceForm daemonId={daemonId} onDone={refresh} />}
 
-      <div className="card overflow-x-auto p-0">
-        {instances.length === 0 ? (
-          <p className="p-4 text-slate-500">{t("noInstances")}</p>
-        ) : (
-          <table className="table">
-            <thead>
-              <tr>
-                <th>{t("instanceName")}</th><th>{t("status")}</th><th>{t("startCommand")}</th><th>{t("pid")}</th>{isAdmin && <th />}
-              </tr>
-            </thead>
-            <tbody>
-              {instances.map((i) => (
-                <tr key={i.uuid} data-testid={`instance-${i.name}`} className={i.uuid === selected ? "bg-indigo-50" : undefined}>
-                  <td className="font-medium">{i.name}</td>
-                  <td>
-                    <span data-status={i.status} className={`rounded-full px-2 py-0.5 text-xs font-medium ${STATUS_STYLE[i.status]}`}>{t(`state_${i.status}`)}</span>
-                    {i.status === "stopped" && i.exitCode !== null && <span className="ml-2 text-xs text-slate-400">{t("exitCode")} {i.exitCode}</span>}
-                  </td>
-                  <td className="max-w-xs truncate font-mono text-xs" title={i.startCommand}>{i.startCommand}</td>
-                  <td className="font-mono text-xs">{i.pid ?? "—"}</td>
-                  {isAdmin && (
-                    <td className="whitespace-nowrap space-x-1">
-                      {(["start", "stop", "restart", "kill"] as const).map((action) => (
-                        <button
-                          key={action}
-                          type="button"
-                          className={action === "kill" ? "btn-danger py-0.5" : "btn-secondary py-0.5"}
-                          aria-label={`${t(action)} ${i.name}`}
-                          disabled={act.isPending || !d?.online}
-                          onClick={() => act.mutate({ uuid: i.uuid, action })}
-                        >
-                          {t(action)}
-                        </button>
-                      ))}
-                      <button type="button" className="btn-secondary py-0.5" aria-label={`${t("console")} ${i.name}`} onClick={() => setSelected(i.uuid)}>
-                        {t("console")}
-                      </button>
-                      <button
-                        type="button"
-                        className="btn-secondary py-0.5 text-red-700"
-                        aria-label={`${t("delete")} ${i.name}`}
-                        onClick={() => confirm(t("confirmDelete", { name: i.name })) && remove.mutate(i.uuid)}
-                      >
-                        {t("delete")}
-                      </button>
-                    </td>
-                  )}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-      </div>
+      <DataTable
+        label={t("instances")}
+        urlPrefix="i"
+        rows={detail.data?.instances}
+        rowId={(i) => i.uuid}
+        columns={columns}
+        rowAttributes={(i) => ({ "data-testid": `instance-${i.name}`, className: i.uuid === selected ? "bg-indigo-50" : undefined })}
+        loading={detail.isPending}
+        empty={t("noInstances")}
+      />
       {current && isAdmin && <Console key={current.uuid} daemonId={daemonId} instance={current} isAdmin={isAdmin} />}
     </section>
   );

@@ -1,12 +1,13 @@
 "use client";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useTranslations } from "next-intl";
 import Link from "next/link";
-import { useState } from "react";
-import type { DaemonRow } from "@/lib/dialects/ui/daemons";
+import { useMemo, useState } from "react";
+import { daemonsKey, useDaemons, type DaemonRow } from "../data/daemons";
 import { fetchJson } from "../fetch-json";
 import { formatBytes, percentOf } from "../servers/format";
 import { UsageBar } from "../servers/usage-bar";
+import { DataTable, type DataColumn } from "../table/data-table";
 
 export function OnlineBadge({ online }: { online: boolean }) {
   const t = useTranslations("daemons");
@@ -29,7 +30,7 @@ function RemarksCell({ daemon, isAdmin }: { daemon: DaemonRow; isAdmin: boolean 
   const [error, setError] = useState<string | null>(null);
   const save = useMutation({
     mutationFn: (remarks: string) => fetchJson(`/api/ui/daemons/${daemon.id}`, { method: "PATCH", body: { remarks } }),
-    onSuccess: () => qc.invalidateQueries({ queryKey: ["daemons"] }).then(() => (setEditing(false), setError(null))),
+    onSuccess: () => qc.invalidateQueries({ queryKey: daemonsKey }).then(() => (setEditing(false), setError(null))),
     onError: (e: Error) => setError(e.message),
   });
   if (!editing) {
@@ -70,7 +71,42 @@ function RemarksCell({ daemon, isAdmin }: { daemon: DaemonRow; isAdmin: boolean 
 export function DaemonsList({ isAdmin }: { isAdmin: boolean }) {
   const t = useTranslations("daemons");
   const te = useTranslations("empty");
-  const daemons = useQuery({ queryKey: ["daemons"], queryFn: () => fetchJson<DaemonRow[]>("/api/ui/daemons"), refetchInterval: 3_000 });
+  const daemons = useDaemons();
+  const columns = useMemo<DataColumn<DaemonRow>[]>(
+    () => [
+      {
+        id: "name",
+        header: t("name"),
+        value: (d) => d.name,
+        search: true,
+        cell: (d) => (
+          <>
+            <Link className="font-medium text-indigo-700 hover:underline" href={`/dashboard/daemons/${d.id}`}>{d.name}</Link>
+            <div className="text-xs text-slate-400">{d.hostname}</div>
+          </>
+        ),
+      },
+      { id: "status", header: t("status"), value: (d) => (d.online ? 1 : 0), cell: (d) => <OnlineBadge online={d.online} /> },
+      { id: "version", header: t("version"), value: (d) => d.version, className: "font-mono text-xs", cell: (d) => d.version || "—" },
+      {
+        id: "instances",
+        header: t("instances"),
+        value: (d) => d.running,
+        cell: (d) => <span data-testid={`daemon-instances-${d.id}`}>{d.running} / {d.total}</span>,
+      },
+      { id: "cpu", header: t("cpu"), value: (d) => (d.online ? d.cpu : null), cell: (d) => <UsageBar percent={d.online ? d.cpu : null} label={`${t("cpu")} ${d.name}`} /> },
+      {
+        id: "memory",
+        header: t("memory"),
+        value: (d) => (d.online ? percentOf(d.memUsed, d.memTotal) : null),
+        cell: (d) => (
+          <UsageBar percent={d.online ? percentOf(d.memUsed, d.memTotal) : null} label={`${t("memory")} ${d.name}`} detail={d.online ? `${formatBytes(d.memUsed)} / ${formatBytes(d.memTotal)}` : undefined} />
+        ),
+      },
+      { id: "remarks", header: t("remarks"), value: (d) => d.remarks, search: true, cell: (d) => <RemarksCell daemon={d} isAdmin={isAdmin} /> },
+    ],
+    [t, isAdmin],
+  );
   return (
     <section className="space-y-4">
       <div>
@@ -78,36 +114,15 @@ export function DaemonsList({ isAdmin }: { isAdmin: boolean }) {
         <p className="text-sm text-slate-500">{t("intro")}</p>
       </div>
       {daemons.error && <p role="alert" className="rounded bg-red-50 px-3 py-2 text-sm text-red-700">{daemons.error.message}</p>}
-      {daemons.data?.length === 0 && <p className="card text-slate-500">{te("daemons")}</p>}
-      {!!daemons.data?.length && (
-        <div className="card overflow-x-auto p-0">
-          <table className="table">
-            <thead>
-              <tr>
-                <th>{t("name")}</th><th>{t("status")}</th><th>{t("version")}</th><th>{t("instances")}</th><th>{t("cpu")}</th><th>{t("memory")}</th><th>{t("remarks")}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {daemons.data.map((d) => (
-                <tr key={d.id} data-testid={`daemon-${d.id}`}>
-                  <td>
-                    <Link className="font-medium text-indigo-700 hover:underline" href={`/dashboard/daemons/${d.id}`}>{d.name}</Link>
-                    <div className="text-xs text-slate-400">{d.hostname}</div>
-                  </td>
-                  <td><OnlineBadge online={d.online} /></td>
-                  <td className="font-mono text-xs">{d.version || "—"}</td>
-                  <td data-testid={`daemon-instances-${d.id}`}>{d.running} / {d.total}</td>
-                  <td><UsageBar percent={d.online ? d.cpu : null} label={`${t("cpu")} ${d.name}`} /></td>
-                  <td>
-                    <UsageBar percent={d.online ? percentOf(d.memUsed, d.memTotal) : null} label={`${t("memory")} ${d.name}`} detail={d.online ? `${formatBytes(d.memUsed)} / ${formatBytes(d.memTotal)}` : undefined} />
-                  </td>
-                  <td><RemarksCell daemon={d} isAdmin={isAdmin} /></td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <DataTable
+        label={t("title")}
+        rows={daemons.data}
+        rowId={(d) => String(d.id)}
+        columns={columns}
+        rowAttributes={(d) => ({ "data-testid": `daemon-${d.id}` })}
+        loading={daemons.isPending}
+        empty={te("daemons")}
+      />
     </section>
   );
 }

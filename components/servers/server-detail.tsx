@@ -9,7 +9,7 @@ import { fetchJson } from "../fetch-json";
 import { ServerAdminActions } from "./admin-actions";
 import { formatBytes, formatDuration, formatLoad, formatSpeed, percentOf } from "./format";
 import { HistoryCharts } from "./history-charts";
-import { LIVE_REFRESH_MS } from "./servers-view";
+import { LIVE_REFRESH_MS } from "../data/servers";
 import { StatusBadge } from "./status-badge";
 import { UsageBar } from "./usage-bar";
 

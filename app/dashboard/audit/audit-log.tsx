@@ -1,8 +1,10 @@
 "use client";
 import { useInfiniteQuery } from "@tanstack/react-query";
 import { useFormatter, useTranslations } from "next-intl";
-import { useState } from "react";
+import { useMemo } from "react";
 import { fetchJson } from "@/components/fetch-json";
+import { DataTable, type DataColumn } from "@/components/table/data-table";
+import { useUrlParam } from "@/components/table/url-state";
 
 interface AuditEntry {
   id: number;
@@ -34,7 +36,7 @@ export function AuditLog() {
   const t = useTranslations("audit");
   const tc = useTranslations("common");
   const format = useFormatter();
-  const [action, setAction] = useState("");
+  const [action, setAction] = useUrlParam("action");
   const log = useInfiniteQuery({
     queryKey: ["audit", action],
     initialPageParam: null as number | null,
@@ -46,7 +48,25 @@ export function AuditLog() {
     },
     getNextPageParam: (last) => last.nextBefore,
   });
-  const entries = log.data?.pages.flatMap((p) => p.entries) ?? [];
+  const entries = useMemo(() => log.data?.pages.flatMap((p) => p.entries) ?? [], [log.data]);
+  // Search and sort work on the entries loaded so far ("Load more" brings older ones).
+  const columns = useMemo<DataColumn<AuditEntry>[]>(
+    () => [
+      {
+        id: "when",
+        header: t("when"),
+        value: (e) => e.id,
+        className: "whitespace-nowrap text-xs",
+        cell: (e) => <time dateTime={e.at}>{format.dateTime(new Date(e.at), { dateStyle: "short", timeStyle: "medium" })}</time>,
+      },
+      { id: "action", header: t("action"), value: (e) => e.action, search: true, className: "whitespace-nowrap font-mono text-xs", cell: (e) => e.action },
+      { id: "actor", header: t("actor"), value: (e) => e.actorName, search: true, cell: (e) => e.actorName || <span className="text-slate-400">—</span> },
+      { id: "target", header: t("target"), value: (e) => e.target, search: true, cell: (e) => e.target || <span className="text-slate-400">—</span> },
+      { id: "detail", header: t("detail"), value: (e) => e.detail, search: true, className: "max-w-md break-words text-xs text-slate-700", cell: (e) => e.detail },
+      { id: "address", header: t("address"), value: (e) => e.ip, search: true, className: "whitespace-nowrap font-mono text-xs", cell: (e) => e.ip || "—" },
+    ],
+    [t, format],
+  );
 
   return (
     <section className="space-y-4">
@@ -65,40 +85,15 @@ export function AuditLog() {
         </div>
       </div>
       {log.error && <p role="alert" className="rounded bg-red-50 px-3 py-2 text-sm text-red-700">{log.error.message}</p>}
-      <div className="card overflow-x-auto p-0">
-        <table className="table">
-          <thead>
-            <tr>
-              <th>{t("when")}</th>
-              <th>{t("action")}</th>
-              <th>{t("actor")}</th>
-              <th>{t("target")}</th>
-              <th>{t("detail")}</th>
-              <th>{t("address")}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {log.isPending && (
-              <tr><td colSpan={6} className="text-slate-500">{tc("loading")}</td></tr>
-            )}
-            {!log.isPending && entries.length === 0 && (
-              <tr><td colSpan={6} className="text-slate-500">{t("empty")}</td></tr>
-            )}
-            {entries.map((e) => (
-              <tr key={e.id}>
-                <td className="whitespace-nowrap text-xs">
-                  <time dateTime={e.at}>{format.dateTime(new Date(e.at), { dateStyle: "short", timeStyle: "medium" })}</time>
-                </td>
-                <td className="whitespace-nowrap font-mono text-xs">{e.action}</td>
-                <td>{e.actorName || <span className="text-slate-400">—</span>}</td>
-                <td>{e.target || <span className="text-slate-400">—</span>}</td>
-                <td className="max-w-md break-words text-xs text-slate-700">{e.detail}</td>
-                <td className="whitespace-nowrap font-mono text-xs">{e.ip || "—"}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        label={t("title")}
+        rows={log.isPending ? undefined : entries}
+        rowId={(e) => String(e.id)}
+        columns={columns}
+        defaultSort={{ id: "when", desc: true }}
+        loading={log.isPending}
+        empty={t("empty")}
+      />
       {log.hasNextPage && (
         <button type="button" className="btn-secondary" disabled={log.isFetchingNextPage} onClick={() => log.fetchNextPage()}>
           {log.isFetchingNextPage ? tc("loading") : t("more")}

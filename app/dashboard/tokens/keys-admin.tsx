@@ -3,7 +3,10 @@ import { useMutation, useQuery } from "@tanstack/react-query";
 import { useTranslations } from "next-intl";
 import { fetchJson } from "@/components/fetch-json";
 import { Modal } from "@/components/modal";
-import { ConfirmDialog, DeleteIconButton, ExpiryCell, ExpiryInput, expiryFromForm, SecretReveal, useSecretRows, When, type TokenRow } from "./parts";
+import { useMemo } from "react";
+import { ConfirmDelete } from "@/components/confirm-delete";
+import { DataTable, type DataColumn } from "@/components/table/data-table";
+import { ExpiryCell, ExpiryInput, expiryFromForm, SecretReveal, useSecretRows, When, type TokenRow } from "./parts";
 
 interface UserOption {
   id: number;
@@ -17,7 +20,36 @@ export function KeysAdmin() {
   const t = useTranslations("keys");
   const tt = useTranslations("tokens");
   const tc = useTranslations("common");
-  const { list: keys, adding, setAdding, deleting, remove, refresh, askDelete, cancelDelete } = useSecretRows("keys");
+  const { list: keys, adding, setAdding, refresh, remove } = useSecretRows("keys");
+  const columns = useMemo<DataColumn<TokenRow>[]>(
+    () => [
+      { id: "name", header: t("name"), value: (r) => r.note, search: true, className: "max-w-xs truncate font-medium", cell: (r) => r.note },
+      { id: "key", header: t("key"), value: (r) => r.prefix, search: true, className: "font-mono text-xs", cell: (r) => `${r.prefix}…` },
+      { id: "user", header: t("user"), value: (r) => r.owner.username, search: true, cell: (r) => r.owner.username },
+      { id: "createdBy", header: t("createdBy"), value: (r) => r.createdBy, search: true, cell: (r) => r.createdBy ?? "—" },
+      { id: "created", header: tt("created"), value: (r) => r.createdAt, className: "whitespace-nowrap", cell: (r) => <When iso={r.createdAt} fallback="—" /> },
+      { id: "lastUsed", header: tt("lastUsed"), value: (r) => r.lastUsedAt, className: "whitespace-nowrap", cell: (r) => <When iso={r.lastUsedAt} fallback={tc("never")} /> },
+      { id: "expires", header: t("expires"), value: (r) => r.expiresAt, className: "whitespace-nowrap", cell: (r) => <ExpiryCell iso={r.expiresAt} /> },
+      {
+        id: "actions",
+        header: tc("actions"),
+        hideHeader: true,
+        stickyRight: true,
+        className: "text-right",
+        cell: (r) => (
+          <ConfirmDelete
+            label={t("delete")}
+            title={t("confirmTitle")}
+            text={t("confirmText", { name: r.note, prefix: r.prefix, user: r.owner.username })}
+            confirmLabel={tt("confirm")}
+            onDelete={() => remove(r)}
+            onDeleted={refresh}
+          />
+        ),
+      },
+    ],
+    [t, tt, tc, remove, refresh],
+  );
 
   return (
     <section className="space-y-4" aria-labelledby="keys-title">
@@ -27,57 +59,18 @@ export function KeysAdmin() {
       </div>
       <p className="text-sm text-slate-600">{t("intro")}</p>
       {keys.error && <p role="alert" className="rounded bg-red-50 px-3 py-2 text-sm text-red-700">{keys.error.message}</p>}
-      <div className="card overflow-x-auto p-0">
-        <table className="table">
-          <thead>
-            <tr>
-              <th>{t("name")}</th>
-              <th>{t("key")}</th>
-              <th>{t("user")}</th>
-              <th>{t("createdBy")}</th>
-              <th>{tt("created")}</th>
-              <th>{tt("lastUsed")}</th>
-              <th>{t("expires")}</th>
-              <th><span className="sr-only">{tc("actions")}</span></th>
-            </tr>
-          </thead>
-          <tbody>
-            {keys.isPending && (
-              <tr><td colSpan={8} className="text-slate-500">{tc("loading")}</td></tr>
-            )}
-            {keys.data?.length === 0 && (
-              <tr><td colSpan={8} className="text-slate-500">{t("empty")}</td></tr>
-            )}
-            {keys.data?.map((row) => (
-              <tr key={row.id} data-testid={`key-${row.id}`}>
-                <td className="max-w-xs truncate font-medium">{row.note}</td>
-                <td className="font-mono text-xs">{row.prefix}…</td>
-                <td>{row.owner.username}</td>
-                <td>{row.createdBy ?? "—"}</td>
-                <td className="whitespace-nowrap"><When iso={row.createdAt} fallback="—" /></td>
-                <td className="whitespace-nowrap"><When iso={row.lastUsedAt} fallback={tc("never")} /></td>
-                <td className="whitespace-nowrap"><ExpiryCell iso={row.expiresAt} /></td>
-                <td className="text-right">
-                  <DeleteIconButton label={t("delete")} onClick={() => askDelete(row)} />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        label={t("title")}
+        urlPrefix="k"
+        rows={keys.data}
+        rowId={(r) => String(r.id)}
+        columns={columns}
+        rowAttributes={(r) => ({ "data-testid": `key-${r.id}` })}
+        loading={keys.isPending}
+        empty={t("empty")}
+      />
 
       {adding && <AddKeyDialog onClose={() => setAdding(false)} onCreated={refresh} />}
-      {deleting && (
-        <ConfirmDialog
-          title={t("confirmTitle")}
-          text={t("confirmText", { name: deleting.note, prefix: deleting.prefix, user: deleting.owner.username })}
-          confirmLabel={tt("confirm")}
-          busy={remove.isPending}
-          error={remove.error?.message ?? null}
-          onConfirm={() => remove.mutate(deleting.id)}
-          onClose={cancelDelete}
-        />
-      )}
     </section>
   );
 }

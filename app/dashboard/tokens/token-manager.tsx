@@ -3,7 +3,10 @@ import { useMutation } from "@tanstack/react-query";
 import { useTranslations } from "next-intl";
 import { fetchJson } from "@/components/fetch-json";
 import { Modal } from "@/components/modal";
-import { ConfirmDialog, DeleteIconButton, ExpiryCell, ExpiryInput, expiryFromForm, SecretReveal, useSecretRows, When } from "./parts";
+import { useMemo } from "react";
+import { ConfirmDelete } from "@/components/confirm-delete";
+import { DataTable, type DataColumn } from "@/components/table/data-table";
+import { ExpiryCell, ExpiryInput, expiryFromForm, SecretReveal, useSecretRows, When, type TokenRow } from "./parts";
 
 const NOTE_MAX = 100;
 
@@ -14,7 +17,42 @@ const NOTE_MAX = 100;
 export function TokenManager({ isAdmin }: { isAdmin: boolean }) {
   const t = useTranslations("tokens");
   const tc = useTranslations("common");
-  const { list: tokens, adding, setAdding, deleting, remove, refresh, askDelete, cancelDelete } = useSecretRows("tokens");
+  const { list: tokens, adding, setAdding, refresh, remove } = useSecretRows("tokens");
+  const columns = useMemo<DataColumn<TokenRow>[]>(
+    () => [
+      {
+        id: "note",
+        header: t("note"),
+        value: (r) => r.note,
+        search: true,
+        className: "max-w-xs truncate font-medium",
+        cell: (r) => r.note || <span className="text-slate-400">{t("noNote")}</span>,
+      },
+      { id: "token", header: t("token"), value: (r) => r.prefix, search: true, className: "font-mono text-xs", cell: (r) => `${r.prefix}…` },
+      ...(isAdmin ? [{ id: "owner", header: t("owner"), value: (r: TokenRow) => r.owner.username, search: true, cell: (r: TokenRow) => r.owner.username }] : []),
+      { id: "created", header: t("created"), value: (r) => r.createdAt, className: "whitespace-nowrap", cell: (r) => <When iso={r.createdAt} fallback="—" /> },
+      { id: "lastUsed", header: t("lastUsed"), value: (r) => r.lastUsedAt, className: "whitespace-nowrap", cell: (r) => <When iso={r.lastUsedAt} fallback={tc("never")} /> },
+      { id: "expires", header: t("expires"), value: (r) => r.expiresAt, className: "whitespace-nowrap", cell: (r) => <ExpiryCell iso={r.expiresAt} /> },
+      {
+        id: "actions",
+        header: tc("actions"),
+        hideHeader: true,
+        stickyRight: true,
+        className: "text-right",
+        cell: (r) => (
+          <ConfirmDelete
+            label={t("delete")}
+            title={t("confirmTitle")}
+            text={t("confirmText", { prefix: r.prefix, note: r.note || t("noNote") })}
+            confirmLabel={t("confirm")}
+            onDelete={() => remove(r)}
+            onDeleted={refresh}
+          />
+        ),
+      },
+    ],
+    [t, tc, isAdmin, remove, refresh],
+  );
 
   return (
     <section className="space-y-4" aria-labelledby="tokens-title">
@@ -24,55 +62,18 @@ export function TokenManager({ isAdmin }: { isAdmin: boolean }) {
       </div>
       <p className="text-sm text-slate-600">{t("intro")}</p>
       {tokens.error && <p role="alert" className="rounded bg-red-50 px-3 py-2 text-sm text-red-700">{tokens.error.message}</p>}
-      <div className="card overflow-x-auto p-0">
-        <table className="table">
-          <thead>
-            <tr>
-              <th>{t("note")}</th>
-              <th>{t("token")}</th>
-              {isAdmin && <th>{t("owner")}</th>}
-              <th>{t("created")}</th>
-              <th>{t("lastUsed")}</th>
-              <th>{t("expires")}</th>
-              <th><span className="sr-only">{tc("actions")}</span></th>
-            </tr>
-          </thead>
-          <tbody>
-            {tokens.isPending && (
-              <tr><td colSpan={7} className="text-slate-500">{tc("loading")}</td></tr>
-            )}
-            {tokens.data?.length === 0 && (
-              <tr><td colSpan={7} className="text-slate-500">{t("empty")}</td></tr>
-            )}
-            {tokens.data?.map((row) => (
-              <tr key={row.id} data-testid={`token-${row.id}`}>
-                <td className="max-w-xs truncate font-medium">{row.note || <span className="text-slate-400">{t("noNote")}</span>}</td>
-                <td className="font-mono text-xs">{row.prefix}…</td>
-                {isAdmin && <td>{row.owner.username}</td>}
-                <td className="whitespace-nowrap"><When iso={row.createdAt} fallback="—" /></td>
-                <td className="whitespace-nowrap"><When iso={row.lastUsedAt} fallback={tc("never")} /></td>
-                <td className="whitespace-nowrap"><ExpiryCell iso={row.expiresAt} /></td>
-                <td className="text-right">
-                  <DeleteIconButton label={t("delete")} onClick={() => askDelete(row)} />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        label={t("title")}
+        urlPrefix="t"
+        rows={tokens.data}
+        rowId={(r) => String(r.id)}
+        columns={columns}
+        rowAttributes={(r) => ({ "data-testid": `token-${r.id}` })}
+        loading={tokens.isPending}
+        empty={t("empty")}
+      />
 
       {adding && <AddTokenDialog onClose={() => setAdding(false)} onCreated={refresh} />}
-      {deleting && (
-        <ConfirmDialog
-          title={t("confirmTitle")}
-          text={t("confirmText", { prefix: deleting.prefix, note: deleting.note || t("noNote") })}
-          confirmLabel={t("confirm")}
-          busy={remove.isPending}
-          error={remove.error?.message ?? null}
-          onConfirm={() => remove.mutate(deleting.id)}
-          onClose={cancelDelete}
-        />
-      )}
     </section>
   );
 }

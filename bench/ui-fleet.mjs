@@ -1,0 +1,159 @@
+#!/usr/bin/env node
+/**
+ * UI fleet benchmark (issue 15): N simulated servers report through the real agent protocol
+ * (bench/fleet-sim.mjs) while the servers page runs in Debian's Chromium. Figures are printed,
+ * never asserted.
+ *
+ *   node bench/ui-fleet.mjs [--servers 10000] [--interval 3] [--duration 30] [--scroll 5] [--scroll-speed 4000]
+ *
+ * Build first (`npm run build`). What it measures, from the browser's side:
+ * - time to first rows: from navigation start to the first server row in the table, and to the
+ *   table showing the whole fleet ("N rows");
+ * - main-thread long tasks (PerformanceObserver "longtask", tasks over 50 ms) while updates flow
+ *   for --duration seconds with nobody touching the page, then while the table is scrolled down
+ *   at --scroll-speed pixels a second (a brisk mouse wheel: about 80 rows a second) for --scroll
+ *   seconds, with the frames per second the page managed;
+ * - bytes per second to the browser over the same window (Chrome DevTools Protocol: encoded bytes
+ *   of every response, i.e. what crossed the wire);
+ * - the panel's CPU over the window, for this one browser.
+ */
+import fs from "node:fs";
+import { parseArgs } from "node:util";
+import { chromium } from "@playwright/test";
+import { connectAll, prepareData, SimAgent } from "./fleet-sim.mjs";
+import { adminCookie, cpuSecondsOf, startPanel } from "./lib.mjs";
+
+const { values: flags } = parseArgs({
+  options: {
+    servers: { type: "string", default: "10000" },
+    interval: { type: "string", default: "3" },
+    duration: { type: "string", default: "30" },
+    scroll: { type: "string", default: "5" },
+    "scroll-speed": { type: "string", default: "4000" },
+  },
+});
+const N = Math.max(1, Number(flags.servers) | 0);
+const INTERVAL_MS = Math.round(Number(flags.interval) * 1000);
+const DURATION_MS = Math.round(Number(flags.duration) * 1000);
+const SCROLL_MS = Math.round(Number(flags.scroll) * 1000);
+const SCROLL_PX_PER_S = Number(flags["scroll-speed"]);
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const kb = (n) => `${(n / 1024).toFixed(0)} KiB`;
+
+/** Long tasks as the page saw them; read and cleared between phases. */
+const OBSERVE_LONG_TASKS = `
+  window.__longTasks = [];
+  new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__longTasks.push(e.duration); })
+    .observe({ type: "longtask", buffered: true });
+`;
+
+function summarize(tasks) {
+  if (!tasks.length) return "none over 50 ms";
+  const sorted = tasks.slice().sort((a, b) => a - b);
+  const total = tasks.reduce((s, d) => s + d, 0);
+  return `longest ${sorted.at(-1).toFixed(0)} ms, p90 ${sorted[Math.floor(sorted.length * 0.9)].toFixed(0)} ms, ${tasks.length} tasks, ${total.toFixed(0)} ms blocked in all`;
+}
+
+async function main() {
+  if (!fs.existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
+  console.log(`ui-fleet bench: ${N} servers, a report every ${INTERVAL_MS / 1000} s each, ${DURATION_MS / 1000} s watching + ${SCROLL_MS / 1000} s scrolling`);
+  const { dataDir, url, servers } = await prepareData(N);
+  const panel = await startPanel({ DATABASE_URL: url }, { dataDir });
+  const agents = servers.map((s, i) => new SimAgent(i, s, INTERVAL_MS));
+  let browser;
+  try {
+    const cookie = await adminCookie(panel.url);
+    const { failed } = await connectAll(agents, panel.url.replace(/^http/, "ws") + "/agent/ws", 200);
+    console.log(`  ${N - failed}/${N} agents connected`);
+    for (const a of agents) a.start();
+    await sleep(INTERVAL_MS + 500); // every agent has reported once
+
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    });
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    const name = cookie.slice(0, cookie.indexOf("="));
+    await context.addCookies([{ name, value: cookie.slice(name.length + 1), url: panel.url }]);
+    await context.addInitScript(OBSERVE_LONG_TASKS);
+    const page = await context.newPage();
+    const cdp = await context.newCDPSession(page);
+    await cdp.send("Network.enable");
+    let bytes = 0;
+    let responses = 0;
+    cdp.on("Network.loadingFinished", (e) => {
+      bytes += e.encodedDataLength;
+      responses++;
+    });
+
+    const t0 = Date.now();
+    await page.goto(`${panel.url}/dashboard/servers`);
+    await page.locator('tr[data-testid^="server-"]').first().waitFor();
+    const firstRow = Date.now() - t0;
+    await page.getByTestId("table-count").filter({ hasText: `${N.toLocaleString("en-US")} rows` }).waitFor();
+    const allRows = Date.now() - t0;
+    const rendered = await page.locator('tr[data-testid^="server-"]').count();
+    console.log(`  first rows:  ${firstRow} ms after navigation; the table counts all ${N} after ${allRows} ms; ${rendered} rows in the DOM`);
+
+    // Updates flowing, nobody touching the page.
+    await page.evaluate(() => (window.__longTasks = []));
+    const b0 = bytes;
+    const r0 = responses;
+    const cpu0 = cpuSecondsOf(panel.proc.pid);
+    const w0 = Date.now();
+    await sleep(DURATION_MS);
+    const windowS = (Date.now() - w0) / 1000;
+    const idleTasks = await page.evaluate(() => window.__longTasks);
+    const panelCpu = (cpuSecondsOf(panel.proc.pid) - cpu0) / windowS;
+    console.log(`  watching:    ${summarize(idleTasks)}`);
+    console.log(`  to browser:  ${kb((bytes - b0) / windowS)}/s (${responses - r0} responses in ${windowS.toFixed(0)} s, ${kb((bytes - b0) / Math.max(1, responses - r0))} each on average)`);
+    console.log(`  panel:       ${(panelCpu * 100).toFixed(0)}% of one core with this browser and ${N} agents reporting`);
+
+    // Scrolling the virtualized table from top to bottom while updates keep arriving.
+    await page.evaluate(() => (window.__longTasks = []));
+    const frames = await page.evaluate(
+      async ([ms, speed]) => {
+        const scroller = document.querySelector("table[aria-label]")?.parentElement;
+        if (!scroller) return 0;
+        // Writes only: reading layout in the loop would force a layout per frame that a user's
+        // wheel does not.
+        const start = performance.now();
+        let n = 0;
+        await new Promise((done) => {
+          const step = () => {
+            const t = performance.now() - start;
+            scroller.scrollTop = (speed * t) / 1000;
+            n++;
+            if (t < ms) requestAnimationFrame(step);
+            else done();
+          };
+          requestAnimationFrame(step);
+        });
+        return n;
+      },
+      [SCROLL_MS, SCROLL_PX_PER_S],
+    );
+    const scrollTasks = await page.evaluate(() => window.__longTasks);
+    const lastRow = await page.locator('tr[data-testid^="server-"]').last().textContent();
+    console.log(`  scrolling:   ${SCROLL_PX_PER_S} px/s for ${SCROLL_MS / 1000} s: ${(frames / (SCROLL_MS / 1000)).toFixed(0)} frames/s; ${summarize(scrollTasks)}; last row drawn: ${lastRow?.slice(0, 40)}`);
+  } catch (e) {
+    console.error("bench failed:", e);
+    console.error(panel.logs().slice(-2000));
+    process.exitCode = 1;
+  } finally {
+    await browser?.close();
+    for (const a of agents) {
+      a.stop();
+      a.ws?.terminate();
+    }
+    await panel.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
