@@ -14,7 +14,7 @@ import { db } from "../db";
 import { config } from "../env";
 import type { Actor } from "./actor";
 import { isAgentConnected } from "./agents";
-import { executeCommand, SHELLS, type CommandInput } from "./commands";
+import { executeCommand, SHELLS, type CommandInput, type Shell } from "./commands";
 import { conflict, forbidden, notFound } from "./errors";
 import { live, type LiveEntry } from "./live";
 import { can, canList, requirePermission, visibleServers } from "./policy";
@@ -25,8 +25,9 @@ export type JobStatus = "queued" | "running" | "done" | "failed" | "cancelled" |
 
 export type JobInput = { kind: "cmd"; command: CommandInput } | { kind: "scan" };
 
+// commands.ts imports this module too: its exports are read inside functions only, never at load.
 const commandPayload = z.object({
-  shell: z.enum(SHELLS),
+  shell: z.string(),
   cmd: z.string(),
   timeout: z.number().int(),
   customShell: z.string().optional(),
@@ -79,6 +80,8 @@ function viewOf(row: JobRow, showCommand: boolean): QueuedJobView {
     error: row.error,
   };
 }
+
+const isShell = (s: string): s is Shell => (SHELLS as readonly string[]).includes(s);
 
 function safeJson(text: string): unknown {
   try {
@@ -208,7 +211,7 @@ async function runJob(job: JobRow): Promise<void> {
     return;
   }
   const parsed = commandPayload.safeParse(safeJson(job.payload));
-  if (!parsed.success) return void (await finish("failed", { error: "The queued command could not be read" }));
+  if (!parsed.success || !isShell(parsed.data.shell)) return void (await finish("failed", { error: "The queued command could not be read" }));
   const input: CommandInput = { shell: parsed.data.shell, cmd: parsed.data.cmd, timeout: parsed.data.timeout, ...(parsed.data.customShell ? { customShell: parsed.data.customShell } : {}) };
   let runId: number | undefined;
   try {
