@@ -136,6 +136,8 @@ export const queueFilterSchema = z.object({
  * to those who may send commands; the others see that a command is queued, not what it is.
  */
 export async function listJobs(p: Principal, filter: { serverId?: number; status?: string } = {}): Promise<QueuedJobView[]> {
+  // A list never shows as queued what is past its time (the timer may not have run yet).
+  await expireJobs();
   const visible = filter.serverId !== undefined ? [filter.serverId] : (await visibleServers(p)).map((e) => e.meta.id);
   const rows = await db.queuedJob.findMany({
     where: { serverId: { in: visible }, ...(filter.status ? { status: filter.status } : {}) },
