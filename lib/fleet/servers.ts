@@ -21,7 +21,15 @@ export const serverInputSchema = z.object({
   remarks: z.string().max(2000).default(""),
 });
 export type ServerInput = z.input<typeof serverInputSchema>;
-export const serverPatchSchema = serverInputSchema.partial();
+/**
+ * A patch changes only the fields it names: the input schema's defaults must not apply (zod's
+ * `.partial()` keeps them, which reset every unnamed field to its default).
+ */
+export const serverPatchSchema = z.object(
+  Object.fromEntries(
+    Object.entries(serverInputSchema.shape).map(([k, v]) => [k, (v instanceof z.ZodDefault ? (v.unwrap() as z.ZodType) : v).optional()]),
+  ) as { [K in keyof typeof serverInputSchema.shape]: z.ZodOptional<z.ZodType<z.output<(typeof serverInputSchema.shape)[K]>, z.input<(typeof serverInputSchema.shape)[K]>>> },
+);
 
 /** TRMM agent ids look like this: 40 random letters. MCSManager's daemon uuid is the same value. */
 function newAgentId(): string {
