@@ -249,8 +249,8 @@ async function instanceUuidsOf(raw: unknown): Promise<string[]> {
 export const userDelete = withMcsm(
   async (req, p, actor) => {
     const body = await mcsmBody(req);
-    // MCSManager's body is the bare array; a form body can only carry it as repeated values.
-    const list = Array.isArray(body) ? body : isObject(body) ? (Object.values(body).find(Array.isArray) ?? Object.values(body)) : null;
+    // MCSManager's body is the bare array; `{uuids: […]}` (or a form's repeated `uuids`) is read too.
+    const list = Array.isArray(body) ? body : isObject(body) ? (Object.values(body).find(Array.isArray) ?? null) : null;
     if (!list || !list.length || !list.every((x) => typeof x === "string")) throw new ApiError(400, "The body must be a JSON array of user uuids");
     const users = [];
     for (const uuid of new Set(list as string[])) users.push(await userByUuid(uuid));
