@@ -47,6 +47,7 @@ export default defineConfig({
       NEXTAUTH_URL: `http://127.0.0.1:${port}`,
       FLEETDECK_LOCAL_AGENT: "1",
       FLEETDECK_LOCAL_AGENT_COMMANDS: "1",
+      FLEETDECK_LOCAL_AGENT_INSTANCES: "1",
     },
   },
 });

@@ -12,7 +12,7 @@ import { db } from "../db";
 import type { Actor } from "./actor";
 import { agentFailure, askAgent, isAgentConnected } from "./agents";
 import { DomainError, invalid, unavailable } from "./errors";
-import type { LiveEntry } from "./live";
+import { capability, type LiveEntry } from "./live";
 import { requirePermission } from "./policy";
 
 /** Shell names Tactical RMM clients send, plus the short POSIX ones. */
@@ -80,6 +80,8 @@ function commandError(e: unknown): DomainError {
     case "timeout":
     case "bad_response":
       return unavailable(`The agent did not answer (${failure.message})`, failure.code);
+    case "too_large":
+      return new DomainError("too_large", `The command is too large for the agent protocol: ${failure.message}`);
     default:
       return invalid(`The agent failed to run the command: ${failure.message}`);
   }
@@ -97,6 +99,9 @@ export async function runCommand(p: Principal, actor: Actor, entry: LiveEntry, i
   });
   void audit({ action: "agent.cmd", actorId: actor.id, actorName: actor.name, target: entry.meta.name, detail: `#${run.id} server #${serverId} ${input.shell}: ${input.cmd.slice(0, 200)}`, ip: actor.ip }).catch(() => undefined);
   try {
+    // Known from the agent's hello: refused at once rather than after a round trip (an agent that
+    // did not say is asked, and refuses itself).
+    if (capability(entry, "commands") === false) throw new DomainError("invalid", COMMANDS_DISABLED, { reason: "capability" });
     if (!isAgentConnected(serverId)) throw unavailable("The agent is not connected", "offline");
     const r = await askAgent(
       serverId,

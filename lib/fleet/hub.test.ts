@@ -242,7 +242,7 @@ describe("AgentHub frames", () => {
     expect(h.events.hosts).toEqual([host]);
     expect(h.events.states.map((s) => s.state.cpu)).toEqual([33]);
     expect(h.events.instances).toEqual([[{ uuid: "a", status: "running", pid: 42, exitCode: null, startedAt: 1 }]]);
-    expect(h.hub.connectionStats(1)).toEqual({ dropped: bad.length + 1, refusedStates: 0 });
+    expect(h.hub.connectionStats(1)).toEqual({ dropped: bad.length + 1, refusedStates: 0, rateLimited: 0 });
     expect(h.hub.isConnected(1)).toBe(true);
     // Logged once per connection, not once per frame.
     expect(h.events.logs.filter((l) => l.includes("dropped an invalid frame"))).toHaveLength(1);
@@ -269,7 +269,7 @@ describe("AgentHub frames", () => {
     await waitFor("the last valid state", () => h.events.states.some((s) => s.state.cpu === 6));
     expect(h.events.states.map((s) => s.state.cpu)).toEqual([1, 6]);
     expect(h.events.states.every((s) => s.serverId === 1)).toBe(true);
-    expect(h.hub.connectionStats(1)).toEqual({ dropped: 0, refusedStates: 4 });
+    expect(h.hub.connectionStats(1)).toEqual({ dropped: 0, refusedStates: 4, rateLimited: 0 });
     expect(h.events.logs.filter((l) => l.includes("refused a state frame"))).toHaveLength(1);
   });
 

@@ -18,9 +18,11 @@ export async function wireFleet(server: http.Server, env: Env): Promise<{ stop()
   await live.ready();
   const hub = new AgentHub({
     authenticate: serverIdForSecret,
-    onConnect: (id, ip) => {
-      live.connected(id, ip);
-      // The panel is the source of truth for instances: every (re)connect resends them.
+    onConnect: (id, ip) => live.connected(id, ip),
+    onHello: (id, hello) => {
+      live.agentHello(id, hello);
+      // The panel is the source of truth for instances: every (re)connect resends them, once the
+      // agent has said whether it runs instances at all.
       void syncInstances(id).catch(() => undefined);
     },
     onHost: (id, host) => live.hostReported(id, host),
@@ -31,6 +33,7 @@ export async function wireFleet(server: http.Server, env: Env): Promise<{ stop()
   setSingleton(HUB, hub);
   live.onRevoke = (id) => {
     hub.disconnect(id, "server deleted or secret rotated");
+    hub.forget(id);
     history.forget(id);
   };
   live.onReport = (entry, at) => history.record(entry.meta.id, entry.state!, at);
