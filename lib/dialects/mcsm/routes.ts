@@ -352,7 +352,7 @@ export const mcsmDialect: Dialect = {
       // MCSManager serves these on every method; GET and POST are what clients use.
       methods: { GET: handler, POST: handler },
       docs: {
-        GET: { summary: `${summary} (MCSManager)`, query: instanceQuery, response: mcsmEnvelope(instanceRef), errors: { ...agentErrors, 400: "Bad parameter, or the instance is already in that state" } },
+        GET: { summary: `${summary} (MCSManager)`, query: instanceQuery, response: mcsmEnvelope(instanceRef), errors: { ...agentErrors, 400: "Bad parameter, the instance is already in that state, or its daemon does not run instances (agent started without --allow-instances)" } },
         POST: { summary: `${summary} (MCSManager)`, query: instanceQuery, response: mcsmEnvelope(instanceRef), errors: agentErrors },
       },
     })),
