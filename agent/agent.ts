@@ -306,7 +306,7 @@ export class Agent {
       if (!isRequestMethod(method)) throw new AgentError("bad_request", `unknown method ${JSON.stringify(method)}`);
       const parsed = paramsSchemas[method].safeParse(params);
       if (!parsed.success) throw new AgentError("bad_request", issueText(parsed.error, "params"));
-      const data = await this.dispatch(method, parsed.data as RequestMap[typeof method]["params"]);
+      const data = await this.dispatch(method, parsed.data);
       frame = { type: "result", id, ok: true, data };
     } catch (err) {
       const code = err instanceof AgentError ? err.code : "internal";
@@ -322,41 +322,41 @@ export class Agent {
    * (start and stop commands), starts and console input. Stop, kill and output act only on
    * instances that run, which none can without --allow-instances; update scans are read-only.
    */
-  private async dispatch<M extends RequestMethod>(method: M, params: RequestMap[M]["params"]): Promise<unknown> {
-    const p = params as RequestMap[RequestMethod]["params"] & Record<string, never>;
+  private async dispatch(method: RequestMethod, params: RequestMap[RequestMethod]["params"]): Promise<unknown> {
+    // `params` passed paramsSchemas[method]: each case reads it as its own method's params.
+    const as = <M extends RequestMethod>(_m: M) => params as RequestMap[M]["params"];
     const needInstances = (): void => {
       if (!this.capabilities.instances) throw new AgentError("instances_disabled", INSTANCES_DISABLED_MESSAGE);
     };
-    switch (method as RequestMethod) {
-      case "cmd.run": {
+    switch (method) {
+      case "cmd.run":
         if (!this.capabilities.commands) throw new AgentError("commands_disabled", COMMANDS_DISABLED_MESSAGE);
-        return runCommand(p as RequestMap["cmd.run"]["params"]);
-      }
+        return runCommand(as("cmd.run"));
       case "updates.scan":
         return scanUpdates();
       case "instance.sync": {
-        const { instances } = p as RequestMap["instance.sync"]["params"];
+        const { instances } = as("instance.sync");
         // An empty list only forgets definitions: harmless, so a panel may always send it.
         if (instances.length) needInstances();
         return this.instances.sync(instances);
       }
       case "instance.start":
         needInstances();
-        return this.instances.start((p as { uuid: string }).uuid);
+        return this.instances.start(as("instance.start").uuid);
       case "instance.restart":
         needInstances();
-        return this.instances.restart((p as { uuid: string }).uuid);
+        return this.instances.restart(as("instance.restart").uuid);
       case "instance.input": {
         needInstances();
-        const { uuid, line } = p as RequestMap["instance.input"]["params"];
+        const { uuid, line } = as("instance.input");
         return this.instances.input(uuid, line);
       }
       case "instance.stop":
-        return this.instances.stop((p as { uuid: string }).uuid);
+        return this.instances.stop(as("instance.stop").uuid);
       case "instance.kill":
-        return this.instances.kill((p as { uuid: string }).uuid);
+        return this.instances.kill(as("instance.kill").uuid);
       case "instance.output":
-        return this.instances.output((p as { uuid: string }).uuid);
+        return this.instances.output(as("instance.output").uuid);
     }
   }
 }
