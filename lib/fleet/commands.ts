@@ -99,10 +99,10 @@ export async function runCommand(p: Principal, actor: Actor, entry: LiveEntry, i
   });
   void audit({ action: "agent.cmd", actorId: actor.id, actorName: actor.name, target: entry.meta.name, detail: `#${run.id} server #${serverId} ${input.shell}: ${input.cmd.slice(0, 200)}`, ip: actor.ip }).catch(() => undefined);
   try {
-    // Known from the agent's hello: refused at once rather than after a round trip (an agent that
-    // did not say is asked, and refuses itself).
-    if (capability(entry, "commands") === false) throw new DomainError("invalid", COMMANDS_DISABLED, { reason: "capability" });
     if (!isAgentConnected(serverId)) throw unavailable("The agent is not connected", "offline");
+    // Known from the connected agent's hello: refused at once rather than after a round trip (an
+    // agent that did not say is asked, and refuses itself).
+    if (capability(entry, "commands") === false) throw new DomainError("invalid", COMMANDS_DISABLED, { reason: "capability" });
     const r = await askAgent(
       serverId,
       "cmd.run",

@@ -41,12 +41,13 @@ const definitionOf = (row: { uuid: string; name: string; startCommand: string; c
 export const INSTANCES_DISABLED = "Instances are disabled on this daemon: its agent runs instances only when started with --allow-instances";
 
 /**
- * Refuses at once when the daemon's agent said its owner did not allow instances (an agent that
- * did not say is asked, and refuses itself).
+ * Refuses at once when the daemon's connected agent said its owner did not allow instances (an
+ * agent that did not say is asked, and refuses itself; an offline one is answered as offline —
+ * it may come back with instances allowed).
  */
 function requireInstances(serverId: number): void {
   const entry = live.get(serverId);
-  if (entry && capability(entry, "instances") === false) throw new DomainError("invalid", INSTANCES_DISABLED, { reason: "capability" });
+  if (entry && isAgentConnected(serverId) && capability(entry, "instances") === false) throw new DomainError("invalid", INSTANCES_DISABLED, { reason: "capability" });
 }
 
 /**
