@@ -86,7 +86,8 @@ describe("an agent of protocol 1 (no hello)", () => {
     const v1 = await fakeAgent(secret, [{ type: "host", host }]);
     expect(await until("the agent's protocol", agentView)).toEqual({ protocol: 1, outdated: true, commands: null, instances: true });
 
-    const daemons = (await call("/api/service/remote_services_system")).body.data as { uuid: string }[];
+    // remote_services_list keeps daemons that never reported (remote_services_system lists online ones only).
+    const daemons = (await call("/api/service/remote_services_list")).body.data as { uuid: string }[];
     daemonId = daemons[0].uuid;
     const create = await call(`/api/instance?daemonId=${daemonId}`, { body: { nickname: "before", startCommand: "cat" } });
     expect(create.status).toBe(200);
