@@ -7,6 +7,8 @@ import { live } from "./live";
 import { serverIdForSecret } from "./servers";
 import { syncInstances } from "./instances";
 import { startLocalAgent } from "./local-agent";
+import { downsampleResults, monitorsReady, results as monitorResults } from "./monitors";
+import { alertEngine } from "./alerts/engine";
 
 export const HUB = "agentHub";
 
@@ -16,6 +18,10 @@ export const HUB = "agentHub";
  */
 export async function wireFleet(server: http.Server, env: Env): Promise<{ stop(): Promise<void> }> {
   await live.ready();
+  await monitorsReady();
+  // Alert rules are evaluated inside ingest (in memory); their events and notices are written
+  // and sent beside it.
+  await alertEngine.start();
   const hub = new AgentHub({
     authenticate: serverIdForSecret,
     onConnect: (id, ip) => {
@@ -25,7 +31,10 @@ export async function wireFleet(server: http.Server, env: Env): Promise<{ stop()
     },
     onHost: (id, host) => live.hostReported(id, host),
     onState: (id, state, at) => live.stateReported(id, state, at),
-    onInstances: (id, instances) => live.instancesReported(id, instances),
+    onInstances: (id, instances) => {
+      alertEngine.onInstances(id, instances);
+      live.instancesReported(id, instances);
+    },
     onDisconnect: (id) => live.disconnected(id),
   });
   setSingleton(HUB, hub);
@@ -33,7 +42,10 @@ export async function wireFleet(server: http.Server, env: Env): Promise<{ stop()
     hub.disconnect(id, "server deleted or secret rotated");
     history.forget(id);
   };
-  live.onReport = (entry, at) => history.record(entry.meta.id, entry.state!, at);
+  live.onReport = (entry, at) => {
+    history.record(entry.meta.id, entry.state!, at);
+    alertEngine.onState(entry, entry.state!);
+  };
 
   server.on("upgrade", (req, socket, head) => {
     if (!hub.handleUpgrade(req, socket, head)) socket.destroy();
@@ -44,6 +56,11 @@ export async function wireFleet(server: http.Server, env: Env): Promise<{ stop()
     setInterval(() => history.closeStale(), 10_000),
     setInterval(() => void history.prune().catch(() => undefined), 10 * 60_000),
     setInterval(() => void live.persistLastActive(), 60_000),
+    setInterval(() => {
+      monitorResults.closeStale();
+      void monitorResults.flush();
+    }, 5_000),
+    setInterval(() => void downsampleResults().catch((e) => console.error("fleetdeck: monitor history downsampling:", e)), 10 * 60_000),
   ];
   for (const t of timers) t.unref();
 
@@ -55,6 +72,9 @@ export async function wireFleet(server: http.Server, env: Env): Promise<{ stop()
       localAgent?.kill("SIGTERM");
       history.closeStale(Number.MAX_SAFE_INTEGER);
       await history.flush().catch(() => undefined);
+      monitorResults.closeStale(Number.MAX_SAFE_INTEGER);
+      await monitorResults.flush().catch(() => undefined);
+      await alertEngine.stop().catch(() => undefined);
       await live.persistLastActive().catch(() => undefined);
       await hub.close().catch(() => undefined);
     },
