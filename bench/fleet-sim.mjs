@@ -1,14 +1,13 @@
 // The fleet simulator shared by the benchmarks (bench/ingest.mjs, bench/ui-fleet.mjs): N servers
-// written straight into a fresh SQLite file, and agents that speak the real protocol
+// written straight into a fresh database (SQLite, or PostgreSQL when given its URL), and agents that speak the real protocol
 // (agent/protocol.ts) over real WebSockets, each reporting every `intervalMs`.
 import { spawnSync } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import Database from "better-sqlite3";
 import WebSocket from "ws";
-import { ROOT } from "./lib.mjs";
+import { insertRows, ROOT } from "./lib.mjs";
 
 const LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const agentIdOf = () => Array.from(crypto.randomBytes(40), (b) => LETTERS[b % LETTERS.length]).join("");
@@ -19,29 +18,21 @@ const sha256 = (s) => crypto.createHash("sha256").update(s).digest("hex");
 // ------------------------------------------------------------------------------------------
 // 1. Data directory with N servers
 
-export function prepareData(N) {
+/**
+ * A migrated database with N servers (their secrets kept for the simulated agents): a fresh
+ * SQLite file in a temporary data directory, or the given database URL (PostgreSQL).
+ */
+export async function prepareData(N, databaseUrl) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "fleetdeck-bench-"));
-  const file = path.join(dataDir, "fleetdeck.db");
-  const url = `file:${file}`;
+  const url = databaseUrl ?? `file:${path.join(dataDir, "fleetdeck.db")}`;
   // In its own process: the schema engine keeps its connection (and a lock) until it exits.
   const migrate = spawnSync(process.execPath, [path.join(ROOT, "scripts/migrate-wasm.mjs"), "deploy"], { env: { ...process.env, DATABASE_URL: url }, encoding: "utf8" });
   if (migrate.status !== 0) throw new Error(`migration failed: ${migrate.stderr || migrate.stdout}`);
-  const sqlite = new Database(file);
-  // Prisma's SQLite adapter stores DateTime as ISO 8601 with an explicit offset.
-  const now = new Date().toISOString().replace("Z", "+00:00");
-  const insert = sqlite.prepare(
-    `INSERT INTO "Server" ("name", "tag", "secretHash", "agentId", "displayIndex", "createdAt") VALUES (?, ?, ?, ?, 0, ?)`,
-  );
-  const servers = [];
-  sqlite.transaction(() => {
-    for (let i = 0; i < N; i++) {
-      const secret = "fda_" + crypto.randomBytes(32).toString("base64url");
-      const { lastInsertRowid } = insert.run(`bench-${i}`, `bench-${i % 10}`, sha256(secret), agentIdOf(), now);
-      servers.push({ id: Number(lastInsertRowid), secret });
-    }
-  })();
-  sqlite.close();
-  return { dataDir, url, servers };
+  const now = new Date();
+  const secrets = Array.from({ length: N }, () => "fda_" + crypto.randomBytes(32).toString("base64url"));
+  const rows = secrets.map((secret, i) => [`bench-${i}`, `bench-${i % 10}`, sha256(secret), agentIdOf(), 0, now]);
+  const ids = await insertRows(url, "Server", ["name", "tag", "secretHash", "agentId", "displayIndex", "createdAt"], rows);
+  return { dataDir, url, servers: ids.map((id, i) => ({ id, secret: secrets[i] })) };
 }
 
 // ------------------------------------------------------------------------------------------

@@ -34,7 +34,8 @@ import fs from "node:fs";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
-import { DATABASE_OPTIONS, adminCookie, cpuSecondsOf, forEachDatabase, insertRows, rssMiBOf, startPanel } from "./lib.mjs";
+import { connectAll, prepareData, SimAgent, UPTIME_BASE } from "./fleet-sim.mjs";
+import { DATABASE_OPTIONS, adminCookie, cpuSecondsOf, forEachDatabase, rssMiBOf, startPanel } from "./lib.mjs";
 
 // ------------------------------------------------------------------------------------------
 // Options
@@ -83,143 +84,6 @@ function quantile(sorted, q) {
 
 const ms = (v) => (Number.isFinite(v) ? `${v.toFixed(1)} ms` : "n/a");
 
-
-const LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-const agentIdOf = () => Array.from(crypto.randomBytes(40), (b) => LETTERS[b % LETTERS.length]).join("");
-/** Reports carry uptime = UPTIME_BASE + seq: real agents' uptime grows too, and every view shows it. */
-const UPTIME_BASE = 86_400;
-const sha256 = (s) => crypto.createHash("sha256").update(s).digest("hex");
-
-// ------------------------------------------------------------------------------------------
-// 1. Data directory with N servers
-
-async function prepareData(databaseUrl) {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "fleetdeck-bench-"));
-  const url = databaseUrl ?? `file:${path.join(dataDir, "fleetdeck.db")}`;
-  // In its own process: the schema engine keeps its connection (and a lock) until it exits.
-  const migrate = spawnSync(process.execPath, [path.join(ROOT, "scripts/migrate-wasm.mjs"), "deploy"], { env: { ...process.env, DATABASE_URL: url }, encoding: "utf8" });
-  if (migrate.status !== 0) throw new Error(`migration failed: ${migrate.stderr || migrate.stdout}`);
-  const now = new Date();
-  const secrets = Array.from({ length: N }, () => "fda_" + crypto.randomBytes(32).toString("base64url"));
-  const rows = secrets.map((secret, i) => [`bench-${i}`, `bench-${i % 10}`, sha256(secret), agentIdOf(), 0, now]);
-  const ids = await insertRows(url, "Server", ["name", "tag", "secretHash", "agentId", "displayIndex", "createdAt"], rows);
-  return { dataDir, url, servers: ids.map((id, i) => ({ id, secret: secrets[i] })) };
-}
-
-// ------------------------------------------------------------------------------------------
-// 2. The panel
-
-// ------------------------------------------------------------------------------------------
-// 3. Simulated agents
-
-function hostFrame(i) {
-  return JSON.stringify({
-    type: "host",
-    host: {
-      hostname: `bench-${i}`, platform: "linux", platformVersion: "debian 12", release: "6.1.0", cpu: ["Bench CPU 4 Virtual Core"],
-      arch: "x64", virtualization: "kvm", bootTime: Math.floor(Date.now() / 1000) - 86_400, memTotal: 8 * 2 ** 30,
-      diskTotal: 100 * 2 ** 30, swapTotal: 2 ** 30, ipv4: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, ipv6: "",
-      localIps: [], gpu: [], agentVersion: "bench", cwd: "/",
-    },
-  });
-}
-
-class SimAgent {
-  constructor(index, server) {
-    this.index = index;
-    this.id = server.id;
-    this.secret = server.secret;
-    this.seq = 0;
-    this.sent = 0;
-    this.sendErrors = 0;
-    this.closes = 0;
-    this.ws = null;
-    this.timer = null;
-    /** Set on sampled agents: called with (seq, sentAt) after each state frame. */
-    this.onSent = null;
-    this.inTransfer = 0;
-  }
-
-  connect(wsUrl) {
-    return new Promise((resolve, reject) => {
-      const ws = new WebSocket(wsUrl, { headers: { Authorization: `Bearer ${this.secret}` }, perMessageDeflate: false, handshakeTimeout: 60_000 });
-      ws.once("open", () => {
-        this.ws = ws;
-        ws.send(hostFrame(this.index));
-        resolve();
-      });
-      ws.once("unexpected-response", (_req, res) => {
-        res.resume();
-        reject(new Error(`agent ${this.id}: HTTP ${res.statusCode} on upgrade`));
-      });
-      ws.once("error", (err) => reject(err));
-      ws.on("close", () => {
-        if (this.ws === ws) this.closes++;
-      });
-      ws.on("message", () => undefined); // welcome; requests are not answered (a bench agent has no commands)
-    });
-  }
-
-  start() {
-    // A random phase spreads the reports evenly over the interval, as real agents are.
-    const first = setTimeout(() => {
-      this.sendState();
-      this.timer = setInterval(() => this.sendState(), INTERVAL_MS);
-    }, Math.random() * INTERVAL_MS);
-    this.timer = first;
-  }
-
-  stop() {
-    clearTimeout(this.timer);
-    clearInterval(this.timer);
-  }
-
-  sendState() {
-    const ws = this.ws;
-    if (!ws || ws.readyState !== WebSocket.OPEN) return;
-    const seq = ++this.seq;
-    const at = Date.now();
-    this.inTransfer += 1000 + (seq % 7) * 100;
-    const frame = {
-      type: "state",
-      seq,
-      at,
-      state: {
-        cpu: (seq * 7 + this.index) % 100, memUsed: 2 * 2 ** 30 + (seq % 100) * 2 ** 20, memTotal: 8 * 2 ** 30, swapUsed: 0,
-        diskUsed: 40 * 2 ** 30, netInTransfer: this.inTransfer, netOutTransfer: this.inTransfer / 2, netInSpeed: 1000, netOutSpeed: 500,
-        uptime: UPTIME_BASE + seq, // the marker: which report the panel holds
-        load1: 0.5, load5: 0.4, load15: 0.3, tcpConnCount: 10, udpConnCount: 2,
-        processCount: 100,
-        temperatures: [], process: { cpuMicros: seq * 1000, memory: 50 * 2 ** 20 },
-      },
-    };
-    this.sent++;
-    ws.send(JSON.stringify(frame), (err) => {
-      if (err) this.sendErrors++;
-    });
-    this.onSent?.(seq, at);
-  }
-}
-
-async function connectAll(agents, wsUrl) {
-  let next = 0;
-  let failed = 0;
-  const errors = new Map();
-  const worker = async () => {
-    while (next < agents.length) {
-      const a = agents[next++];
-      try {
-        await a.connect(wsUrl);
-      } catch (e) {
-        failed++;
-        const key = String(e.message).replace(/agent \d+: /, "");
-        errors.set(key, (errors.get(key) ?? 0) + 1);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(CONNECT_CONCURRENCY, agents.length) }, worker));
-  return { failed, errors };
-}
 
 // ------------------------------------------------------------------------------------------
 // 4. Sampled latency probe
@@ -340,11 +204,11 @@ async function measureIngest({ database, databaseUrl }) {
   const t0 = Date.now();
   const figures = [];
   console.log(`ingest bench on ${database}: ${N} agents, a report every ${INTERVAL_MS / 1000} s each (target ${(N / (INTERVAL_MS / 1000)).toFixed(0)} reports/s), ${DURATION_MS / 1000} s steady, ${SAMPLE} sampled`);
-  const { dataDir, url, servers } = await prepareData(databaseUrl);
+  const { dataDir, url, servers } = await prepareData(N, databaseUrl);
   console.log(`  prepared ${N} servers in ${((Date.now() - t0) / 1000).toFixed(1)} s (${dataDir})`);
 
   const panel = await startPanel({ DATABASE_URL: url }, { dataDir, port: Number(flags.port) || undefined });
-  const agents = servers.map((s, i) => new SimAgent(i, s));
+  const agents = servers.map((s, i) => new SimAgent(i, s, INTERVAL_MS));
   const probes = [];
   try {
     const cookie = await adminCookie(panel.url);

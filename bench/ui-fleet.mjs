@@ -59,7 +59,7 @@ function summarize(tasks) {
 async function main() {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
   console.log(`ui-fleet bench: ${N} servers, a report every ${INTERVAL_MS / 1000} s each, ${DURATION_MS / 1000} s watching + ${SCROLL_MS / 1000} s scrolling`);
-  const { dataDir, url, servers } = prepareData(N);
+  const { dataDir, url, servers } = await prepareData(N);
   const panel = await startPanel({ DATABASE_URL: url }, { dataDir });
   const agents = servers.map((s, i) => new SimAgent(i, s, INTERVAL_MS));
   let browser;

@@ -17,9 +17,9 @@ test("an assigned instance is the only one a user sees and controls", async ({ p
       headers: xhr,
     });
     expect(res.status()).toBe(201);
+    return ((await res.json()) as { uuid: string }).uuid;
   };
-  await make("assigned-to-ann");
-  await make("kept-from-ann");
+  const made = [await make("assigned-to-ann"), await make("kept-from-ann")];
   await createUser(page, "ann", "ann-password-1");
 
   await page.goto("/dashboard/users");
@@ -38,7 +38,7 @@ test("an assigned instance is the only one a user sees and controls", async ({ p
   await expect(ann.getByText("assigned-to-ann")).toBeVisible();
   await expect(ann.getByText("kept-from-ann")).toHaveCount(0);
 
-  await ann.getByRole("button", { name: "Start assigned-to-ann" }).click();
+  await ann.getByRole("button", { name: "Start assigned-to-ann", exact: true }).click();
   await ann.getByRole("button", { name: "Console assigned-to-ann" }).click();
   const line = ann.getByLabel("Command", { exact: true });
   await expect(ann.getByRole("button", { name: "Send" })).toBeEnabled();
@@ -47,4 +47,8 @@ test("an assigned instance is the only one a user sees and controls", async ({ p
   await expect(ann.getByTestId("console-output")).toContainText("got:hello-ann");
   await ann.getByRole("button", { name: "Kill assigned-to-ann" }).click();
   await context.close();
+  // Leave the daemon as the other specs expect it: without instances.
+  for (const uuid of made) {
+    expect((await page.request.delete(`/api/ui/daemons/${daemon.id}/instances/${uuid}`, { headers: xhr })).status()).toBe(200);
+  }
 });

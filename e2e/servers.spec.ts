@@ -62,6 +62,10 @@ test("an admin adds a server, sees its secret and agent command once, then delet
   const secret = await secretDialog.getByLabel("Secret").inputValue();
   expect(secret).toMatch(/^fda_/);
   await expect(secretDialog.getByLabel("Agent command")).toHaveValue(`npm run agent -- --panel http://127.0.0.1:${new URL(page.url()).port} --secret ${secret}`);
+  // The one-line install carries a one-time code, never the secret.
+  const install = secretDialog.getByLabel(/Run this as root/);
+  await expect(install).toHaveValue(/install\.sh .*--code fde_/);
+  expect(await install.inputValue()).not.toContain(secret);
   await secretDialog.getByRole("button", { name: "Done" }).click();
   await expect(secretDialog).toBeHidden();
 
@@ -77,6 +81,10 @@ test("an admin adds a server, sees its secret and agent command once, then delet
   await expect(page.getByTestId("no-history")).toBeVisible();
   await expect(page.getByTestId("history-chart")).toHaveCount(4);
   await expect(page.getByText("The agent has not sent host information yet.")).toBeVisible();
+  await page.getByRole("button", { name: "Install agent e2e-new-server" }).click();
+  const installDialog = page.getByRole("dialog", { name: "Install the agent on e2e-new-server" });
+  await expect(installDialog.getByLabel(/Run this as root/)).toHaveValue(/--code fde_/);
+  await installDialog.getByRole("button", { name: "Done" }).click();
 
   await page.getByRole("button", { name: "Delete e2e-new-server" }).click();
   await page.getByRole("dialog", { name: "Delete e2e-new-server?" }).getByRole("button", { name: "Delete", exact: true }).click();

@@ -5,7 +5,7 @@ import { useState } from "react";
 import { ConfirmDelete, ConfirmDialog } from "../confirm-delete";
 import { serverKey, serversKey, type ServerRow } from "../data/servers";
 import { fetchJson } from "../fetch-json";
-import { SecretDialog, type Enrollment } from "./secret-notice";
+import { InstallDialog, SecretDialog, type Enrollment } from "./secret-notice";
 import { ServerFormDialog } from "./server-form";
 
 /**
@@ -19,6 +19,7 @@ export function ServerAdminActions({ server, onDeleted, onError, compact }: { se
   const [editing, setEditing] = useState(false);
   const [rotating, setRotating] = useState(false);
   const [enrollment, setEnrollment] = useState<Enrollment | null>(null);
+  const [installing, setInstalling] = useState(false);
   const refresh = () => Promise.all([qc.invalidateQueries({ queryKey: serversKey }), qc.invalidateQueries({ queryKey: serverKey(server.id) })]);
   const rotate = useMutation({
     mutationFn: () => fetchJson<Enrollment>(`/api/ui/servers/${server.id}/secret`, { method: "POST" }),
@@ -39,6 +40,11 @@ export function ServerAdminActions({ server, onDeleted, onError, compact }: { se
       <button className={button} type="button" aria-label={`${t("rotateSecret")} ${server.name}`} title={t("rotateSecret")} onClick={() => (rotate.reset(), setRotating(true))}>
         {compact ? <KeyIcon /> : t("rotateSecret")}
       </button>
+      {!compact && (
+        <button className={button} type="button" aria-label={`${t("installAgent")} ${server.name}`} onClick={() => setInstalling(true)}>
+          {t("installAgent")}
+        </button>
+      )}
       <ConfirmDelete
         variant={compact ? "icon" : "button"}
         label={`${tc("delete")} ${server.name}`}
@@ -70,6 +76,7 @@ export function ServerAdminActions({ server, onDeleted, onError, compact }: { se
         />
       )}
       {enrollment && <SecretDialog enrollment={enrollment} onClose={() => setEnrollment(null)} />}
+      {installing && <InstallDialog serverId={server.id} name={server.name} onClose={() => setInstalling(false)} />}
     </span>
   );
 }

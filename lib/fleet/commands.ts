@@ -69,7 +69,7 @@ function withNotes(output: string, r: { timedOut: boolean; truncated: boolean },
 /** A failed agent request in the domain's words. */
 function commandError(e: unknown): DomainError {
   const failure = agentFailure(e);
-  if (!failure) return unavailable(`The agent could not be reached: ${e instanceof Error ? e.message : String(e)}`, "offline");
+  if (!failure) return unavailable(`Unable to contact the agent (${e instanceof Error ? e.message : String(e)})`, "offline");
   switch (failure.code) {
     case "commands_disabled":
       return new DomainError("invalid", COMMANDS_DISABLED, { reason: "capability" });
@@ -79,7 +79,7 @@ function commandError(e: unknown): DomainError {
     case "offline":
     case "timeout":
     case "bad_response":
-      return unavailable(`The agent did not answer (${failure.message})`, failure.code);
+      return unavailable(`Unable to contact the agent (${failure.message})`, failure.code);
     default:
       return invalid(`The agent failed to run the command: ${failure.message}`);
   }
@@ -97,7 +97,7 @@ export async function runCommand(p: Principal, actor: Actor, entry: LiveEntry, i
   });
   void audit({ action: "agent.cmd", actorId: actor.id, actorName: actor.name, target: entry.meta.name, detail: `#${run.id} server #${serverId} ${input.shell}: ${input.cmd.slice(0, 200)}`, ip: actor.ip }).catch(() => undefined);
   try {
-    if (!isAgentConnected(serverId)) throw unavailable("The agent is not connected", "offline");
+    if (!isAgentConnected(serverId)) throw unavailable("Unable to contact the agent: it is not connected", "offline");
     const r = await askAgent(
       serverId,
       "cmd.run",

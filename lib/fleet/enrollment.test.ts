@@ -7,9 +7,10 @@ const ADMIN = { id: 1, name: "admin" };
 describe("enrollment codes", () => {
   it("expire an hour after they were made", async () => {
     const t0 = Date.now();
-    const { code, expiresAt } = await createEnrollmentCode(7, ADMIN, t0);
+    const codes = new InMemoryEnrollmentCodeStore();
+    const { code, expiresAt } = await createEnrollmentCode(7, ADMIN, t0, codes);
     expect(expiresAt).toBe(t0 + ENROLLMENT_CODE_TTL_MS);
-    const late = await redeemEnrollmentCode(code, "127.0.0.1", t0 + ENROLLMENT_CODE_TTL_MS + 1).catch((e: unknown) => e);
+    const late = await redeemEnrollmentCode(code, "127.0.0.1", t0 + ENROLLMENT_CODE_TTL_MS + 1, codes).catch((e: unknown) => e);
     expect(late).toBeInstanceOf(EnrollmentError);
     expect((late as EnrollmentError).reason).toBe("expired");
     expect((late as EnrollmentError).message).toContain("valid for an hour");
@@ -17,7 +18,7 @@ describe("enrollment codes", () => {
 
   it("are refused when unknown, whatever their shape", async () => {
     for (const code of ["fde_nope", "fda_an-agent-secret", "", "x".repeat(500)]) {
-      await expect(redeemEnrollmentCode(code, "127.0.0.1")).rejects.toMatchObject({ reason: "unknown" });
+      await expect(redeemEnrollmentCode(code, "127.0.0.1", Date.now(), new InMemoryEnrollmentCodeStore())).rejects.toMatchObject({ reason: "unknown" });
     }
   });
 

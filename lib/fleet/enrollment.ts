@@ -104,18 +104,23 @@ export class EnrollmentError extends Error {
 }
 
 /** A new code for a server, shown once. */
-export async function createEnrollmentCode(serverId: number, actor: Actor, now = Date.now()): Promise<{ code: string; expiresAt: number }> {
-  await store.prune(now);
+export async function createEnrollmentCode(serverId: number, actor: Actor, now = Date.now(), codes: EnrollmentCodeStore = store): Promise<{ code: string; expiresAt: number }> {
+  await codes.prune(now);
   const code = newSecret(ENROLLMENT_CODE_PREFIX);
   const expiresAt = now + ENROLLMENT_CODE_TTL_MS;
-  await store.save({ codeHash: sha256(code), serverId, createdById: actor.id, createdAt: now, expiresAt, usedAt: null });
+  await codes.save({ codeHash: sha256(code), serverId, createdById: actor.id, createdAt: now, expiresAt, usedAt: null });
   return { code, expiresAt };
 }
 
 /** Exchanges a code for the server's (new) secret, once. */
-export async function redeemEnrollmentCode(code: string, ip: string, now = Date.now()): Promise<{ serverId: number; name: string; secret: string }> {
+export async function redeemEnrollmentCode(
+  code: string,
+  ip: string,
+  now = Date.now(),
+  codes: EnrollmentCodeStore = store,
+): Promise<{ serverId: number; name: string; secret: string }> {
   if (!code.startsWith(ENROLLMENT_CODE_PREFIX) || code.length > 200) throw new EnrollmentError("unknown");
-  const found = await store.claim(sha256(code), now);
+  const found = await codes.claim(sha256(code), now);
   if (!found) throw new EnrollmentError("unknown");
   if (!found.claimed) throw new EnrollmentError(found.code.usedAt !== null ? "used" : "expired");
   try {

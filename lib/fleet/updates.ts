@@ -55,7 +55,7 @@ export function scanStatus(serverId: number): ScanStatus | null {
 export function startUpdateScan(p: Principal, actor: Actor, entry: LiveEntry): void {
   requirePermission(p, "canManageWinupdates");
   const serverId = entry.meta.id;
-  if (!isAgentConnected(serverId)) throw unavailable("The agent is not connected", "offline");
+  if (!isAgentConnected(serverId)) throw unavailable("Unable to contact the agent: it is not connected", "offline");
   if (scans.get(serverId)?.state === "running") return;
   const status: ScanStatus = { state: "running", startedAt: new Date().toISOString(), finishedAt: null, manager: null, found: null, error: null };
   scans.set(serverId, status);

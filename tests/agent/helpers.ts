@@ -112,8 +112,10 @@ export function spawnAgent(args: string[], env: Record<string, string | undefine
   let out = "";
   child.stderr?.on("data", (c: Buffer) => (err += c.toString("utf8")));
   child.stdout?.on("data", (c: Buffer) => (out += c.toString("utf8")));
+  // "close", not "exit": "exit" may come before the last of stderr has been read, and the
+  // argument tests read the one line the agent printed before exiting.
   const exited = new Promise<number | string>((resolve) => {
-    child.once("exit", (code, signal) => resolve(code ?? signal ?? "unknown"));
+    child.once("close", (code, signal) => resolve(code ?? signal ?? "unknown"));
   });
   const proc: AgentProcess = {
     child,

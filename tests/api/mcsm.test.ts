@@ -356,13 +356,15 @@ describe("an instance's life through the API, on the real local agent", () => {
     expect((await call(`/api/instance?${q({ daemonId: localDaemon })}`, { method: "DELETE", body: { uuids: [bad], deleteFile: false } })).http).toBe(200);
   });
 
-  it("answers quickly and clearly when the daemon is offline", async () => {
+  it("answers at once and clearly when the daemon is offline (never after waiting for a time-out)", async () => {
     const r = await call(`/api/instance?${q({ daemonId: offlineDaemon })}`, { method: "POST", body: { nickname: "far", startCommand: "true" } });
     expect(r.http).toBe(200);
     const far = (r.body.data as { instanceUuid: string }).instanceUuid;
     const open = await call(`/api/protected_instance/open?${q({ daemonId: offlineDaemon, uuid: far })}`);
     expect(open.http).toBe(503);
     expect(String(open.body.data)).toMatch(/offline/);
+    // The time-out path has its own wording: an offline daemon must not get there.
+    expect(String(open.body.data)).not.toMatch(/did not answer/);
     // The instance belongs to the other daemon: asking for it under the local one is a 404.
     expect((await call(`/api/instance?${q({ daemonId: localDaemon, uuid: far })}`)).http).toBe(404);
   });

@@ -1,6 +1,7 @@
 import { until } from "../helpers/wait";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN, login, startPanel, type RunningPanel } from "../helpers/panel";
+import { spawnAgent, stopAllAgents } from "../agent/helpers";
 
 let panel: RunningPanel;
 let cookie: string;
@@ -31,7 +32,10 @@ beforeAll(async () => {
   await register("Server1", "Tag1");
   await register("Server2", "Tag2", { HideForGuest: true });
 });
-afterAll(() => panel?.stop());
+afterAll(async () => {
+  await stopAllAgents();
+  await panel?.stop();
+});
 
 describe("GET /api/v1/server/list", () => {
   it("answers the documented envelope and fields, in a stable order", async () => {
@@ -104,6 +108,16 @@ describe("POST /api/v1/server/register", () => {
     expect(r.status).toBe(200);
     expect(r.type).toContain("text/plain");
     expect(r.text).toMatch(/^fda_[A-Za-z0-9_-]{43}$/);
+    // The real agent, started with that secret, is let in and its server starts reporting.
+    const list = (await nezha("/api/v1/server/list")).json.result as Item[];
+    const id = list.find((x) => x.name === "Scripted")!.id;
+    spawnAgent(["--panel", panel.url, "--secret", r.text, "--interval", "1"]);
+    const seen = await until("the scripted server to report", async () => {
+      const s = (await nezha(`/api/v1/server/details?id=${id}`)).json.result[0] as Item;
+      return (s.last_active as number) > 0 && s;
+    });
+    expect(seen.host.Platform).toBeTruthy();
+    await stopAllAgents();
   });
 
   it("refuses bad bodies with a Nezha error, never a 500", async () => {

@@ -38,9 +38,25 @@ it("stops the panel and its local agent when npm is sent SIGTERM, saving last-ac
   await new Promise((r) => setTimeout(r, 2_000));
   expect(await answers()).toBe(true);
 
+  // The local agent: the one process whose command line names this panel's address.
+  const agentPids = () =>
+    fs
+      .readdirSync("/proc")
+      .filter((d) => /^\d+$/.test(d))
+      .filter((pid) => {
+        try {
+          const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
+          return cmd.includes("fleetdeck-agent") && cmd.includes(`127.0.0.1:${port}`);
+        } catch {
+          return false;
+        }
+      });
+  expect(agentPids().length).toBe(1);
+
   npm.kill("SIGTERM");
   await until("the panel to free its port", async () => !(await answers()), 20_000);
   expect(out).toContain("SIGTERM: shutting down");
+  await until("the local agent to stop too", () => agentPids().length === 0, 20_000);
 
   const db = new Database(path.join(dataDir, "fleetdeck.db"), { readonly: true });
   try {
