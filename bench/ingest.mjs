@@ -403,6 +403,8 @@ async function measureIngest({ database, databaseUrl, rules = 0 }) {
       ["sampled reports lost", String(sampledSent - accepted)],
       ["last report held", `${lastHeld}/${N}`],
       ["panel CPU (one core)", `${(panelCpu * 100).toFixed(1)}%`],
+      // Per report: steadier than a share of a core when other work shares the machine.
+      ["panel CPU per 1,000 reports", `${((panelCpu * windowS * 1000) / Math.max(1, sentWindow) * 1000).toFixed(1)} ms`],
       ["panel RSS", `${rss.toFixed(0)} MiB`],
     );
   } catch (e) {
@@ -445,6 +447,9 @@ async function measureRules({ database, databaseUrl }) {
   const cpuA = parseFloat(a.get("panel CPU (one core)"));
   const cpuB = parseFloat(b.get("panel CPU (one core)"));
   if (Number.isFinite(cpuA) && Number.isFinite(cpuB) && cpuA > 0) console.log(`  panel CPU with rules: ${((cpuB / cpuA - 1) * 100).toFixed(1)}% more than without (aim: at most 10% more)`);
+  const perA = parseFloat(a.get("panel CPU per 1,000 reports"));
+  const perB = parseFloat(b.get("panel CPU per 1,000 reports"));
+  if (Number.isFinite(perA) && Number.isFinite(perB) && perA > 0) console.log(`  per report:           ${((perB / perA - 1) * 100).toFixed(1)}% more`);
   return withRules;
 }
 

@@ -90,9 +90,18 @@ function unmask(next: Record<string, unknown>, current: ChannelDef | null): Reco
   return { ...next, config: cfg };
 }
 
+export const UNREADABLE = "cannot read this channel's settings: the panel's secret key (FLEETDECK_SECRET_KEY or DATA_DIR/secret-key) is not the one they were saved with; enter them again";
+
 export async function listChannels(p: Principal) {
   requireAdmin(p);
-  return (await db.alertChannel.findMany({ orderBy: { id: "asc" } })).map((r) => maskedChannel(channelOf(r)));
+  return (await db.alertChannel.findMany({ orderBy: { id: "asc" } })).map((r) => {
+    try {
+      return maskedChannel(channelOf(r));
+    } catch {
+      // Still listed (so it can be fixed or deleted), with why it cannot be used.
+      return { id: r.id, name: r.name, type: r.type, enabled: r.enabled, config: {}, error: UNREADABLE };
+    }
+  });
 }
 
 export async function channelById(id: number): Promise<ChannelDef | null> {
@@ -112,14 +121,26 @@ export async function createChannel(p: Principal, actor: Actor, input: unknown) 
 
 export async function updateChannel(p: Principal, actor: Actor, id: number, patch: unknown) {
   requireAdmin(p);
-  const current = await channelById(id);
-  if (!current) throw notFound("channel", "No such channel");
+  const row = await db.alertChannel.findUnique({ where: { id } });
+  if (!row) throw notFound("channel", "No such channel");
+  let current: ChannelDef | null = null;
+  try {
+    current = channelOf(row);
+  } catch {
+    // Unreadable settings: the edit must bring a complete new configuration.
+  }
+  if (!current) {
+    const c = parseInput(channelInputSchema, patch);
+    const saved = await db.alertChannel.update({ where: { id }, data: { name: c.name, type: c.type, enabled: c.enabled, config: sealConfig(c.config) } });
+    await audit({ action: "alert.channel.update", actorId: actor.id, actorName: actor.name, target: c.name, detail: `#${id} ${c.type} ${target(c)} (settings re-entered)`, ip: actor.ip });
+    return maskedChannel(channelOf(saved));
+  }
   const merged = unmask({ ...current, ...(typeof patch === "object" && patch ? patch : {}) }, current);
   const c = parseInput(channelInputSchema, merged);
   if (c.type !== current.type) throw invalid("type: a channel's type cannot change", { type: ["cannot change"] });
-  const row = await db.alertChannel.update({ where: { id }, data: { name: c.name, enabled: c.enabled, config: sealConfig(c.config) } });
+  const saved = await db.alertChannel.update({ where: { id }, data: { name: c.name, enabled: c.enabled, config: sealConfig(c.config) } });
   await audit({ action: "alert.channel.update", actorId: actor.id, actorName: actor.name, target: c.name, detail: `#${id} ${c.type} ${target(c)}${c.enabled ? "" : " disabled"}`, ip: actor.ip });
-  return maskedChannel(channelOf(row));
+  return maskedChannel(channelOf(saved));
 }
 
 export async function deleteChannel(p: Principal, actor: Actor, id: number): Promise<void> {

@@ -8,7 +8,7 @@
  */
 import { db } from "../../db";
 import { singleton } from "../../global";
-import { channelById, deliver, type Notice } from "./channels";
+import { channelById, deliver, UNREADABLE, type Notice } from "./channels";
 
 export const MAX_ATTEMPTS = 10;
 const CONCURRENCY = 8;
@@ -80,7 +80,13 @@ class Outbox {
 
   private async attempt(row: { id: number; channelId: number; attempts: number; payload: string }): Promise<void> {
     const attempts = row.attempts + 1;
-    const channel = await channelById(row.channelId).catch(() => null);
+    let channel: Awaited<ReturnType<typeof channelById>>;
+    try {
+      channel = await channelById(row.channelId);
+    } catch {
+      await db.notification.update({ where: { id: row.id }, data: { status: "failed", attempts, lastError: UNREADABLE } });
+      return;
+    }
     if (!channel || !channel.enabled) {
       await db.notification.update({ where: { id: row.id }, data: { status: "failed", attempts, lastError: channel ? "channel disabled" : "channel deleted" } });
       return;
@@ -107,7 +113,8 @@ export const outbox = singleton("notificationOutbox", () => new Outbox());
  * whether it arrived and why not.
  */
 export async function sendTest(channelId: number): Promise<{ ok: boolean; error: string }> {
-  const channel = await channelById(channelId);
+  const channel = await channelById(channelId).catch(() => undefined);
+  if (channel === undefined) return { ok: false, error: UNREADABLE };
   if (!channel) return { ok: false, error: "No such channel" };
   const base = { kind: "test" as const, rule: null, server: null, subject: "", detail: "", firedAt: null, recoveredAt: null };
   const notice: Notice = { ...base, text: "[Fleetdeck] Test notice: this channel works." };
