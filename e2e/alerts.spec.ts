@@ -25,7 +25,7 @@ test("a monitor, a channel with a test notice, and a rule that fires", async ({ 
     await page.getByRole("link", { name: "Monitors" }).first().click();
     await page.getByRole("button", { name: "Add monitor" }).click();
     const form = page.getByRole("form", { name: "Monitor" });
-    await form.getByLabel("Name").fill("panel port");
+    await form.getByLabel("Name", { exact: true }).fill("panel port");
     await form.getByLabel("Type").selectOption({ label: "TCP connect" });
     await form.getByLabel("Target").fill("127.0.0.1");
     await form.getByLabel(/Interval/).fill("5");
@@ -42,8 +42,8 @@ test("a monitor, a channel with a test notice, and a rule that fires", async ({ 
     await page.getByRole("link", { name: "Rules and channels" }).click();
     await page.getByRole("button", { name: "Add channel" }).click();
     const channel = page.getByRole("form", { name: "Notification channel" });
-    await channel.getByLabel("Name").fill("e2e hook");
-    await channel.getByLabel("URL").fill(hookUrl);
+    await channel.getByLabel("Name", { exact: true }).fill("e2e hook");
+    await channel.getByLabel("URL", { exact: true }).fill(hookUrl);
     await channel.getByRole("button", { name: "Save" }).click();
     const row = page.getByTestId("channel-row").filter({ hasText: "e2e hook" });
     await row.getByRole("button", { name: "Send test" }).click();
@@ -52,9 +52,9 @@ test("a monitor, a channel with a test notice, and a rule that fires", async ({ 
 
     await page.getByRole("button", { name: "Add rule" }).click();
     const rule = page.getByRole("form", { name: "Alert rule" });
-    await rule.getByLabel("Name").fill("e2e memory");
-    await rule.getByLabel("Metric", { exact: true }).selectOption("memory");
-    await rule.getByLabel("Above").fill("0");
+    await rule.getByLabel("Name", { exact: true }).fill("e2e memory");
+    await rule.getByLabel(/^Metric/).selectOption("memory");
+    await rule.getByLabel("Above", { exact: true }).fill("0");
     await rule.getByLabel("For (seconds)").fill("0");
     await rule.getByLabel("e2e hook").check();
     await rule.getByRole("button", { name: "Save" }).click();

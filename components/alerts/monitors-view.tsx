@@ -61,7 +61,7 @@ function MonitorForm({ initial, id, onDone }: { initial: Draft; id: number | nul
         </select>
       </label>
       <label className="label">{t("target")}<input className="input" value={d.target} placeholder={placeholder} onChange={(e) => setD({ ...d, target: e.target.value })} required /></label>
-      <label className="label">{t("interval")}<input className="input" type="number" min={10} value={d.intervalSec} onChange={(e) => setD({ ...d, intervalSec: e.target.value })} /></label>
+      <label className="label">{t("interval")}<input className="input" type="number" value={d.intervalSec} onChange={(e) => setD({ ...d, intervalSec: e.target.value })} /></label>
       <label className="label">{t("minLatency")}<input className="input" type="number" min={0} value={d.minLatency} onChange={(e) => setD({ ...d, minLatency: e.target.value })} /></label>
       <label className="label">{t("maxLatency")}<input className="input" type="number" min={0} value={d.maxLatency} onChange={(e) => setD({ ...d, maxLatency: e.target.value })} /></label>
       <label className="label">{t("cover")}
