@@ -36,7 +36,7 @@ interface SubjectState {
   fails: number;
 }
 
-type Job =
+export type Job =
   | { type: "fire"; st: SubjectState; at: number; detail: string }
   | { type: "recover"; st: SubjectState; at: number; detail: string; notify: boolean }
   | { type: "repeat"; st: SubjectState; at: number };
@@ -82,6 +82,20 @@ export class AlertEngine {
   private started = false;
   /** Evaluations done and jobs written (the benchmark prints them). */
   stats = { fired: 0, recovered: 0, written: 0 };
+
+  /** `sink` replaces the database writer (unit tests check the decisions alone). */
+  constructor(private readonly sink?: (job: Job) => Promise<void>) {}
+
+  /** Rules and maintenance given directly instead of loaded (unit tests). */
+  useRules(rules: RuleDef[], maintenance: { servers?: number[]; clients?: string[]; sites?: [string, string][] } = {}): void {
+    this.rules = rules.filter((r) => r.enabled);
+    this.rulesVersion++;
+    this.maintenance = {
+      servers: new Set(maintenance.servers ?? []),
+      clients: new Set(maintenance.clients ?? []),
+      sites: new Set((maintenance.sites ?? []).map(([c, s]) => `${c}\0${s}`)),
+    };
+  }
 
   async start(): Promise<void> {
     if (this.started) return;
@@ -285,10 +299,10 @@ export class AlertEngine {
   }
 
   /** Offline rules and repeat notices. */
-  tick(now = Date.now()): void {
+  tick(now = Date.now(), entries: LiveEntry[] = live.all()): void {
     const offline = this.rules.filter((r) => r.kind === "offline");
     if (offline.length) {
-      for (const entry of live.all()) {
+      for (const entry of entries) {
         if (entry.lastActive === null) continue;
         for (const rule of this.rulesFor(entry, "offline")) {
           const p = rule.params as Params<"offline">;
@@ -322,7 +336,7 @@ export class AlertEngine {
       while (this.queue.length) {
         const job = this.queue.shift()!;
         try {
-          await this.apply(job);
+          await (this.sink ?? ((j: Job) => this.apply(j)))(job);
           this.stats.written++;
         } catch (e) {
           console.error("fleetdeck: alert event not saved:", e);
