@@ -8,6 +8,10 @@ import path from "node:path";
  */
 const port = Number(process.env.E2E_PORT ?? 3107);
 const dataDir = path.join(os.tmpdir(), `fleetdeck-e2e-${process.pid}`);
+// The panel's log, where e2e/setup.spec.ts reads the one-time setup code. Set once by the runner;
+// the workers it forks inherit it (they load this file again with another pid).
+process.env.FLEETDECK_E2E_LOG ??= path.join(os.tmpdir(), `fleetdeck-e2e-${process.pid}.log`);
+const logFile = process.env.FLEETDECK_E2E_LOG;
 
 export default defineConfig({
   testDir: "e2e",
@@ -34,7 +38,7 @@ export default defineConfig({
     trace: "off",
   },
   webServer: {
-    command: `rm -rf ${dataDir} && node --import tsx server.ts`,
+    command: `rm -rf ${dataDir} && node --import tsx server.ts > ${logFile} 2>&1`,
     url: `http://127.0.0.1:${port}/login`,
     reuseExistingServer: false,
     timeout: 120_000,

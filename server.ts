@@ -20,9 +20,13 @@ async function main() {
 
   // Loaded from the project at run time, not compiled in: the script finds the migrations and the
   // schema engine's WebAssembly relative to itself.
-  const { deployMigrations } = (await import(pathToFileURL(path.join(root, "scripts/migrate-wasm.mjs")).href)) as {
+  const { deployMigrations, backupBeforeMigrating } = (await import(pathToFileURL(path.join(root, "scripts/migrate-wasm.mjs")).href)) as {
     deployMigrations(url: string): Promise<string[]>;
+    backupBeforeMigrating(url: string, opts: { dir: string; keep: number }): string | null;
   };
+  // An upgrade that goes wrong must be undoable: a copy of the database as it was comes first.
+  const copy = backupBeforeMigrating(env.DATABASE_URL, { dir: path.join(env.DATA_DIR, "backups"), keep: env.FLEETDECK_BACKUPS_KEEP });
+  if (copy) console.log(`fleetdeck: copied the database to ${copy} before migrating it`);
   const applied: string[] = await deployMigrations(env.DATABASE_URL);
   if (applied.length) console.log(`fleetdeck: database migrated (${applied.join(", ")})`);
 

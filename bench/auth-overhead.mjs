@@ -1,5 +1,5 @@
 // What authentication costs: the same documented routes, same data, at 50 connections, with a
-// token and with authentication skipped, printed side by side with the ratio (aim: at most 5%).
+// scoped token (read-only, API list, source CIDRs: all checked) and with authentication skipped, printed side by side with the ratio (aim: at most 5%).
 //
 // Both sides run on ONE panel, started with FLEETDECK_BENCH_SKIP_AUTH=1: requests that carry
 // `X-Fleetdeck-Bench-Skip-Auth: 1` are answered as a synthetic admin, the others authenticate
@@ -39,7 +39,10 @@ try {
     const res = await fetch(`${panel.url}/api/v1/server/register`, { method: "POST", headers: session, body: JSON.stringify({ Name: `bench-${i}`, Tag: "bench" }) });
     if (res.status !== 200) throw new Error(`register failed: ${res.status} ${await res.text()}`);
   }
-  const made = await fetch(`${panel.url}/api/ui/tokens`, { method: "POST", headers: session, body: JSON.stringify({ note: "auth-overhead bench" }) });
+  // A scoped token (read-only, three APIs, loopback only): the guard checks every limit on every
+  // request, the most a token costs.
+  const scope = { readOnly: true, apis: ["nezha", "mcsm", "trmm"], allowedCidrs: ["127.0.0.1/32", "::1/128"] };
+  const made = await fetch(`${panel.url}/api/ui/tokens`, { method: "POST", headers: session, body: JSON.stringify({ note: "auth-overhead bench", ...scope }) });
   const { token } = await made.json();
   if (!token) throw new Error(`token creation failed: ${made.status}`);
 

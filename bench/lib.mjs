@@ -66,9 +66,9 @@ export async function startPanel(env = {}, opts = {}) {
 
 /** Signs in as the bench admin and returns the session cookie. */
 export async function adminCookie(url) {
-  const csrf = await fetch(`${url}/api/auth/csrf`);
+  const csrf = await fetch(`${url}/api/nextauth/csrf`);
   const { csrfToken } = await csrf.json();
-  const res = await fetch(`${url}/api/auth/callback/credentials`, {
+  const res = await fetch(`${url}/api/nextauth/callback/credentials`, {
     method: "POST",
     redirect: "manual",
     headers: { "content-type": "application/x-www-form-urlencoded", cookie: csrf.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ") },

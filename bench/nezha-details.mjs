@@ -1,11 +1,14 @@
 // Nezha `details` with N servers at 50 connections, beside a bare node:http server answering the
 // same bytes. Usage: node bench/nezha-details.mjs [--servers 1000] [--database sqlite|postgres]
-// [--compare] (BENCH_SECONDS=10). --compare measures SQLite, then PostgreSQL, side by side.
+// [--compare] [--gzip] (BENCH_SECONDS=10). --compare measures SQLite, then PostgreSQL, side by side.
+// --gzip: the panel is asked with `Accept-Encoding: gzip` (it sends the answer compressed once per
+// tick of the live state); the bare server still sends the uncompressed bytes.
 import http from "node:http";
+import zlib from "node:zlib";
 import { parseArgs } from "node:util";
 import { DATABASE_OPTIONS, adminCookie, cannon, forEachDatabase, freePort, printRow, startPanel } from "./lib.mjs";
 
-const { values } = parseArgs({ options: { servers: { type: "string", default: "1000" }, ...DATABASE_OPTIONS } });
+const { values } = parseArgs({ options: { servers: { type: "string", default: "1000" }, gzip: { type: "boolean", default: false }, ...DATABASE_OPTIONS } });
 const n = Number(values.servers);
 
 async function measureDetails({ databaseUrl }) {
@@ -29,14 +32,30 @@ async function measureDetails({ databaseUrl }) {
     });
     await new Promise((r) => bare.listen(port, "127.0.0.1", r));
 
+    let encodedBytes = body.length;
+    if (values.gzip) {
+      headers["accept-encoding"] = "gzip";
+      const compressed = await new Promise((resolve, reject) =>
+        http.get(panel.url + path, { headers }, (res) => {
+          const chunks = [];
+          res.on("data", (c) => chunks.push(c));
+          res.on("end", () => resolve({ encoding: res.headers["content-encoding"], bytes: Buffer.concat(chunks) }));
+        }).on("error", reject),
+      );
+      if (compressed.encoding !== "gzip") throw new Error(`expected a gzip answer, got ${compressed.encoding}`);
+      if (!zlib.gunzipSync(compressed.bytes).equals(body)) throw new Error("the gzip answer does not decode to the plain one");
+      encodedBytes = compressed.bytes.length;
+      console.log(`  gzip: ${encodedBytes} bytes per answer (${((encodedBytes / body.length) * 100).toFixed(1)}% of ${body.length})`);
+    }
     const fleetdeck = await cannon({ url: panel.url + path, headers });
-    printRow(`fleetdeck ${path}`, fleetdeck);
+    printRow(`fleetdeck ${path}${values.gzip ? " (gzip)" : ""}`, fleetdeck);
     const baseline = await cannon({ url: `http://127.0.0.1:${port}${path}` });
     printRow("bare node:http, same bytes", baseline);
     console.log(`ratio fleetdeck / bare: ${(fleetdeck.rps / baseline.rps).toFixed(2)}`);
     bare.close();
     return [
-      [`details req/s (${n} servers)`, String(fleetdeck.rps)],
+      [`details req/s (${n} servers${values.gzip ? ", gzip" : ""})`, String(fleetdeck.rps)],
+      ["bytes per answer", values.gzip ? `${encodedBytes} gzip (${body.length} plain)` : String(body.length)],
       ["details p99", `${fleetdeck.p99} ms`],
       ["bare node:http req/s, same bytes", String(baseline.rps)],
       ["ratio fleetdeck / bare", (fleetdeck.rps / baseline.rps).toFixed(2)],

@@ -15,9 +15,13 @@
  *   seconds, with the frames per second the page managed;
  * - bytes per second to the browser over the same window (Chrome DevTools Protocol: encoded bytes
  *   of every response, i.e. what crossed the wire);
- * - the panel's CPU over the window, for this one browser.
+ * - the panel's CPU over the window: with the agents alone, with this one browser, and with 20
+ *   more plain SSE clients from Node on the push stream (/api/ui/stream), so the cost of one
+ *   connected browser or stream client is the difference over the agents alone;
+ * - bytes per second that reach those stream clients.
  */
 import fs from "node:fs";
+import http from "node:http";
 import { parseArgs } from "node:util";
 import { chromium } from "@playwright/test";
 import { connectAll, prepareData, SimAgent } from "./fleet-sim.mjs";
@@ -70,6 +74,13 @@ async function main() {
     for (const a of agents) a.start();
     await sleep(INTERVAL_MS + 500); // every agent has reported once
 
+    // The panel's CPU with the agents alone: what each browser or stream client adds is measured against it.
+    const base0 = cpuSecondsOf(panel.proc.pid);
+    const bw0 = Date.now();
+    await sleep(Math.min(DURATION_MS, 10_000));
+    const baseCpu = (cpuSecondsOf(panel.proc.pid) - base0) / ((Date.now() - bw0) / 1000);
+    console.log(`  agents only: panel at ${(baseCpu * 100).toFixed(0)}% of one core`);
+
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
@@ -83,8 +94,11 @@ async function main() {
     await cdp.send("Network.enable");
     let bytes = 0;
     let responses = 0;
-    cdp.on("Network.loadingFinished", (e) => {
+    // dataReceived counts the push stream too (a response that never finishes).
+    cdp.on("Network.dataReceived", (e) => {
       bytes += e.encodedDataLength;
+    });
+    cdp.on("Network.loadingFinished", () => {
       responses++;
     });
 
@@ -109,7 +123,31 @@ async function main() {
     const panelCpu = (cpuSecondsOf(panel.proc.pid) - cpu0) / windowS;
     console.log(`  watching:    ${summarize(idleTasks)}`);
     console.log(`  to browser:  ${kb((bytes - b0) / windowS)}/s (${responses - r0} responses in ${windowS.toFixed(0)} s, ${kb((bytes - b0) / Math.max(1, responses - r0))} each on average)`);
-    console.log(`  panel:       ${(panelCpu * 100).toFixed(0)}% of one core with this browser and ${N} agents reporting`);
+    console.log(`  panel:       ${(panelCpu * 100).toFixed(0)}% of one core with this browser and ${N} agents reporting (+${((panelCpu - baseCpu) * 100).toFixed(1)}% for the browser)`);
+
+    // 20 plain SSE clients (as many more open dashboards) on the servers topic, beside the browser.
+    const STREAMS = 20;
+    let streamBytes = 0;
+    const streams = [];
+    for (let i = 0; i < STREAMS; i++) {
+      streams.push(
+        http.get(`${panel.url}/api/ui/stream?topics=servers`, { headers: { cookie } }, (res) => {
+          res.on("data", (c) => (streamBytes += c.length));
+        }),
+      );
+    }
+    await sleep(2_000);
+    const s0 = streamBytes;
+    const scpu0 = cpuSecondsOf(panel.proc.pid);
+    const sw0 = Date.now();
+    await sleep(DURATION_MS);
+    const streamWindow = (Date.now() - sw0) / 1000;
+    const streamCpu = (cpuSecondsOf(panel.proc.pid) - scpu0) / streamWindow;
+    for (const r of streams) r.destroy();
+    console.log(
+      `  streams:     ${STREAMS} SSE clients + the browser: panel at ${(streamCpu * 100).toFixed(0)}% of one core; ` +
+        `${(((streamCpu - panelCpu) / STREAMS) * 100).toFixed(2)}% per stream client; ${kb((streamBytes - s0) / streamWindow / STREAMS)}/s to each`,
+    );
 
     // Scrolling the virtualized table from top to bottom while updates keep arriving.
     await page.evaluate(() => (window.__longTasks = []));

@@ -17,7 +17,10 @@ export function SetupForm() {
     setBusy(true);
     setError(null);
     try {
-      await fetchJson("/api/ui/setup", { method: "POST", body: { username: String(form.get("username")), password } });
+      await fetchJson("/api/ui/setup", {
+        method: "POST",
+        body: { username: String(form.get("username")), password, setupCode: String(form.get("setupCode") ?? "") },
+      });
       window.location.assign("/login");
     } catch (err) {
       setError((err as Error).message);
@@ -29,6 +32,11 @@ export function SetupForm() {
     <form onSubmit={onSubmit} className="card w-full max-w-sm space-y-4">
       <h1 className="text-xl font-semibold">{t("title")}</h1>
       <p className="text-sm text-slate-600">{t("intro")}</p>
+      <div>
+        <label className="label" htmlFor="setupCode">{t("code")}</label>
+        <input className="input font-mono" id="setupCode" name="setupCode" required maxLength={100} autoComplete="off" spellCheck={false} aria-describedby="setupCodeHint" />
+        <p id="setupCodeHint" className="mt-1 text-xs text-slate-500">{t("codeHint")}</p>
+      </div>
       <div>
         <label className="label" htmlFor="username">{tl("username")}</label>
         <input className="input" id="username" name="username" required maxLength={64} autoComplete="username" />

@@ -14,6 +14,8 @@ test("a wrong password gets one generic message", async ({ page }) => {
 });
 
 test("two-factor: enable on the Profile page, then the code is asked for at sign-in", async ({ browser }) => {
+  // Each code is usable once: the sign-in below may wait up to one 30-s step for a fresh code.
+  test.setTimeout(120_000);
   const admin = await browser.newPage();
   await signIn(admin);
   await createUser(admin, "totp-user", "totp-user-password");
@@ -29,7 +31,8 @@ test("two-factor: enable on the Profile page, then the code is asked for at sign
   await page.getByLabel("Code from the app").fill("000000");
   await page.getByRole("button", { name: "Verify and enable" }).click();
   await expect(alertOf(page)).toContainText("does not match");
-  await page.getByLabel("Code from the app").fill(authenticator.generate(secret));
+  const enabledWith = authenticator.generate(secret);
+  await page.getByLabel("Code from the app").fill(enabledWith);
   await page.getByRole("button", { name: "Verify and enable" }).click();
   await expect(page.getByText("Two-factor authentication is on.").first()).toBeVisible();
   await page.getByRole("button", { name: "Account menu" }).click();
@@ -43,6 +46,11 @@ test("two-factor: enable on the Profile page, then the code is asked for at sign
   await page.getByLabel("Authentication code").fill("123456" === authenticator.generate(secret) ? "654321" : "123456");
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(alertOf(page)).toHaveText("That authentication code is not valid.");
+  // The code that turned two-factor on is spent: it is refused, and the next one signs in.
+  await page.getByLabel("Authentication code").fill(enabledWith);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(alertOf(page)).toHaveText("That authentication code is not valid.");
+  await expect.poll(() => authenticator.generate(secret), { timeout: 35_000 }).not.toBe(enabledWith);
   await page.getByLabel("Authentication code").fill(authenticator.generate(secret));
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page.getByRole("button", { name: "Account menu" })).toBeVisible();

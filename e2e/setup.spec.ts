@@ -1,15 +1,29 @@
+import fs from "node:fs";
 import { expect, test } from "@playwright/test";
 import { ADMIN, alertOf } from "./helpers";
 
-test("a new panel sends visitors to /setup, which creates the first admin once", async ({ page }) => {
+/** The one-time code the panel printed in its log (playwright.config.ts sends the log to this file). */
+function setupCode(): string {
+  const log = fs.readFileSync(process.env.FLEETDECK_E2E_LOG!, "utf8");
+  const m = /setup code:\s*\n\s*\n\s*([A-Z0-9]{4}(?:-[A-Z0-9]{4}){3})/.exec(log);
+  if (!m) throw new Error(`no setup code in the panel's log:\n${log}`);
+  return m[1];
+}
+
+test("a new panel sends visitors to /setup, which creates the first admin once, with the code from the log", async ({ page }) => {
   await page.goto("/dashboard/servers");
   await expect(page).toHaveURL(/\/setup$/);
+  await expect(page.getByText("printed in its log")).toBeVisible();
+  await page.getByLabel("Setup code").fill("WRONG-CODE-0000-0000");
   await page.getByLabel("Username").fill(ADMIN.username);
   await page.getByLabel("Password", { exact: true }).fill(ADMIN.password);
   await page.getByLabel("Confirm password").fill("something-else");
   await page.getByRole("button", { name: "Create administrator" }).click();
   await expect(alertOf(page)).toHaveText("The passwords do not match.");
   await page.getByLabel("Confirm password").fill(ADMIN.password);
+  await page.getByRole("button", { name: "Create administrator" }).click();
+  await expect(alertOf(page)).toContainText("setup code is wrong");
+  await page.getByLabel("Setup code").fill(setupCode());
   await page.getByRole("button", { name: "Create administrator" }).click();
   await expect(page).toHaveURL(/\/login$/);
 

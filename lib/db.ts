@@ -58,3 +58,11 @@ export async function prepareDatabase(): Promise<void> {
     }
   }
 }
+
+/**
+ * Whether an error is a unique-constraint violation (Prisma's P2002, on either database): the
+ * loser of two racing inserts of the same key, to be answered as a conflict, never a 500.
+ */
+export function isUniqueViolation(e: unknown): boolean {
+  return typeof e === "object" && e !== null && (e as { code?: unknown }).code === "P2002";
+}

@@ -90,7 +90,8 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
     DATA_DIR: dataDir,
     DATABASE_URL: env.DATABASE_URL ?? `file:${path.join(dataDir, "fleetdeck.db")}`,
     NEXTAUTH_SECRET: env.NEXTAUTH_SECRET ?? persistedSecret(dataDir),
-    NEXTAUTH_URL: env.NEXTAUTH_URL ?? `http://localhost:${env.PORT}`,
+    // Served over TLS, the sign-in's own URL (and its secure cookies) say https.
+    NEXTAUTH_URL: env.NEXTAUTH_URL ?? `${env.TLS_CERT ? "https" : "http"}://localhost:${env.PORT}`,
   };
 }
 
@@ -112,13 +113,28 @@ function parse(source: Record<string, string | undefined>) {
 const KEY = Symbol.for("fleetdeck.config");
 type Holder = Record<symbol, Env | undefined>;
 
+/**
+ * Where next-auth's routes live. Not its default /api/auth: MCSManager's API has its user routes
+ * there. next-auth v4 takes its base path from the path of NEXTAUTH_URL (server) and from
+ * SessionProvider's `basePath` (browser, components/providers.tsx).
+ */
+export const NEXTAUTH_BASE_PATH = "/api/nextauth";
+
+/** The panel's URL with next-auth's base path appended, as next-auth wants NEXTAUTH_URL. */
+export function nextAuthUrl(panelUrl: string): string {
+  const url = new URL(panelUrl);
+  const path = url.pathname.replace(/\/+$/, "");
+  url.pathname = path.endsWith(NEXTAUTH_BASE_PATH) ? path : path + NEXTAUTH_BASE_PATH;
+  return url.toString().replace(/\/$/, "");
+}
+
 export function useConfig(env: Env): void {
   (globalThis as unknown as Holder)[KEY] = env;
   // Libraries that read the environment themselves (next-auth) see the same values.
   Object.assign(process.env, {
     DATABASE_URL: env.DATABASE_URL,
     NEXTAUTH_SECRET: env.NEXTAUTH_SECRET,
-    NEXTAUTH_URL: env.NEXTAUTH_URL,
+    NEXTAUTH_URL: nextAuthUrl(env.NEXTAUTH_URL),
     DATA_DIR: env.DATA_DIR,
   });
 }

@@ -1,15 +1,111 @@
+import fs from "node:fs";
 import http from "node:http";
+import https from "node:https";
+import type { Duplex } from "node:stream";
 import next from "next";
 import type { Env } from "./env";
 import { db, prepareDatabase } from "./db";
 import { answerHealth } from "./http/health";
-import { CLIENT_IP_HEADER, PATH_HEADER, fromNode, toNode } from "./http/api";
+import { CLIENT_IP_HEADER, MAX_BODY_BYTES, PATH_HEADER, fromNode, toNode } from "./http/api";
+import { clientAddressOf } from "./http/address";
 import { buildApiRouter } from "./dialects/index";
 import { createFirstAdmin, SYSTEM, userCount } from "./fleet/users";
 import { flushTokenUse } from "./auth/tokens";
+import { watchRevocations } from "./auth/revocation";
+import { newSetupCode, setupCodeBanner } from "./auth/setup-code";
+import { sealTotpSeeds } from "./fleet/profile";
 import { flushAuthFailures } from "./audit";
 import { wireFleet } from "./fleet/wiring";
 import { serveAgentFiles } from "./agent-endpoints";
+import { serveUiStream } from "./ui-stream";
+
+/**
+ * How long a client may take to send its headers, and its whole request. Without these a client
+ * that trickles bytes (slowloris) holds a socket for minutes; no honest request needs long, since
+ * bodies are capped at MAX_BODY_BYTES. (Answers may take as long as they take: a command runs
+ * for up to an hour, and these limits end when the request has arrived.)
+ */
+const HEADERS_TIMEOUT_MS = 15_000;
+const REQUEST_TIMEOUT_MS = 30_000;
+/** How often node looks for requests past those limits. */
+const TIMEOUT_CHECK_MS = 2_000;
+
+/**
+ * The request target as a URL, or null when it is not a path (`*`, absolute-form, garbage).
+ * Parsed against a fixed origin by concatenation: `new URL("//[", base)` would read `//[` as a
+ * host (and throw), and `//api/x` as host "api" with path "/x".
+ */
+function requestUrl(target: string | undefined): URL | null {
+  // "//host/x" is a network-path reference, never a path a browser sends; Next would redirect it
+  // to "/host/x" (and such redirects have been open redirects elsewhere).
+  if (!target || target[0] !== "/" || target[1] === "/") return null;
+  try {
+    return new URL(`http://panel.invalid${target}`);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A short JSON refusal from the server itself (no route, no dialect to word it). A body still
+ * arriving is read and dropped rather than cut off (closing on unread data resets the connection,
+ * and the client may lose the answer); REQUEST_TIMEOUT_MS bounds how long that may take.
+ */
+function refuse(req: http.IncomingMessage, res: http.ServerResponse, status: number, error: string): void {
+  req.resume();
+  const body = JSON.stringify({ error });
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/** The methods Next's pages and route handlers know; others (TRACE, PROPFIND…) make it throw. */
+const NEXT_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
+
+/**
+ * What Next must not be handed, since it answers it with a 500 or reads it without a limit:
+ * - a method it does not know;
+ * - a body larger than the APIs accept: Next reads a body whole before anything can refuse it,
+ *   and the only bodies it takes here are sign-in forms; a body of unknown length (chunked) is
+ *   refused with 411 (browsers always send a length with a form);
+ * - a JSON body: no path Next serves takes one (the JSON APIs are all answered above), and
+ *   next-auth answers malformed JSON with a 500.
+ */
+function nextRefusal(req: http.IncomingMessage): [number, string] | null {
+  if (!NEXT_METHODS.has(req.method ?? "")) return [405, `Method not allowed: ${req.method}`];
+  const length = req.headers["content-length"];
+  const hasBody = length !== undefined ? Number(length) !== 0 : req.headers["transfer-encoding"] !== undefined;
+  if (!hasBody) return null;
+  if (length === undefined) return [411, "A request body needs a Content-Length here"];
+  if (Number(length) > MAX_BODY_BYTES) return [413, `The request body is larger than ${MAX_BODY_BYTES} bytes`];
+  if (/json/i.test(req.headers["content-type"] ?? "")) return [415, "This path takes form bodies only"];
+  return null;
+}
+
+/**
+ * Requests node cannot parse (a broken request line, bad header syntax or chunking, headers
+ * over the limit, a request past its time-out): answered with a status and the socket closed,
+ * never left open. A response already under way on the socket (pipelining) cannot be followed
+ * by another: then the socket is only closed.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (err.code === "ECONNRESET" || !socket.writable || inFlight?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const [status, error] =
+    err.code === "HPE_HEADER_OVERFLOW"
+      ? [431, "The request headers are too large"]
+      : err.code === "ERR_HTTP_REQUEST_TIMEOUT"
+        ? [408, "The request took too long to arrive"]
+        : [400, "Bad request: the request could not be parsed"];
+  const body = JSON.stringify({ error });
+  socket.end(
+    `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+  // A peer that never reads must not keep the socket: end() waits for the write to drain.
+  setTimeout(() => socket.destroy(), 5_000).unref();
+}
 
 /** Runs the panel: database settings, the first admin from the environment, Next, the fast door. */
 export async function startPanel(env: Env, opts: { dev: boolean; dir: string }) {
@@ -19,18 +115,25 @@ export async function startPanel(env: Env, opts: { dev: boolean; dir: string }) 
     await createFirstAdmin({ username: env.ADMIN_USERNAME, password: env.ADMIN_PASSWORD }, SYSTEM);
     console.log(`fleetdeck: created administrator "${env.ADMIN_USERNAME}" from ADMIN_USERNAME`);
   }
+  const sealed = await sealTotpSeeds();
+  if (sealed) console.log(`fleetdeck: sealed ${sealed} two-factor seed(s) stored in plaintext by an earlier version`);
+  // Changes made by other processes (another panel, the CLI) reach this one's caches within a second.
+  const stopWatching = watchRevocations();
 
   const app = next({ dev: opts.dev, dir: opts.dir, hostname: env.HOST, port: env.PORT });
   await app.prepare();
   const nextHandler = app.getRequestHandler();
   const router = buildApiRouter();
 
-  const server = http.createServer((req, res) => {
-    // Only this server may say where a request came from.
-    req.headers[CLIENT_IP_HEADER] = req.socket.remoteAddress ?? "";
-    const url = new URL(req.url ?? "/", "http://panel.invalid");
+  const handle = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    // Only this server may say where a request came from (the socket's peer, or the client a
+    // trusted proxy names: TRUST_PROXY); everything behind it reads this header.
+    req.headers[CLIENT_IP_HEADER] = clientAddressOf(req);
+    const url = requestUrl(req.url);
+    if (!url) return refuse(req, res, 400, "Bad request: the request target must be a path");
     if (serveAgentFiles(req, res, url.pathname)) return;
     if (answerHealth(req, res, url.pathname)) return;
+    if (serveUiStream(req, res, url)) return;
     const match = router.match(req.method ?? "GET", url.pathname);
     if (match.kind === "route") {
       match
@@ -43,13 +146,22 @@ export async function startPanel(env: Env, opts: { dev: boolean; dir: string }) 
         });
       return;
     }
+    const refusal = nextRefusal(req);
+    if (refusal) return refuse(req, res, ...refusal);
     req.headers[PATH_HEADER] = url.pathname + url.search;
     nextHandler(req, res).catch((e) => {
       console.error("fleetdeck: page failed:", e);
       res.statusCode = 500;
       res.end("Internal error");
     });
-  });
+  };
+
+  const limits: http.ServerOptions = { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: TIMEOUT_CHECK_MS };
+  // With TLS_CERT/TLS_KEY the panel speaks HTTPS (and so WSS to agents) itself; otherwise plain
+  // HTTP, for loopback or behind a reverse proxy that terminates TLS (README, "TLS").
+  const tls = env.TLS_CERT && env.TLS_KEY ? { cert: fs.readFileSync(env.TLS_CERT), key: fs.readFileSync(env.TLS_KEY) } : null;
+  const server = tls ? https.createServer({ ...limits, ...tls }, handle) : http.createServer(limits, handle);
+  server.on("clientError", answerClientError);
 
   const fleet = await wireFleet(server, env);
 
@@ -57,12 +169,15 @@ export async function startPanel(env: Env, opts: { dev: boolean; dir: string }) 
     server.once("error", reject);
     server.listen(env.PORT, env.HOST, () => resolve());
   });
-  console.log(`fleetdeck: listening on http://${env.HOST === "0.0.0.0" ? "localhost" : env.HOST}:${env.PORT}`);
+  const shownUrl = `${tls ? "https" : "http"}://${env.HOST === "0.0.0.0" ? "localhost" : env.HOST}:${(server.address() as { port: number }).port}`;
+  if ((await userCount()) === 0) console.log(setupCodeBanner(newSetupCode(), shownUrl));
+  console.log(`fleetdeck: listening on ${shownUrl}`);
 
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
     stopping = true;
+    stopWatching();
     await fleet.stop().catch(() => undefined);
     server.close();
     await flushTokenUse().catch(() => undefined);

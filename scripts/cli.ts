@@ -3,8 +3,9 @@
  * (the same DATA_DIR / DATABASE_URL as `npm start`). It goes through the panel's own domain
  * (lib/fleet/users.ts, lib/fleet/tokens.ts), so its rules and audit entries are the UI's.
  *
- * A running panel sees a change made here within seconds (its caches of users and tokens expire),
- * not at once as it does for changes made through the panel itself.
+ * A running panel sees a change that revokes access (a token revoked, a user disabled) within
+ * about a second: the change bumps the revocation epoch every panel process polls
+ * (lib/auth/revocation.ts).
  */
 import fs from "node:fs";
 import { createRequire } from "node:module";
@@ -33,8 +34,10 @@ const USAGE = `usage: npm run fleetdeck -- <command>
   user disable <name>
   user enable <name>
   token add --user <name> [--note <note>] [--expires <ISO date>]   prints the token alone on its last line
+            [--read-only] [--apis nezha,mcsm,trmm,ui] [--allow-ip <CIDR>]...   limits (--allow-ip repeats)
   token list [--user <name>]
   token revoke <prefix | token>
+  backup <file>                     a consistent copy of the live SQLite database (PostgreSQL: prints the pg_dump to run)
 
   --password-stdin reads the password from standard input instead of --password.`;
 
@@ -126,15 +129,41 @@ async function migrateIfNeeded(url: string): Promise<void> {
   }
 }
 
+/**
+ * `backup <file>`: SQLite is copied with VACUUM INTO, one read transaction, so the panel may keep
+ * running and writing. PostgreSQL has its own tool; we say how to call it and exit non-zero,
+ * since no copy was made.
+ */
+async function backup(url: string, args: string[]): Promise<void> {
+  const { positionals } = parse(args, {}, 1);
+  const target = path.resolve(positionals[0]);
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    throw new CommandError(
+      `the database is PostgreSQL: copy it with its own tool, e.g.\n  pg_dump --format=custom --file=${JSON.stringify(target)} "$DATABASE_URL"\n(restore with pg_restore --clean --dbname="$DATABASE_URL" ${JSON.stringify(target)})`,
+    );
+  }
+  // @ts-expect-error: plain ESM script without type declarations
+  const { copySqlite, sqliteFile } = await import("./migrate-wasm.mjs");
+  if (!fs.existsSync(sqliteFile(url))) throw new CommandError(`no database at ${sqliteFile(url)}`);
+  try {
+    copySqlite(url, target);
+  } catch (e) {
+    throw new CommandError(`cannot copy the database to ${target}: ${(e as Error).message}`);
+  }
+  console.log(`copied the database to ${target} (${fs.statSync(target).size} bytes)`);
+}
+
 async function run(argv: string[]): Promise<void> {
   const [group, command, ...rest] = argv;
   if (!group || group === "help" || group === "--help" || group === "-h") {
     console.log(USAGE);
     return;
   }
-  if (!["user", "token"].includes(group)) throw new UsageError(`unknown command "${group}"`);
+  if (!["user", "token", "backup"].includes(group)) throw new UsageError(`unknown command "${group}"`);
 
   const env = loadEnv();
+  // Before migrateIfNeeded: a copy is taken of the database as it is, whatever version made it.
+  if (group === "backup") return backup(env.DATABASE_URL, command === undefined ? [] : [command, ...rest]);
   // The domain modules read this one validated configuration, as in server.ts.
   useConfig(env);
   await migrateIfNeeded(env.DATABASE_URL);
@@ -184,11 +213,36 @@ async function run(argv: string[]): Promise<void> {
       return;
     }
     case "token add": {
-      const { values } = parse(rest, { user: { type: "string" }, note: { type: "string", default: "" }, expires: { type: "string" } }, 0);
+      const { values } = parse(
+        rest,
+        {
+          user: { type: "string" },
+          note: { type: "string", default: "" },
+          expires: { type: "string" },
+          "read-only": { type: "boolean" },
+          apis: { type: "string" },
+          "allow-ip": { type: "string", multiple: true },
+        },
+        0,
+      );
       if (typeof values.user !== "string") throw new UsageError("--user <name> is required");
       const user = await userNamed(values.user);
-      const created = await tokens.issueTokenFor(user.id, { note: values.note, expiresAt: values.expires ?? null }, actor);
-      console.log(`token ${created.prefix}… for "${user.username}" (shown once; keep it secret):`);
+      const allowIp = values["allow-ip"] as unknown as string[] | undefined;
+      const created = await tokens.issueTokenFor(
+        user.id,
+        {
+          note: values.note,
+          expiresAt: values.expires ?? null,
+          ...(values["read-only"] ? { readOnly: true } : {}),
+          ...(typeof values.apis === "string" ? { apis: values.apis } : {}),
+          // Each --allow-ip may itself be a comma list.
+          ...(allowIp ? { allowedCidrs: allowIp.flatMap((v) => v.split(",")) } : {}),
+        },
+        actor,
+      );
+      const [row] = await tokens.tokensMatching(created.token);
+      const limits = row ? scopeText(row.scope) : "";
+      console.log(`token ${created.prefix}… for "${user.username}"${limits ? ` (${limits})` : ""} (shown once; keep it secret):`);
       console.log(created.token);
       return;
     }
@@ -201,8 +255,8 @@ async function run(argv: string[]): Promise<void> {
       }
       console.log(
         table([
-          ["ID", "PREFIX", "KIND", "OWNER", "CREATED", "LAST USED", "EXPIRES", "NOTE"],
-          ...list.map((t) => [String(t.id), t.prefix, t.kind, t.owner.username, iso(t.createdAt), iso(t.lastUsedAt), iso(t.expiresAt), t.note]),
+          ["ID", "PREFIX", "KIND", "OWNER", "CREATED", "LAST USED", "EXPIRES", "SCOPE", "NOTE"],
+          ...list.map((t) => [String(t.id), t.prefix, t.kind, t.owner.username, iso(t.createdAt), iso(t.lastUsedAt), iso(t.expiresAt), scopeText(t.scope) || "full", t.note]),
         ]),
       );
       return;
@@ -220,6 +274,13 @@ async function run(argv: string[]): Promise<void> {
     default:
       throw new UsageError(`unknown command "${key}"`);
   }
+}
+
+/** A token's limits in one line: "read-only; apis=nezha,trmm; from 10.0.0.0/8". */
+function scopeText(scope: tokens.TokenView["scope"]): string {
+  return [scope.readOnly && "read-only", scope.apis.length && `apis=${scope.apis.join(",")}`, scope.allowedCidrs.length && `from ${scope.allowedCidrs.join(",")}`]
+    .filter(Boolean)
+    .join("; ");
 }
 
 async function main(): Promise<number> {

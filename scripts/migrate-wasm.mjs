@@ -6,6 +6,7 @@
 // the one schema in prisma/schema.prisma. A copy of the schema is kept beside each migration
 // (schema.prisma.snapshot) so that `create` diffs without a shadow database or any connection.
 import fs from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { bindMigrationAwareSqlAdapterFactory } from "@prisma/driver-adapter-utils";
@@ -125,14 +126,78 @@ function describe(url) {
   }
 }
 
-/** Applies every pending migration of the URL's provider; returns the names applied. */
-export async function deployMigrations(url) {
+/**
+ * Applies every pending migration of the URL's provider; returns the names applied.
+ * `migrationsDir` replaces the provider's folder (tests make an older database with it).
+ */
+export async function deployMigrations(url, { migrationsDir } = {}) {
   const provider = providerOf(url);
   await assertReachable(url);
   return withEngine(provider, url, async (engine) => {
-    const r = await engine.applyMigrations({ migrationsList: migrationsList(PROVIDERS[provider].migrations), filters });
+    const r = await engine.applyMigrations({ migrationsList: migrationsList(migrationsDir ?? PROVIDERS[provider].migrations), filters });
     return r.appliedMigrationNames ?? [];
   });
+}
+
+function openSqlite(file, options) {
+  const Database = createRequire(import.meta.url)("better-sqlite3");
+  return new Database(file, options);
+}
+
+/** A SQLite file: URL's path. */
+export const sqliteFile = (url) => path.resolve(url.replace(/^file:/, "").replace(/\?.*$/, ""));
+
+/**
+ * Copies a live SQLite database to `target` consistently (`VACUUM INTO`: one read transaction,
+ * so writers may go on; the copy is compact and has no WAL beside it). Refuses to overwrite.
+ */
+export function copySqlite(url, target) {
+  if (fs.existsSync(target)) throw new Error(`${target} exists already`);
+  fs.mkdirSync(path.dirname(path.resolve(target)), { recursive: true });
+  const conn = openSqlite(sqliteFile(url), { readonly: true, fileMustExist: true });
+  try {
+    conn.pragma("busy_timeout = 5000");
+    conn.prepare("VACUUM INTO ?").run(path.resolve(target));
+  } finally {
+    conn.close();
+  }
+}
+
+/**
+ * Before migrating an existing SQLite database, keeps a consistent copy of it in `dir` (named
+ * <stamp>-before-<first pending migration>.db) and only the `keep` most recent such copies, so an
+ * upgrade that goes wrong can be undone by copying the file back. Nothing is copied for a new or
+ * empty database, one with no pending migration, PostgreSQL (pg_dump is the tool there), or
+ * keep = 0. Returns the copy's path, or null.
+ */
+export function backupBeforeMigrating(url, { dir, keep }) {
+  if (providerOf(url) !== "sqlite" || keep <= 0) return null;
+  const file = sqliteFile(url);
+  if (!fs.existsSync(file)) return null;
+  const conn = openSqlite(file, { readonly: true, fileMustExist: true });
+  let pending;
+  try {
+    const tables = conn.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").get().n;
+    if (!tables) return null;
+    let applied = new Set();
+    try {
+      applied = new Set(
+        conn.prepare("SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL").all().map((r) => r.migration_name),
+      );
+    } catch {
+      // Tables but no migration record: not made by us, but still worth keeping before we touch it.
+    }
+    pending = migrationDirs(PROVIDERS.sqlite.migrations).filter((m) => !applied.has(m));
+  } finally {
+    conn.close();
+  }
+  if (!pending.length) return null;
+  const stamp = new Date().toISOString().replace(/[-:.]/g, "");
+  const target = path.join(dir, `${stamp}-before-${pending[0]}.db`);
+  copySqlite(url, target);
+  const copies = fs.readdirSync(dir).filter((f) => /^\d{8}T\d{9}Z-before-.+\.db$/.test(f)).sort();
+  for (const old of copies.slice(0, Math.max(0, copies.length - keep))) fs.rmSync(path.join(dir, old), { force: true });
+  return target;
 }
 
 /** The SQL that takes the last migration's snapshot to the current schema, or null. */

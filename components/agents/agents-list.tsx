@@ -14,7 +14,7 @@ import { SHELLS, type Shell } from "./command-dialog";
 import type { Agent } from "./types";
 
 type Filter = "client" | "site" | "type" | "status";
-type BulkKind = "cmd" | "scan";
+type BulkKind = "cmd" | "scan" | "move";
 
 interface CmdOutcome {
   status: "done" | "timeout";
@@ -121,8 +121,17 @@ export function AgentsList() {
       return answer.message;
     });
 
+  /** Moves every selected agent to one client/site (admins; the agent's own PATCH). */
+  const moveAgents = (fields: FormData) => {
+    const body = { client: String(fields.get("client") ?? "").trim(), site: String(fields.get("site") ?? "").trim() };
+    void bulk.start(targets(), async ({ agent }) => {
+      await fetchJson(`/api/ui/agents/${encodeURIComponent(agent.agent_id)}`, { method: "PATCH", body });
+    });
+  };
+
   const canCmd = !!rights?.canSendCmd;
   const canScan = !!rights?.canManageWinupdates;
+  const canMove = !!rights?.admin;
   const count = selection.rows.length;
 
   return (
@@ -145,7 +154,7 @@ export function AgentsList() {
           { id: "client", label: t("client"), value: (a) => a.client },
           { id: "site", label: `${t("client")} / ${t("site")}`, value: (a) => `${a.client} / ${a.site}` },
         ]}
-        selection={canCmd || canScan ? selection.table : undefined}
+        selection={canCmd || canScan || canMove ? selection.table : undefined}
         rowAttributes={(a) => ({ "data-testid": `agent-${a.agent_id}` })}
         loading={list.isPending}
         empty={t("none")}
@@ -156,6 +165,9 @@ export function AgentsList() {
             )}
             {canScan && (
               <button type="button" className="btn-secondary" onClick={() => (bulk.reset(), setBulkKind("scan"))}>{tb("scan")}</button>
+            )}
+            {canMove && (
+              <button type="button" className="btn-secondary" onClick={() => (bulk.reset(), setBulkKind("move"))}>{tb("move")}</button>
             )}
           </SelectionBar>
         }
@@ -199,6 +211,29 @@ export function AgentsList() {
           onRun={scanUpdates}
           onClose={() => setBulkKind(null)}
         />
+      )}
+      {bulkKind === "move" && (
+        <BulkDialog
+          title={tb("moveTitle")}
+          question={tb("moveQuestion", { count })}
+          confirmLabel={tb("moveConfirm", { count })}
+          bulk={bulk}
+          onRun={moveAgents}
+          onClose={() => setBulkKind(null)}
+        >
+          <div className="grid grid-cols-2 gap-3">
+            <div>
+              <label className="label" htmlFor="bulk-client">{tb("clientField")}</label>
+              <input id="bulk-client" name="client" className="input" list="bulk-clients" maxLength={200} required autoComplete="off" />
+              <datalist id="bulk-clients">{clients.map((c) => <option key={c} value={c} />)}</datalist>
+            </div>
+            <div>
+              <label className="label" htmlFor="bulk-site">{tb("siteField")}</label>
+              <input id="bulk-site" name="site" className="input" list="bulk-sites" maxLength={200} required autoComplete="off" />
+              <datalist id="bulk-sites">{sites.map((s) => <option key={s} value={s} />)}</datalist>
+            </div>
+          </div>
+        </BulkDialog>
       )}
     </section>
   );

@@ -1,20 +1,23 @@
 "use client";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useTranslations } from "next-intl";
 import Link from "next/link";
-import { useEffect, useRef, useState } from "react";
+import { useCallback, useState } from "react";
 import type { InstanceRowView } from "@/lib/dialects/ui/daemons";
 import { ConfirmDelete } from "../confirm-delete";
-import type { DaemonRow } from "../data/daemons";
+import { daemonKey, useDaemon } from "../data/daemons";
 import { fetchJson } from "../fetch-json";
 import { DataTable, type DataColumn } from "../table/data-table";
 import { OnlineBadge } from "./daemons-list";
+import { InstanceTerminal } from "./terminal";
+import { BulkDialog } from "../bulk/bulk-dialog";
+import { useBulkAction } from "../bulk/use-bulk-action";
+import { SelectionBar, useSelection } from "../table/selection";
+
+const NO_INSTANCES: InstanceRowView[] = [];
+const instanceId = (i: InstanceRowView) => i.uuid;
 
 type Action = "start" | "stop" | "restart" | "kill";
-interface Detail {
-  daemon: DaemonRow;
-  instances: InstanceRowView[];
-}
 
 const STATUS_STYLE: Record<InstanceRowView["status"], string> = {
   running: "bg-emerald-100 text-emerald-800",
@@ -72,46 +75,28 @@ function CreateInstanceForm({ daemonId, onDone }: { daemonId: number; onDone: (e
 }
 
 /**
- * Live console: the output is polled every 1.5 s; the view follows the end unless scrolled up.
+ * An instance's console: a terminal (./terminal.tsx) showing the output as it comes, with a line
+ * to type into it, and the same line as a plain field (phones, screen readers).
  * Shown to admins and to the users the instance is assigned to (the panel's access policy).
  */
-export function Console({ daemonId, instance, isAdmin }: { daemonId: number; instance: InstanceRowView; isAdmin: boolean }) {
+export function Console({ daemonId, instance }: { daemonId: number; instance: InstanceRowView; isAdmin?: boolean }) {
   const t = useTranslations("daemons");
   const base = `/api/ui/daemons/${daemonId}/instances/${instance.uuid}`;
-  const output = useQuery({
-    queryKey: ["instance-output", daemonId, instance.uuid],
-    queryFn: () => fetchJson<{ output: string }>(`${base}/output`),
-    refetchInterval: 1_500,
-    enabled: isAdmin,
-  });
   const [error, setError] = useState<string | null>(null);
+  const sendLine = useCallback((command: string) => fetchJson(`${base}/command`, { method: "POST", body: { command } }), [base]);
   const send = useMutation({
-    mutationFn: (command: string) => fetchJson(`${base}/command`, { method: "POST", body: { command } }),
-    onSuccess: () => (setError(null), void output.refetch()),
+    mutationFn: sendLine,
+    onSuccess: () => setError(null),
     onError: (e: Error) => setError(e.message),
   });
-  const pre = useRef<HTMLPreElement>(null);
-  const follow = useRef(true);
-  useEffect(() => {
-    const el = pre.current;
-    if (el && follow.current) el.scrollTop = el.scrollHeight;
-  }, [output.data?.output]);
 
   return (
     <section className="card space-y-2" aria-label={t("consoleOf", { name: instance.name })}>
       <h2 className="text-lg font-medium">{t("consoleOf", { name: instance.name })}</h2>
-      <pre
-        ref={pre}
-        data-testid="console-output"
-        onScroll={(e) => {
-          const el = e.currentTarget;
-          follow.current = el.scrollTop + el.clientHeight >= el.scrollHeight - 8;
-        }}
-        className="h-72 overflow-auto whitespace-pre-wrap break-all rounded bg-slate-900 p-3 font-mono text-xs text-slate-100"
-      >
-        {output.data?.output || t("noOutput")}
-      </pre>
-      {(error || output.error) && <p role="alert" className="text-sm text-red-700">{error ?? output.error?.message}</p>}
+      <div data-testid="console-output">
+        <InstanceTerminal base={base} name={t("terminalOf", { name: instance.name })} onSend={sendLine} onError={setError} />
+      </div>
+      {error && <p role="alert" className="text-sm text-red-700">{error}</p>}
       <form
         className="flex gap-2"
         onSubmit={(e) => {
@@ -134,8 +119,20 @@ export function DaemonDetail({ daemonId, isAdmin }: { daemonId: number; isAdmin:
   const qc = useQueryClient();
   const [error, setError] = useState<string | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
-  const key = ["daemon", daemonId];
-  const detail = useQuery({ queryKey: key, queryFn: () => fetchJson<Detail>(`/api/ui/daemons/${daemonId}`), refetchInterval: 2_000 });
+  const tb = useTranslations("bulk");
+  const key = daemonKey(daemonId);
+  const detail = useDaemon(daemonId);
+  const selection = useSelection(detail.data?.instances ?? NO_INSTANCES, instanceId);
+  const bulk = useBulkAction();
+  const [bulkAction, setBulkAction] = useState<"start" | "stop" | null>(null);
+  /** Starts or stops every selected instance, four at a time; each answers with its new state. */
+  const runBulk = (action: "start" | "stop") =>
+    void bulk
+      .start(selection.rows.map((i) => ({ id: i.uuid, label: i.name })), async ({ id }) => {
+        const state = await fetchJson<{ status: string }>(`/api/ui/daemons/${daemonId}/instances/${id}/action`, { method: "POST", body: { action } });
+        return state.status;
+      })
+      .then(() => qc.invalidateQueries({ queryKey: key }));
   const refresh = (e: string | null) => {
     setError(e);
     void qc.invalidateQueries({ queryKey: key });
@@ -234,11 +231,31 @@ export function DaemonDetail({ daemonId, isAdmin }: { daemonId: number; isAdmin:
         urlPrefix="i"
         rows={detail.data?.instances}
         rowId={(i) => i.uuid}
+        rowLabel={(i) => i.name}
         columns={columns}
         rowAttributes={(i) => ({ "data-testid": `instance-${i.name}`, className: i.uuid === selected ? "bg-indigo-50" : undefined })}
         loading={detail.isPending}
         empty={t("noInstances")}
+        selection={isAdmin ? selection.table : undefined}
+        toolbar={
+          isAdmin && (
+            <SelectionBar count={selection.rows.length} onClear={selection.clear}>
+              <button type="button" className="btn-primary" onClick={() => (bulk.reset(), setBulkAction("start"))}>{tb("startInstances")}</button>
+              <button type="button" className="btn-secondary" onClick={() => (bulk.reset(), setBulkAction("stop"))}>{tb("stopInstances")}</button>
+            </SelectionBar>
+          )
+        }
       />
+      {bulkAction && (
+        <BulkDialog
+          title={tb(bulkAction === "start" ? "startTitle" : "stopTitle")}
+          question={tb("instancesQuestion", { action: bulkAction, count: selection.rows.length })}
+          confirmLabel={tb("instancesConfirm", { action: bulkAction, count: selection.rows.length })}
+          bulk={bulk}
+          onRun={() => runBulk(bulkAction)}
+          onClose={() => setBulkAction(null)}
+        />
+      )}
       {current && isAdmin && <Console key={current.uuid} daemonId={daemonId} instance={current} isAdmin={isAdmin} />}
     </section>
   );

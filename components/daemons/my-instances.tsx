@@ -1,20 +1,13 @@
 "use client";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useTranslations } from "next-intl";
 import { useState } from "react";
-import type { InstanceRowView } from "@/lib/dialects/ui/daemons";
 import { fetchJson } from "../fetch-json";
+import { myInstancesKey, useMyInstances, type MyInstance } from "../data/daemons";
 import { DataTable, type DataColumn } from "../table/data-table";
 import { Console } from "./daemon-detail";
 import { OnlineBadge } from "./daemons-list";
 
-interface MyInstance {
-  daemonId: number;
-  daemonUuid: string;
-  daemonName: string;
-  online: boolean;
-  instance: InstanceRowView;
-}
 
 type Action = "start" | "stop" | "restart" | "kill";
 
@@ -27,11 +20,11 @@ export function MyInstances() {
   const qc = useQueryClient();
   const [error, setError] = useState<string | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
-  const list = useQuery({ queryKey: ["my-instances"], queryFn: () => fetchJson<MyInstance[]>("/api/ui/instances"), refetchInterval: 2_000 });
+  const list = useMyInstances();
   const act = useMutation({
     mutationFn: ({ m, action }: { m: MyInstance; action: Action }) =>
       fetchJson(`/api/ui/daemons/${m.daemonId}/instances/${m.instance.uuid}/action`, { method: "POST", body: { action } }),
-    onSuccess: () => (setError(null), void qc.invalidateQueries({ queryKey: ["my-instances"] })),
+    onSuccess: () => (setError(null), void qc.invalidateQueries({ queryKey: myInstancesKey })),
     onError: (e: Error) => setError(e.message),
   });
   const current = list.data?.find((m) => keyOf(m) === selected) ?? null;

@@ -1,17 +1,33 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
+import type { ListDiff } from "@/lib/dialects/ui/stream";
 import { fetchJson } from "../fetch-json";
-import type { Agent, AgentRights } from "../agents/types";
+import { agentKey, type Agent, type AgentRights } from "../agents/types";
+import { applyListDiff, bindTopic, useLiveTopic, useLiveUp } from "./stream";
 
 export interface AgentList {
   rights: AgentRights;
   agents: Agent[];
 }
 
-/** The agents list (Tactical RMM's shape). A push stream would update it with setQueryData(agentsKey, …). */
+/** The agents list (Tactical RMM's shape); the push stream writes its diffs here. */
 export const agentsKey = ["agents"] as const;
 
+bindTopic("agents", {
+  apply: (qc, data) => {
+    const diff = data as ListDiff<Agent, string>;
+    qc.setQueryData<AgentList>(agentsKey, (old) => (old ? { ...old, agents: applyListDiff(old.agents, diff, (a) => a.agent_id) ?? old.agents } : old));
+    for (const a of diff.upsert) {
+      const key = agentKey(a.agent_id);
+      if (qc.getQueryState(key)) qc.setQueryData<{ agent: Agent }>(key, (old) => (old ? { ...old, agent: a } : old));
+    }
+  },
+  resync: (qc) => void qc.invalidateQueries({ queryKey: agentsKey, exact: true }),
+});
+
 export function useAgents() {
+  useLiveTopic("agents");
+  const live = useLiveUp();
   // No deep comparison between polls: at 10,000 agents it costs more than it saves (see useServers).
-  return useQuery({ queryKey: agentsKey, queryFn: () => fetchJson<AgentList>("/api/ui/agents"), refetchInterval: 5_000, structuralSharing: false });
+  return useQuery({ queryKey: agentsKey, queryFn: () => fetchJson<AgentList>("/api/ui/agents"), refetchInterval: live ? false : 5_000, structuralSharing: false });
 }

@@ -30,7 +30,7 @@ export function ServersView({ isAdmin }: { isAdmin: boolean }) {
   const [adding, setAdding] = useState(false);
   const [enrollment, setEnrollment] = useState<Enrollment | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [bulkOpen, setBulkOpen] = useState(false);
+  const [bulkKind, setBulkKind] = useState<"delete" | "tag" | null>(null);
   const bulk = useBulkAction();
 
   const all = useMemo(() => servers.data ?? [], [servers.data]);
@@ -131,6 +131,15 @@ export function ServersView({ isAdmin }: { isAdmin: boolean }) {
       return qc.invalidateQueries({ queryKey: serversKey });
     });
 
+  /** Sets one tag on every selected server (an admin's edit, one PATCH per server). */
+  const tagSelected = (tag: string) =>
+    bulk.start(
+      selection.rows.map((s) => ({ id: String(s.id), label: s.name, server: s })),
+      async ({ server }) => {
+        await fetchJson(`/api/ui/servers/${server.id}`, { method: "PATCH", body: { tag } });
+      },
+    );
+
   return (
     <section className="space-y-4">
       <div className="flex flex-wrap items-center gap-3">
@@ -176,7 +185,10 @@ export function ServersView({ isAdmin }: { isAdmin: boolean }) {
         toolbar={
           isAdmin && (
             <SelectionBar count={selection.rows.length} onClear={selection.clear}>
-              <button type="button" className="btn-danger" onClick={() => (bulk.reset(), setBulkOpen(true))}>
+              <button type="button" className="btn-secondary" onClick={() => (bulk.reset(), setBulkKind("tag"))}>
+                {tb("tag")}
+              </button>
+              <button type="button" className="btn-danger" onClick={() => (bulk.reset(), setBulkKind("delete"))}>
                 {tb("delete")}
               </button>
             </SelectionBar>
@@ -184,7 +196,7 @@ export function ServersView({ isAdmin }: { isAdmin: boolean }) {
         }
       />
 
-      {bulkOpen && (
+      {bulkKind === "delete" && (
         <BulkDialog
           title={tb("deleteTitle")}
           question={tb("deleteQuestion", { count: selection.rows.length })}
@@ -192,8 +204,21 @@ export function ServersView({ isAdmin }: { isAdmin: boolean }) {
           danger
           bulk={bulk}
           onRun={() => void deleteSelected()}
-          onClose={() => setBulkOpen(false)}
+          onClose={() => setBulkKind(null)}
         />
+      )}
+      {bulkKind === "tag" && (
+        <BulkDialog
+          title={tb("tagTitle")}
+          question={tb("tagQuestion", { count: selection.rows.length })}
+          confirmLabel={tb("tagConfirm", { count: selection.rows.length })}
+          bulk={bulk}
+          onRun={(f) => void tagSelected(String(f.get("tag") ?? "").trim())}
+          onClose={() => setBulkKind(null)}
+        >
+          <label className="label" htmlFor="bulk-tag">{tb("tagField")}</label>
+          <input className="input" id="bulk-tag" name="tag" maxLength={100} autoComplete="off" />
+        </BulkDialog>
       )}
       {adding && <ServerFormDialog onClose={() => setAdding(false)} onCreated={setEnrollment} />}
       {enrollment && <SecretDialog enrollment={enrollment} onClose={() => setEnrollment(null)} />}

@@ -1,13 +1,14 @@
 import { decode } from "next-auth/jwt";
 import { config } from "../env";
 import { elapsedClock } from "../clock";
-import { singleton } from "../global";
+import { db } from "../db";
 import { auditAuthFailure } from "../audit";
 import type { ApiRequest } from "../http/api";
 import { queryValue } from "../http/query";
 import { cachedUser, loadUser, principalOf, type Principal, type UserSnapshot } from "./principal";
 import { cachedToken, findToken, touchToken, type TokenRecord } from "./tokens";
-import { HOT_AUTH_MAX, hotAuth, type HotEntry } from "./hot";
+import { hotAuth, type HotEntry } from "./hot";
+import { authCache } from "./cache";
 
 /** As long as a user snapshot is trusted (principal.ts): the bound on staleness across processes. */
 const HOT_TTL_MS = 5_000;
@@ -42,7 +43,15 @@ export function sessionCookie(header: string | undefined): string | null {
   for (const part of header.split(";")) {
     const eq = part.indexOf("=");
     const name = part.slice(0, eq).trim();
-    if (SESSION_COOKIES.includes(name)) return decodeURIComponent(part.slice(eq + 1).trim());
+    if (SESSION_COOKIES.includes(name)) {
+      const raw = part.slice(eq + 1).trim();
+      // A malformed escape (`%E0%A4%A`) is a bad cookie, refused like any forged one (401), never a throw.
+      try {
+        return decodeURIComponent(raw);
+      } catch {
+        return raw;
+      }
+    }
   }
   return null;
 }
@@ -50,17 +59,46 @@ export function sessionCookie(header: string | undefined): string | null {
 interface SessionClaims {
   userId: number;
   sessionVersion: number;
+  /** The Session row this sign-in recorded (signing out revokes it on the server). */
+  sid: string;
   exp: number;
 }
 
 const SESSION_CACHE_MS = 30_000;
-/** Decrypting a session cookie costs more than the rest of a request: remember recent ones. */
-const sessionCache = singleton("sessionCache", () => new Map<string, { until: number; claims: SessionClaims | null }>());
+/** A session cookie is a few hundred bytes; anything much longer is not one of ours. */
+const MAX_COOKIE_LENGTH = 8_192;
+/**
+ * Decrypting a session cookie costs more than the rest of a request: remember recent ones,
+ * bounded by count and by bytes (the keys are whatever clients send).
+ */
+const sessionCache = authCache<string, { until: number; claims: SessionClaims | null }>("sessionCookies", {
+  max: 20_000,
+  maxBytes: 16 * 1024 * 1024,
+  valueBytes: 200,
+});
+
+/** Whether each recent session id is still signed in (not revoked, not expired). */
+const sessionState = authCache<string, { until: number; live: boolean }>("sessionIds", { max: 20_000, maxBytes: 4 * 1024 * 1024, valueBytes: 80 });
 
 /** The cached claims of a session cookie, or undefined when it must be decrypted. */
 function cachedSession(cookie: string): SessionClaims | null | undefined {
+  if (cookie.length > MAX_COOKIE_LENGTH) return null;
   const hit = sessionCache.get(cookie);
   return hit && elapsedClock() < hit.until ? hit.claims : undefined;
+}
+
+function cachedSessionLive(sid: string): boolean | undefined {
+  const hit = sessionState.get(sid);
+  return hit && elapsedClock() < hit.until ? hit.live : undefined;
+}
+
+async function sessionLive(sid: string): Promise<boolean> {
+  const hit = cachedSessionLive(sid);
+  if (hit !== undefined) return hit;
+  const row = await db.session.findUnique({ where: { id: sid }, select: { revokedAt: true, expiresAt: true } });
+  const live = !!row && !row.revokedAt && row.expiresAt.getTime() > Date.now();
+  sessionState.set(sid, { until: elapsedClock() + SESSION_CACHE_MS, live });
+  return live;
 }
 
 /** The user a next-auth session cookie stands for, or null when forged, foreign or expired. */
@@ -72,27 +110,32 @@ export async function decodeSession(cookie: string): Promise<SessionClaims | nul
   try {
     const jwt = await decode({ token: cookie, secret: config().NEXTAUTH_SECRET });
     const userId = Number(jwt?.sub);
-    if (jwt && Number.isInteger(userId) && typeof jwt.exp === "number" && jwt.exp * 1000 > now) {
-      claims = { userId, sessionVersion: Number(jwt.sv ?? 0), exp: jwt.exp };
+    // A cookie without a session id predates server-side sessions: it cannot be signed out, so it is refused.
+    if (jwt && Number.isInteger(userId) && typeof jwt.exp === "number" && jwt.exp * 1000 > now && typeof jwt.sid === "string" && jwt.sid) {
+      claims = { userId, sessionVersion: Number(jwt.sv ?? 0), sid: jwt.sid, exp: jwt.exp };
     }
   } catch {
     claims = null;
   }
-  if (sessionCache.size > 20_000) sessionCache.clear();
   // Kept until the cache's TTL or the session's own expiry, whichever comes first.
   const ttl = Math.min(SESSION_CACHE_MS, claims ? claims.exp * 1000 - now : SESSION_CACHE_MS);
   sessionCache.set(cookie, { until: elapsedClock() + ttl, claims });
   return claims;
 }
 
-/** A session's user, if it is still valid: exists, enabled, and not signed out by a version bump. */
+/**
+ * A session's user, if it is still valid: exists, enabled, not signed out everywhere by a version
+ * bump, and its session not ended on the server (signed out).
+ */
 export async function sessionPrincipal(cookie: string): Promise<Principal | null> {
+  if (cookie.length > MAX_COOKIE_LENGTH) return null;
   const claims = await decodeSession(cookie);
-  return claims && sessionUser(claims, await loadUser(claims.userId));
+  if (!claims || !(await sessionLive(claims.sid))) return null;
+  return sessionUser(claims, await loadUser(claims.userId), true);
 }
 
-function sessionUser(claims: SessionClaims, user: UserSnapshot | null): Principal | null {
-  if (!user || user.disabled || user.sessionVersion !== claims.sessionVersion) return null;
+function sessionUser(claims: SessionClaims, user: UserSnapshot | null, live: boolean): Principal | null {
+  if (!live || !user || user.disabled || user.sessionVersion !== claims.sessionVersion) return null;
   return principalOf(user, "cookie");
 }
 
@@ -119,7 +162,8 @@ export function authenticateCached(req: ApiRequest): AuthOutcome | undefined {
     if (claims === null) outcome = { ok: false, reason: "invalid", carrier: "cookie" };
     else if (claims) {
       const user = cachedUser(claims.userId);
-      if (user !== undefined) outcome = cookieOutcome(sessionUser(claims, user));
+      const live = cachedSessionLive(claims.sid);
+      if (user !== undefined && live !== undefined) outcome = cookieOutcome(sessionUser(claims, user, live));
     }
   } else {
     const hot = hotAuth.get(cred.value) as HotEntry<AuthOutcome> | undefined;
@@ -159,7 +203,6 @@ function remember(secret: string, token: TokenRecord, outcome: AuthOutcome): Aut
   if (ttl <= 0) return outcome;
   let entry = hotAuth.get(secret) as HotEntry<AuthOutcome> | undefined;
   if (!entry || entry.until <= now) {
-    if (hotAuth.size >= HOT_AUTH_MAX) hotAuth.clear();
     entry = { until: now + ttl, tokenId: token.id, byCarrier: {} };
     hotAuth.set(secret, entry);
   }
@@ -176,5 +219,5 @@ function tokenOutcome(carrier: Carrier, token: TokenRecord | null, user: UserSna
   if (!user) return { ok: false, reason: "invalid", carrier };
   if (user.disabled) return { ok: false, reason: "disabled", carrier };
   touchToken(token.id);
-  return { ok: true, principal: principalOf(user, "token", token.id), carrier };
+  return { ok: true, principal: principalOf(user, "token", token.id, token.scope), carrier };
 }

@@ -1,7 +1,8 @@
 import { db } from "../db";
 import { elapsedClock } from "../clock";
-import { clearHotAuth } from "./hot";
-import { singleton } from "../global";
+import { authCache } from "./cache";
+import { hotAuth } from "./hot";
+import type { TokenScope } from "./scope";
 
 export type Role = "admin" | "user";
 
@@ -12,6 +13,8 @@ export interface Principal {
   role: Role;
   via: "cookie" | "token";
   tokenId?: number;
+  /** The token's limits (read-only, APIs, addresses), when the token has any. */
+  scope?: TokenScope;
   perms: Grants;
 }
 
@@ -53,10 +56,10 @@ const USER_TTL_MS = 5_000;
 
 /**
  * Users by id, cached a few seconds so that authenticating a request costs no query. Every
- * mutation of a user calls `forgetUser`, so in this process a change applies at the next request;
- * the TTL bounds staleness for other processes sharing the database.
+ * mutation of a user forgets it here; one that takes access away also bumps the revocation epoch
+ * (lib/auth/revocation.ts), which every other process polls; the TTL is the last resort.
  */
-const userCache = singleton("userCache", () => new Map<number, { at: number; user: UserSnapshot | null }>());
+const userCache = authCache<number, { at: number; user: UserSnapshot | null }>("users", { max: 20_000, maxBytes: 32 * 1024 * 1024, valueBytes: 1_000 });
 
 const splitList = (s: string) => s.split(",").map((x) => x.trim()).filter(Boolean);
 
@@ -93,13 +96,14 @@ export async function loadUser(id: number): Promise<UserSnapshot | null> {
   return user;
 }
 
+/** Forget a user in this process (a change that takes nothing away: other processes may lag by the TTL). */
 export function forgetUser(id: number): void {
   userCache.delete(id);
-  clearHotAuth();
+  hotAuth.clear();
 }
 
-export function principalOf(user: UserSnapshot, via: Principal["via"], tokenId?: number): Principal {
-  return { userId: user.id, username: user.username, role: user.role, via, tokenId, perms: user.perms };
+export function principalOf(user: UserSnapshot, via: Principal["via"], tokenId?: number, scope?: TokenScope): Principal {
+  return { userId: user.id, username: user.username, role: user.role, via, tokenId, ...(scope ? { scope } : {}), perms: user.perms };
 }
 
 export const isAdmin = (p: Principal) => p.role === "admin";
@@ -107,5 +111,5 @@ export const isAdmin = (p: Principal) => p.role === "admin";
 /** After a change that touches many users at once (an instance deleted drops its assignments). */
 export function forgetAllUsers(): void {
   userCache.clear();
-  clearHotAuth();
+  hotAuth.clear();
 }

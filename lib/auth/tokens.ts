@@ -2,7 +2,9 @@ import { db } from "../db";
 import { singleton } from "../global";
 import { audit } from "../audit";
 import { elapsedClock, wallTimeOf } from "../clock";
-import { clearHotAuth } from "./hot";
+import { authCache } from "./cache";
+import { revoked } from "./revocation";
+import { scopeOf, type ScopeColumns, type TokenScope } from "./scope";
 import { newSecret, sha256, TOKEN_PREFIX, TOKEN_SHOWN_LENGTH } from "./secrets";
 import type { Principal } from "./principal";
 
@@ -10,11 +12,15 @@ export interface TokenRecord {
   id: number;
   userId: number;
   expiresAt: Date | null;
+  /** Its limits, parsed; undefined when it has none. */
+  scope?: TokenScope;
 }
+
+const TOKEN_SELECT = { id: true, userId: true, expiresAt: true, readOnly: true, apis: true, allowedCidrs: true } as const;
 
 const TOKEN_TTL_MS = 30_000;
 /** Token lookups by hash, misses included (a flood of garbage costs no queries). */
-const tokenCache = singleton("tokenCache", () => new Map<string, { at: number; token: TokenRecord | null }>());
+const tokenCache = authCache<string, { at: number; token: TokenRecord | null }>("tokens", { max: 50_000, maxBytes: 16 * 1024 * 1024, valueBytes: 300 });
 
 const isTokenShaped = (secret: string) => secret.startsWith(TOKEN_PREFIX) && secret.length <= 200;
 
@@ -30,15 +36,10 @@ export async function findToken(secret: string): Promise<TokenRecord | null> {
   const hit = cachedToken(secret);
   if (hit !== undefined) return hit;
   const hash = sha256(secret);
-  const row = await db.apiToken.findUnique({ where: { hash }, select: { id: true, userId: true, expiresAt: true } });
-  if (tokenCache.size > 50_000) tokenCache.clear();
-  tokenCache.set(hash, { at: elapsedClock(), token: row });
-  return row;
-}
-
-function forgetTokens(ids: Set<number>): void {
-  for (const [hash, entry] of tokenCache) if (entry.token && ids.has(entry.token.id)) tokenCache.delete(hash);
-  clearHotAuth();
+  const row = await db.apiToken.findUnique({ where: { hash }, select: TOKEN_SELECT });
+  const token: TokenRecord | null = row && { id: row.id, userId: row.userId, expiresAt: row.expiresAt, scope: scopeOf(row) };
+  tokenCache.set(hash, { at: elapsedClock(), token });
+  return token;
 }
 
 /**
@@ -74,6 +75,10 @@ export async function createToken(input: {
   note: string;
   kind?: "token" | "key";
   expiresAt?: Date | null;
+  /** Limits; none by default. */
+  scope?: ScopeColumns;
+  /** The token whose request made this one (revoked with it). */
+  parentId?: number | null;
   actor: { id: number | null; name: string };
   ip?: string;
 }): Promise<CreatedToken> {
@@ -88,6 +93,8 @@ export async function createToken(input: {
       userId: input.userId,
       createdById: input.actor.id,
       expiresAt: input.expiresAt ?? null,
+      parentId: input.parentId ?? null,
+      ...(input.scope ?? {}),
     },
     include: { user: { select: { username: true } } },
   });
@@ -106,8 +113,9 @@ export async function createToken(input: {
 export async function deleteTokens(ids: number[], actor: { id: number | null; name: string }, ip?: string): Promise<number> {
   const rows = await db.apiToken.findMany({ where: { id: { in: ids } }, include: { user: { select: { username: true } } } });
   if (!rows.length) return 0;
+  // Tokens made with these go too (ApiToken.parent cascades), whichever process cached them.
   await db.apiToken.deleteMany({ where: { id: { in: rows.map((r) => r.id) } } });
-  forgetTokens(new Set(rows.map((r) => r.id)));
+  await revoked();
   for (const r of rows) {
     await audit({ action: `${r.kind}.delete`, actorId: actor.id, actorName: actor.name, target: r.user.username, detail: `#${r.id} ${r.prefix}… "${r.note}"`, ip });
   }
@@ -123,8 +131,7 @@ export function visibleTokens(p: Principal, kind?: "token" | "key") {
   });
 }
 
-/** Forget every cached token of a user (on disable / delete, the user check already refuses them). */
-export function forgetUserTokens(): void {
-  tokenCache.clear();
-  clearHotAuth();
+/** Forget every cached token (a token changed or a user was disabled / deleted), here and in every process. */
+export async function forgetUserTokens(): Promise<void> {
+  await revoked();
 }

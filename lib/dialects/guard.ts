@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { authenticate, authenticateCached, type AuthOutcome } from "../auth/authenticate";
 import { ALL_GRANTS, type Principal } from "../auth/principal";
+import { SCOPE_MESSAGES, scopeRefusal } from "../auth/scope";
+import type { ApiRouter } from "../http/router";
 import { config } from "../env";
 import { actorOf, type Actor } from "../fleet/actor";
 import { asDomainError, type DomainError, type DomainErrorKind } from "../fleet/errors";
@@ -83,6 +85,14 @@ export function guarded(errors: DialectErrors, handler: AuthedHandler, opts: Gua
       if (benchSkip && req.header("x-fleetdeck-bench-skip-auth") === "1") return await handler(req, BENCH_PRINCIPAL, actorOf(BENCH_PRINCIPAL, req.ip));
       const outcome = authenticateCached(req) ?? (await authenticate(req));
       if (!outcome.ok) return errors.unauthenticated(outcome, req);
+      const scope = outcome.principal.scope;
+      if (scope) {
+        // A limited token: from one of its addresses (else it is no credential at all here), for one
+        // of its APIs, and, if read-only, for a route that only reads — as the route table declares.
+        const refusal = scopeRefusal(scope, (routes ?? (await routeTable())).describe(req.method, req.path) ?? { api: "", acts: true }, req.ip);
+        if (refusal === "address") return errors.unauthenticated({ ok: false, reason: "invalid", carrier: outcome.carrier }, req);
+        if (refusal) return errors.error(403, SCOPE_MESSAGES[refusal]);
+      }
       const refused = opts.check?.(req, outcome.principal, outcome);
       if (refused) return refused;
       if (outcome.carrier === "cookie" && !SAFE_METHODS.has(req.method) && !req.header("x-requested-with")) {
@@ -94,6 +104,17 @@ export function guarded(errors: DialectErrors, handler: AuthedHandler, opts: Gua
       return toErrorResult(errors, e, req);
     }
   };
+}
+
+/**
+ * The route tables, for what a scoped token is checked against (which API, does the route act).
+ * Imported when first needed: the tables import this module, and Next's bundles load route files
+ * one by one, so the table cannot be handed in at load time.
+ */
+let routes: ApiRouter | undefined;
+async function routeTable(): Promise<ApiRouter> {
+  if (!routes) routes = (await import("./index")).buildApiRouter();
+  return routes;
 }
 
 /** Everything a handler may throw, answered once, here, in the dialect's envelope. */

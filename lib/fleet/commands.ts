@@ -125,3 +125,20 @@ export async function commandHistory(p: Principal, entry: LiveEntry) {
   requirePermission(p, "canSendCmd");
   return db.commandRun.findMany({ where: { serverId: entry.meta.id }, orderBy: { id: "desc" }, take: HISTORY_LIMIT });
 }
+
+/** What a run left "running" by a panel that stopped (a crash, a kill, a power cut) says. */
+export const INTERRUPTED_NOTE =
+  "[Fleetdeck: the panel stopped while this command was running, so its outcome and output are unknown; it may have finished on the machine]";
+
+/**
+ * At start, before any agent connects: a run still "running" belongs to a panel process that is
+ * gone (only the process that sent a command waits for its answer), so it is marked failed with
+ * a note instead of showing "running" for ever. Returns how many were.
+ */
+export async function failInterruptedRuns(): Promise<number> {
+  const { count } = await db.commandRun.updateMany({
+    where: { status: "running" },
+    data: { status: "failed", output: INTERRUPTED_NOTE, finishedAt: new Date() },
+  });
+  return count;
+}

@@ -9,7 +9,7 @@
  */
 import crypto from "node:crypto";
 import { z } from "zod";
-import type { InstanceDefinition, InstanceState } from "../../agent/protocol";
+import { MAX_FRAME_BYTES, type InstanceDefinition, type InstanceState, type PanelToAgent } from "../../agent/protocol";
 import { audit } from "../audit";
 import { forgetAllUsers, type Principal } from "../auth/principal";
 import { db } from "../db";
@@ -43,6 +43,24 @@ export async function syncInstances(serverId: number): Promise<void> {
   if (!isAgentConnected(serverId)) return;
   const rows = await db.instance.findMany({ where: { serverId }, orderBy: { id: "asc" } });
   await askAgent(serverId, "instance.sync", { instances: rows.map(definitionOf) }, 10_000);
+}
+
+/**
+ * Refuses a change after which a server's instance definitions would no longer fit in the one
+ * message that carries them to its agent: the agent would drop the connection at every sync,
+ * reconnect, be sent the same message and drop it again, for ever.
+ */
+async function assertSyncFits(serverId: number, change: { add?: InstanceDefinition; replace?: InstanceDefinition }): Promise<void> {
+  const rows = await db.instance.findMany({ where: { serverId }, orderBy: { id: "asc" } });
+  const defs = rows.map((r) => (change.replace && r.uuid === change.replace.uuid ? change.replace : definitionOf(r)));
+  if (change.add) defs.push(change.add);
+  const frame: PanelToAgent = { type: "request", id: Number.MAX_SAFE_INTEGER, method: "instance.sync", params: { instances: defs } };
+  const bytes = Buffer.byteLength(JSON.stringify(frame));
+  if (bytes > MAX_FRAME_BYTES) {
+    throw invalid(
+      `The instances of this daemon would no longer fit in one message to its agent (${Math.ceil(bytes / 1024)} KiB, at most ${MAX_FRAME_BYTES / 1024} KiB): remove instances or shorten their commands`,
+    );
+  }
 }
 
 export function instancesOf(serverId: number) {
@@ -184,7 +202,9 @@ export async function createInstance(p: Principal, actor: Actor, serverId: numbe
   const data = parseInput(instanceInputSchema, input);
   await live.ready();
   if (!live.get(serverId)) throw notFound("server", "No such daemon");
-  const row = await db.instance.create({ data: { ...data, serverId, uuid: crypto.randomUUID().replace(/-/g, "") } });
+  const uuid = crypto.randomUUID().replace(/-/g, "");
+  await assertSyncFits(serverId, { add: definitionOf({ ...data, uuid }) });
+  const row = await db.instance.create({ data: { ...data, serverId, uuid } });
   await auditInstance("create", actor, serverId, row, `start=${JSON.stringify(row.startCommand.slice(0, 300))}`);
   await definitionsChanged();
   await syncInstances(serverId).catch(() => undefined);
@@ -193,8 +213,9 @@ export async function createInstance(p: Principal, actor: Actor, serverId: numbe
 
 export async function updateInstance(p: Principal, actor: Actor, serverId: number, uuid: string, patch: Partial<InstanceInput>) {
   requireAdmin(p);
-  await instanceOn(serverId, uuid);
+  const current = await instanceOn(serverId, uuid);
   const data = parseInput(instanceInputSchema.partial(), patch);
+  await assertSyncFits(serverId, { replace: definitionOf({ ...current, ...data }) });
   const row = await db.instance.update({ where: { uuid }, data });
   await auditInstance("update", actor, serverId, row, Object.keys(data).join(","));
   await syncInstances(row.serverId).catch(() => undefined);

@@ -84,8 +84,18 @@ export class LiveStore {
   private loading: Promise<void> | null = null;
   /** Bumped on every change: lets callers cache what they derive (serialized answers). */
   generation = 0;
+  /** The stamp of lists cached for a tick (lib/http/encoded.ts TickCache): what they must not be stale about. */
+  get listStamp(): string {
+    return `${this.metaGeneration}:${this.presenceGeneration}`;
+  }
   /** Bumped only when servers are added, removed or edited (not by reports). */
   metaGeneration = 0;
+  /**
+   * Bumped when an agent connects, disconnects, or reports its host or instances (rare; never by
+   * the metrics reports):
+   * with metaGeneration, what a list cached for a tick must never be stale about.
+   */
+  presenceGeneration = 0;
   /** Called when a server is deleted or its secret rotated: its agent must be cut off. */
   onRevoke: (serverId: number) => void = () => undefined;
   /** Called with each accepted state report (history, subscribers). */
@@ -112,8 +122,37 @@ export class LiveStore {
     })());
   }
 
+  /**
+   * Change watchers (the UI's push stream): each holds the ids changed since it last looked. The
+   * ingest path only adds an id to a set that already exists: no allocation per report.
+   */
+  private watchers: Set<number>[] = [];
+
+  /**
+   * Records the ids of entries that change (reports, connects, edits, removals) from now on.
+   * `take()` hands them over and starts a new set; `stop()` ends the recording.
+   */
+  watch(): { take(): Set<number>; stop(): void } {
+    const w = { set: new Set<number>() };
+    this.watchers.push(w.set);
+    return {
+      take: () => {
+        const taken = w.set;
+        w.set = new Set();
+        this.watchers[this.watchers.indexOf(taken)] = w.set;
+        return taken;
+      },
+      stop: () => {
+        this.watchers = this.watchers.filter((s) => s !== w.set);
+      },
+    };
+  }
+
   private changed(entry?: LiveEntry, meta = false): void {
-    if (entry) entry.version++;
+    if (entry) {
+      entry.version++;
+      for (const w of this.watchers) w.add(entry.meta.id);
+    }
     if (meta) {
       this.sorted = null;
       this.metaGeneration++;
@@ -151,6 +190,7 @@ export class LiveStore {
   removeServer(id: number): void {
     this.entries.delete(id);
     this.persisted.delete(id);
+    for (const w of this.watchers) w.add(id);
     this.changed(undefined, true);
     this.onRevoke(id);
   }
@@ -164,6 +204,7 @@ export class LiveStore {
     if (!e) return;
     e.connected = true;
     e.lastIp = ip;
+    this.presenceGeneration++;
     this.changed(e);
   }
 
@@ -171,6 +212,7 @@ export class LiveStore {
     const e = this.entries.get(id);
     if (!e) return;
     e.connected = false;
+    this.presenceGeneration++;
     this.changed(e);
   }
 
@@ -178,6 +220,7 @@ export class LiveStore {
     const e = this.entries.get(id);
     if (!e) return;
     e.host = host;
+    this.presenceGeneration++;
     this.changed(e);
     void db.server.update({ where: { id }, data: { hostJson: JSON.stringify(host), lastIp: e.lastIp } }).catch(() => undefined);
   }
@@ -201,6 +244,7 @@ export class LiveStore {
     const e = this.entries.get(id);
     if (!e) return;
     e.instances = instances;
+    this.presenceGeneration++;
     this.changed(e);
   }
 

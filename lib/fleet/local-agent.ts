@@ -38,7 +38,7 @@ interface AgentBuild {
  * Starts the local agent. Its secret is rotated at every start (only the hash is ever stored, and
  * the panel is the only one that needs it).
  */
-export async function startLocalAgent(env: Env): Promise<ChildProcess> {
+export async function startLocalAgent(env: Env, panelUrl = `http://127.0.0.1:${env.PORT}`): Promise<ChildProcess> {
   const existing = await db.server.findFirst({ where: { isLocal: true } });
   const { secret } = existing
     ? await rotateSecret(existing.id, SYSTEM)
@@ -48,7 +48,7 @@ export async function startLocalAgent(env: Env): Promise<ChildProcess> {
   // may be missing or older than agent/, so it is (re)built here — a fraction of a second.
   const build = (await import(pathToFileURL(path.join(root, "scripts/build-agent.mjs")).href)) as AgentBuild;
   const { nodeArgs } = await build.ensureAgentBundle({ quiet: true });
-  const args = [...nodeArgs, build.AGENT_BUNDLE, "--panel", `http://127.0.0.1:${env.PORT}`, "--interval", String(env.FLEETDECK_AGENT_INTERVAL)];
+  const args = [...nodeArgs, build.AGENT_BUNDLE, "--panel", panelUrl, "--interval", String(env.FLEETDECK_AGENT_INTERVAL)];
   if (env.FLEETDECK_LOCAL_AGENT_COMMANDS) args.push("--allow-commands");
   const child = spawn(process.execPath, args, {
     cwd: root,

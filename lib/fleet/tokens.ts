@@ -4,8 +4,9 @@ import { createToken, deleteTokens, flushTokenUse, forgetUserTokens, type Create
 import type { Principal } from "../auth/principal";
 import { audit } from "../audit";
 import { sha256, TOKEN_SHOWN_LENGTH } from "../auth/secrets";
+import { apisSchema, cidrsSchema, columnsOf, narrowColumns, scopeView, type ApiName, type ScopeColumns, type ScopeInput } from "../auth/scope";
 import { actorOf, type Actor } from "./actor";
-import { invalid, notFound } from "./errors";
+import { forbidden, invalid, notFound } from "./errors";
 import { canSeeToken, isAdmin } from "./policy";
 
 /**
@@ -50,10 +51,18 @@ export const userRefSchema = z.union([z.number().int().positive(), z.string().re
   error: "User must be a user id",
 });
 
-/** The UI's "Add Token": a note and, optionally, an expiry. The token is always the caller's own. */
+/** A token's limits at creation (lib/auth/scope.ts); absent = no limit (or its parent's). */
+export const scopeFields = {
+  readOnly: z.boolean({ error: "readOnly must be true or false" }).optional().describe("Only routes that read; any route that changes or runs something answers 403"),
+  apis: apisSchema.optional(),
+  allowedCidrs: cidrsSchema.optional(),
+};
+
+/** The UI's "Add Token": a note and, optionally, an expiry and limits. The token is always the caller's own. */
 export const tokenCreateSchema = z.object({
   note: noteSchema.default(""),
   expiresAt: expirationSchema.nullish(),
+  ...scopeFields,
 });
 
 /** An admin-issued key. */
@@ -61,6 +70,7 @@ export const keyCreateSchema = z.object({
   name: keyNameSchema,
   userId: userRefSchema,
   expiresAt: expirationSchema.nullish(),
+  ...scopeFields,
 });
 
 export const keyUpdateSchema = z.object({
@@ -84,6 +94,10 @@ export interface TokenView {
   createdAt: Date;
   lastUsedAt: Date | null;
   expiresAt: Date | null;
+  /** Its limits: read-only, APIs (empty = all), source CIDRs (empty = anywhere). */
+  scope: { readOnly: boolean; apis: ApiName[]; allowedCidrs: string[] };
+  /** The token whose request made this one, if any: this one is bound by it and revoked with it. */
+  parentId: number | null;
 }
 
 const rowInclude = { user: { select: { id: true, username: true } } } as const;
@@ -108,6 +122,8 @@ async function toViews(rows: TokenRow[]): Promise<TokenView[]> {
     createdAt: r.createdAt,
     lastUsedAt: r.lastUsedAt,
     expiresAt: r.expiresAt,
+    scope: scopeView(r),
+    parentId: r.parentId,
   }));
 }
 
@@ -128,8 +144,49 @@ export function issueToken(p: Principal, input: unknown, ip?: string): Promise<C
 
 /** A token for `userId`, made by `actor` (the caller itself, or an operator at the CLI). */
 export async function issueTokenFor(userId: number, input: unknown, actor: Actor): Promise<CreatedToken> {
-  const { note, expiresAt } = tokenCreateSchema.parse(input ?? {});
-  return createToken({ userId, note, kind: "token", expiresAt: expiresAt ?? null, actor: { id: actor.id, name: actor.name }, ip: actor.ip });
+  const { note, expiresAt, readOnly, apis, allowedCidrs } = tokenCreateSchema.parse(input ?? {});
+  const bound = await boundByParent(actor, { readOnly, apis, allowedCidrs }, expiresAt ?? null);
+  return createToken({ userId, note, kind: "token", ...bound, actor: { id: actor.id, name: actor.name }, ip: actor.ip });
+}
+
+/** Field names in error messages: the UI's camelCase by default, Tactical RMM's snake_case for its keys. */
+export interface ScopeFieldNames {
+  expiresAt: string;
+  readOnly: string;
+  apis: string;
+  allowedCidrs: string;
+}
+const UI_FIELDS: ScopeFieldNames = { expiresAt: "expiresAt", readOnly: "readOnly", apis: "apis", allowedCidrs: "allowedCidrs" };
+
+/**
+ * Tokens cannot breed: a token or key made by a request that was itself authenticated by a token
+ * gets that token as parent — never a broader scope, never a later expiry (none asked = the
+ * parent's), and deleted with it (ApiToken.parent cascades). A request with a session or from the
+ * CLI makes a token with exactly the scope asked.
+ */
+async function boundByParent(
+  actor: Actor,
+  scope: ScopeInput,
+  expiresAt: Date | null,
+  names: ScopeFieldNames = UI_FIELDS,
+): Promise<{ scope: ScopeColumns; expiresAt: Date | null; parentId: number | null }> {
+  if (actor.tokenId === undefined) return { scope: columnsOf(scope), expiresAt, parentId: null };
+  const parent = await db.apiToken.findUnique({ where: { id: actor.tokenId }, select: { readOnly: true, apis: true, allowedCidrs: true, expiresAt: true } });
+  if (!parent) throw forbidden("The token of this request was revoked");
+  const narrowed = narrowColumns(parent, scope);
+  if ("field" in narrowed) {
+    const field = names[narrowed.field as keyof ScopeFieldNames] ?? narrowed.field;
+    throw invalid(narrowed.message, { [field]: [narrowed.message] });
+  }
+  let expiry = expiresAt;
+  if (parent.expiresAt) {
+    if (!expiry) expiry = parent.expiresAt;
+    else if (expiry > parent.expiresAt) {
+      const message = `A token made with a token cannot outlive it (it expires ${parent.expiresAt.toISOString()})`;
+      throw invalid(message, { [names.expiresAt]: [message] });
+    }
+  }
+  return { scope: narrowed.columns, expiresAt: expiry, parentId: actor.tokenId };
 }
 
 /**
@@ -180,18 +237,33 @@ export async function findKey(id: number): Promise<TokenView | null> {
  * An admin issues a key acting as `userId`. `userField` names the body field in error messages
  * (the UI says userId, Tactical RMM says user).
  */
-export async function issueKey(actor: Actor, input: KeyCreate, userField = "userId"): Promise<{ key: TokenView; secret: string }> {
+export async function issueKey(
+  actor: Actor,
+  input: KeyCreate,
+  userField = "userId",
+  names: ScopeFieldNames = UI_FIELDS,
+): Promise<{ key: TokenView; secret: string }> {
   await requireUser(input.userId, userField);
-  const created = await createToken({ userId: input.userId, note: input.name, kind: "key", expiresAt: input.expiresAt ?? null, actor, ip: actor.ip });
+  const bound = await boundByParent(actor, { readOnly: input.readOnly, apis: input.apis, allowedCidrs: input.allowedCidrs }, input.expiresAt ?? null, names);
+  const created = await createToken({ userId: input.userId, note: input.name, kind: "key", ...bound, actor, ip: actor.ip });
   const key = await findKey(created.id);
   if (!key) throw notFound("key", notFoundMessage("key"));
   return { key, secret: created.token };
 }
 
 /** Renames a key, points it at another user or changes its expiry. */
-export async function updateKey(actor: Actor, id: number, patch: KeyUpdate, userField = "userId"): Promise<TokenView> {
+export async function updateKey(actor: Actor, id: number, patch: KeyUpdate, userField = "userId", expiryField = "expiresAt"): Promise<TokenView> {
   const row = await db.apiToken.findUnique({ where: { id }, include: rowInclude });
   if (!row || row.kind !== "key") throw notFound("key", notFoundMessage("key"));
+  if (actor.tokenId !== undefined && patch.expiresAt !== undefined) {
+    // A token cannot make a key outlive itself either (no breeding by editing instead of creating).
+    const own = await db.apiToken.findUnique({ where: { id: actor.tokenId }, select: { expiresAt: true } });
+    if (!own) throw forbidden("The token of this request was revoked");
+    if (own.expiresAt && (!patch.expiresAt || patch.expiresAt > own.expiresAt)) {
+      const message = `A token cannot set an expiry later than its own (${own.expiresAt.toISOString()})`;
+      throw invalid(message, { [expiryField]: [message] });
+    }
+  }
   const owner = patch.userId !== undefined ? await requireUser(patch.userId, userField) : row.user;
   await db.apiToken.update({
     where: { id },
@@ -201,8 +273,8 @@ export async function updateKey(actor: Actor, id: number, patch: KeyUpdate, user
       ...(patch.expiresAt !== undefined ? { expiresAt: patch.expiresAt } : {}),
     },
   });
-  // The cache holds each token's owner and expiry; a changed key must be re-read at its next use.
-  forgetUserTokens();
+  // The cache holds each token's owner and expiry; a changed key must be re-read at its next use, in every process.
+  await forgetUserTokens();
   const changes = [
     patch.name !== undefined && `name="${patch.name}"`,
     patch.userId !== undefined && `user=${owner.username}`,

@@ -1,11 +1,12 @@
 import { z } from "zod";
-import { db } from "../db";
+import { db, isUniqueViolation } from "../db";
 import { audit } from "../audit";
 import { hashPassword } from "../auth/password";
 import { forgetUser } from "../auth/principal";
-import { forgetUserTokens } from "../auth/tokens";
+import { revoked } from "../auth/revocation";
+import { clearSetupCode, setupCodeMatches } from "../auth/setup-code";
 import type { Actor } from "./actor";
-import { conflict, invalid, notFound } from "./errors";
+import { conflict, forbidden, invalid, notFound } from "./errors";
 
 export { SYSTEM, type Actor } from "./actor";
 
@@ -27,6 +28,8 @@ export const newUserSchema = z.object({
   role: roleSchema.default("user"),
 });
 
+export const TOKEN_CANNOT_CHANGE_OWNER = "A token cannot change its own owner's password or two-factor settings: sign in to do that";
+
 export function userCount(): Promise<number> {
   return db.user.count();
 }
@@ -36,15 +39,55 @@ export async function createUser(input: z.input<typeof newUserSchema>, actor: Ac
   if (!parsed.success) throw invalid(parsed.error.issues[0].message);
   const { username, password, role } = parsed.data;
   if (await db.user.findUnique({ where: { username } })) throw conflict(`User "${username}" already exists`);
-  const user = await db.user.create({ data: { username, role, passwordHash: await hashPassword(password) } });
+  // Checked above for the usual case; the unique index decides between two racing requests.
+  const user = await db.user
+    .create({ data: { username, role, passwordHash: await hashPassword(password) } })
+    .catch((e: unknown) => {
+      throw isUniqueViolation(e) ? conflict(`User "${username}" already exists`) : e;
+    });
   await audit({ action: "user.create", actorId: actor.id, actorName: actor.name, target: username, detail: `role=${role}`, ip: actor.ip });
   return user;
 }
 
-/** Creates the first admin only while no user exists (the /setup page and ADMIN_* variables). */
+const SETUP_DONE = "Setup is already done: an administrator exists";
+/** The Setting row whose insertion claims the first administrator (its key is unique). */
+const FIRST_ADMIN_KEY = "setup.firstAdmin";
+
+/**
+ * Creates the first admin only while no user exists (the /setup page and ADMIN_* variables), and
+ * atomically: the transaction first inserts a fixed Setting row, whose primary key lets exactly one
+ * of two racing requests (in one process or several, SQLite or PostgreSQL) get past it; the other
+ * fails on the unique key and gets "already done". Check-then-insert would let both through.
+ */
 export async function createFirstAdmin(input: { username: string; password: string }, actor: Actor) {
-  if ((await userCount()) > 0) throw conflict("Setup is already done: an administrator exists");
-  return createUser({ ...input, role: "admin" }, actor);
+  const parsed = newUserSchema.safeParse({ ...input, role: "admin" });
+  if (!parsed.success) throw invalid(parsed.error.issues[0].message);
+  const { username, password } = parsed.data;
+  if ((await userCount()) > 0) throw conflict(SETUP_DONE);
+  const passwordHash = await hashPassword(password);
+  let user;
+  try {
+    user = await db.$transaction(async (tx) => {
+      await tx.setting.create({ data: { key: FIRST_ADMIN_KEY, value: username } });
+      if ((await tx.user.count()) > 0) throw conflict(SETUP_DONE);
+      return tx.user.create({ data: { username, role: "admin", passwordHash } });
+    });
+  } catch (e) {
+    if ((e as { code?: string }).code === "P2002" || /unique/i.test(String((e as Error).message))) throw conflict(SETUP_DONE);
+    throw e;
+  }
+  clearSetupCode();
+  await audit({ action: "user.create", actorId: actor.id, actorName: actor.name, target: username, detail: "role=admin (first administrator)", ip: actor.ip });
+  return user;
+}
+
+/** The setup page: the first administrator, for whoever has the setup code from the panel's log. */
+export async function setupFirstAdmin(input: { username: string; password: string; setupCode?: unknown }, actor: Actor) {
+  if ((await userCount()) > 0) throw conflict(SETUP_DONE);
+  if (!setupCodeMatches(input.setupCode)) {
+    throw forbidden("The setup code is wrong: use the one-time code printed in the panel's log at start (look for \"setup code\")");
+  }
+  return createFirstAdmin({ username: input.username, password: input.password }, actor);
 }
 
 export const userPatchSchema = z.object({
@@ -70,6 +113,8 @@ export async function updateUser(id: number, patch: z.input<typeof userPatchSche
   const { password, instances, ...rest } = parsed.data;
   const user = await db.user.findUnique({ where: { id } });
   if (!user) throw notFound("user", "No such user");
+  // A token has its owner's rights but cannot take the account over: no new password for its owner.
+  if (actor.tokenId !== undefined && id === actor.id && password !== undefined) throw forbidden(TOKEN_CANNOT_CHANGE_OWNER);
   if (user.role === "admin" && (rest.role === "user" || rest.disabled) && (await activeAdmins()) <= 1) {
     throw invalid("The last active administrator cannot be demoted or disabled");
   }
@@ -92,7 +137,7 @@ export async function updateUser(id: number, patch: z.input<typeof userPatchSche
     });
   });
   forgetUser(id);
-  forgetUserTokens();
+  await revoked();
   const changed = Object.keys(parsed.data).map((k) => (k === "password" ? "password" : `${k}=${String(parsed.data[k as keyof typeof parsed.data])}`));
   await audit({ action: "user.update", actorId: actor.id, actorName: actor.name, target: user.username, detail: changed.join(" "), ip: actor.ip });
   return updated;
@@ -104,7 +149,7 @@ export async function deleteUser(id: number, actor: Actor) {
   if (user.role === "admin" && !user.disabled && (await activeAdmins()) <= 1) throw invalid("The last active administrator cannot be deleted");
   await db.user.delete({ where: { id } });
   forgetUser(id);
-  forgetUserTokens();
+  await revoked();
   await audit({ action: "user.delete", actorId: actor.id, actorName: actor.name, target: user.username, ip: actor.ip });
 }
 

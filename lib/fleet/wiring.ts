@@ -1,4 +1,7 @@
-import type http from "node:http";
+import http from "node:http";
+import type https from "node:https";
+import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import type { Env } from "../env";
 import { setSingleton } from "../global";
 import { AgentHub } from "./hub";
@@ -7,6 +10,8 @@ import { live } from "./live";
 import { serverIdForSecret } from "./servers";
 import { syncInstances } from "./instances";
 import { startLocalAgent } from "./local-agent";
+import { failInterruptedRuns } from "./commands";
+import { startRetention } from "./retention";
 import { downsampleResults, monitorsReady, results as monitorResults } from "./monitors";
 import { alertEngine } from "./alerts/engine";
 
@@ -16,7 +21,10 @@ export const HUB = "agentHub";
  * Attaches the fleet to the panel's server: the agents' WebSocket, live state, downsampled
  * history, and (unless FLEETDECK_LOCAL_AGENT=0) an agent on the panel's own host.
  */
-export async function wireFleet(server: http.Server, env: Env): Promise<{ stop(): Promise<void> }> {
+export async function wireFleet(server: http.Server | https.Server, env: Env): Promise<{ stop(): Promise<void> }> {
+  // Before any agent connects: runs a previous process left "running" will never be answered.
+  const interrupted = await failInterruptedRuns();
+  if (interrupted) console.log(`fleetdeck: marked ${interrupted} command run(s) interrupted by the last stop as failed`);
   await live.ready();
   await monitorsReady();
   // Alert rules are evaluated inside ingest (in memory); their events and notices are written
@@ -47,9 +55,10 @@ export async function wireFleet(server: http.Server, env: Env): Promise<{ stop()
     alertEngine.onState(entry, entry.state!);
   };
 
-  server.on("upgrade", (req, socket, head) => {
+  const upgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     if (!hub.handleUpgrade(req, socket, head)) socket.destroy();
-  });
+  };
+  server.on("upgrade", upgrade);
 
   const timers = [
     setInterval(() => void history.flush(), 2_000),
@@ -63,12 +72,24 @@ export async function wireFleet(server: http.Server, env: Env): Promise<{ stop()
     setInterval(() => void downsampleResults().catch((e) => console.error("fleetdeck: monitor history downsampling:", e)), 10 * 60_000),
   ];
   for (const t of timers) t.unref();
+  timers.push(...startRetention());
 
-  const localAgent = env.FLEETDECK_LOCAL_AGENT ? await startLocalAgent(env) : null;
+  // Under TLS the local agent would need to trust the panel's certificate for a name it may not
+  // carry (127.0.0.1); it talks to the hub over a plain loopback-only door instead, which never
+  // leaves this host.
+  let sideDoor: http.Server | null = null;
+  if (env.FLEETDECK_LOCAL_AGENT && env.TLS_CERT) {
+    sideDoor = http.createServer((_req, res) => res.writeHead(404).end());
+    sideDoor.on("upgrade", upgrade);
+    await new Promise<void>((resolve, reject) => sideDoor!.once("error", reject).listen(0, "127.0.0.1", resolve));
+  }
+  const localAgent = env.FLEETDECK_LOCAL_AGENT
+    ? await startLocalAgent(env, sideDoor ? `http://127.0.0.1:${(sideDoor.address() as AddressInfo).port}` : undefined)
+    : null;
 
   return {
     async stop() {
-      for (const t of timers) clearInterval(t);
+      for (const t of timers) clearTimeout(t);
       localAgent?.kill("SIGTERM");
       history.closeStale(Number.MAX_SAFE_INTEGER);
       await history.flush().catch(() => undefined);
@@ -77,6 +98,7 @@ export async function wireFleet(server: http.Server, env: Env): Promise<{ stop()
       await alertEngine.stop().catch(() => undefined);
       await live.persistLastActive().catch(() => undefined);
       await hub.close().catch(() => undefined);
+      sideDoor?.close();
     },
   };
 }

@@ -12,6 +12,12 @@ export interface OperationDoc {
   description?: string;
   /** Admin-only (documented as such). */
   admin?: boolean;
+  /**
+   * The route changes something or runs something (on the panel or a machine), by what it means,
+   * not by its HTTP method: MCSManager's `GET /api/protected_instance/open` starts an instance and
+   * acts; a search sent as POST would only read. A read-only token may call only routes without it.
+   */
+  acts?: boolean;
   query?: z.ZodObject;
   body?: z.ZodType;
   response?: z.ZodType;
@@ -70,6 +76,36 @@ export class ApiRouter {
       else this.exact.set("/" + segments.join("/"), entry);
     }
     return this;
+  }
+
+  /**
+   * Which API a request is for and whether its route acts (from its docs): what a scoped token is
+   * checked against. An undocumented operation counts as acting (a read-only token is refused).
+   */
+  describe(method: string, path: string): { api: string; acts: boolean } | null {
+    const key = method + " " + path;
+    let known = this.described.get(key);
+    if (known === undefined) {
+      // Paths are whatever clients send: bounded, cleared when full.
+      if (this.described.size >= 4_096) this.described.clear();
+      known = this.describeUncached(method, path);
+      this.described.set(key, known);
+    }
+    return known;
+  }
+
+  private described = new Map<string, { api: string; acts: boolean } | null>();
+
+  private describeUncached(method: string, path: string): { api: string; acts: boolean } | null {
+    const segments = split(path);
+    let found: Compiled | undefined = this.exact.get("/" + segments.join("/"));
+    if (!found) found = this.patterns.find((entry) => matchSegments(entry.segments, segments));
+    if (found) {
+      const doc = found.route.docs?.[method.toUpperCase() as Method];
+      return { api: found.dialect.name, acts: doc ? doc.acts === true : true };
+    }
+    const owner = this.dialects.find((d) => d.prefixes.some((prefix) => path === prefix || path.startsWith(prefix + "/")));
+    return owner ? { api: owner.name, acts: true } : null;
   }
 
   match(method: string, path: string): Match {

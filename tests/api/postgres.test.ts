@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT, TEST_PG_URL, freePort, login, postgresDatabase, startPanel, type RunningPanel } from "../helpers/panel";
+import { ROOT, TEST_PG_URL, freePort, login, postgresDatabase, setupCodeOf, startPanel, type RunningPanel } from "../helpers/panel";
 
 const OWNER = { username: "pgadmin", password: "pg-admin-password-1" };
 
@@ -79,7 +79,7 @@ describe.skipIf(!TEST_PG_URL)("the panel on PostgreSQL", () => {
   });
 
   it("creates the first administrator on the setup page, once, and signs them in", async () => {
-    expect(await call("/api/ui/setup", { body: OWNER, headers: { "x-requested-with": "XMLHttpRequest" } })).toMatchObject({
+    expect(await call("/api/ui/setup", { body: { ...OWNER, setupCode: setupCodeOf(panel.logs()) }, headers: { "x-requested-with": "XMLHttpRequest" } })).toMatchObject({
       status: 201,
       json: { username: OWNER.username, role: "admin" },
     });

@@ -34,10 +34,11 @@ export interface RunningPanel {
  */
 export async function startPanel(
   env: Record<string, string> = {},
-  options: { databaseUrl?: string; admin?: boolean } = {},
+  options: { databaseUrl?: string; admin?: boolean; dataDir?: string } = {},
 ): Promise<RunningPanel> {
   const port = await freePort();
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "fleetdeck-test-"));
+  // A given data directory is the caller's (a restart on the same data): stop() leaves it.
+  const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "fleetdeck-test-"));
   let out = "";
   const childEnv: NodeJS.ProcessEnv = {
     ...process.env,
@@ -63,7 +64,7 @@ export async function startPanel(
   });
   proc.stdout!.on("data", (d) => (out += d));
   proc.stderr!.on("data", (d) => (out += d));
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${env.TLS_CERT ? "https" : "http"}://127.0.0.1:${port}`;
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`panel did not start:\n${out}`)), 60_000);
     proc.on("exit", (code) => {
@@ -86,7 +87,7 @@ export async function startPanel(
         await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
         if (proc.exitCode === null) proc.kill("SIGKILL");
       }
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      if (!options.dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
@@ -115,21 +116,34 @@ export async function postgresDatabase(prefix = "fleetdeck"): Promise<string> {
 }
 
 /** Signs in through next-auth's credentials endpoint like a browser does; returns the Cookie header. */
-export async function login(url: string, username: string, password: string, otp = ""): Promise<{ cookie: string | null; error: string | null }> {
-  const csrfRes = await fetch(`${url}/api/auth/csrf`);
+export async function login(
+  url: string,
+  username: string,
+  password: string,
+  otp = "",
+  headers: Record<string, string> = {},
+): Promise<{ cookie: string | null; error: string | null; url: string | null }> {
+  const csrfRes = await fetch(`${url}/api/nextauth/csrf`, { headers });
   const { csrfToken } = (await csrfRes.json()) as { csrfToken: string };
   const csrfCookie = cookiesOf(csrfRes);
-  const res = await fetch(`${url}/api/auth/callback/credentials`, {
+  const res = await fetch(`${url}/api/nextauth/callback/credentials`, {
     method: "POST",
     redirect: "manual",
-    headers: { "content-type": "application/x-www-form-urlencoded", cookie: csrfCookie, "x-auth-return-redirect": "1" },
+    headers: { ...headers, "content-type": "application/x-www-form-urlencoded", cookie: csrfCookie, "x-auth-return-redirect": "1" },
     body: new URLSearchParams({ csrfToken, username, password, otp, json: "true" }),
   });
   const all = cookiesOf(res);
   const session = all.split("; ").find((c) => c.startsWith("next-auth.session-token="));
   const body = (await res.json().catch(() => ({}))) as { url?: string };
   const error = body.url ? new URL(body.url).searchParams.get("error") : null;
-  return { cookie: session ?? null, error };
+  return { cookie: session ?? null, error, url: body.url ?? null };
+}
+
+/** The one-time setup code a panel without users printed in its log (lib/auth/setup-code.ts). */
+export function setupCodeOf(logs: string): string {
+  const m = /setup code:\s*\n\s*\n\s*([A-Z0-9]{4}(?:-[A-Z0-9]{4}){3})/.exec(logs);
+  if (!m) throw new Error(`no setup code in the panel's log:\n${logs}`);
+  return m[1];
 }
 
 export function cookiesOf(res: Response): string {

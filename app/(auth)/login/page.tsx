@@ -1,15 +1,18 @@
 import { redirect } from "next/navigation";
 import { userCount } from "@/lib/fleet/users";
 import { currentPrincipal } from "@/lib/auth/session";
+import { sameOriginPath } from "@/lib/auth/redirect";
 import { LoginForm } from "@/components/login-form";
 import { LanguageSwitcher } from "@/components/language-switcher";
 
 export const dynamic = "force-dynamic";
 
-/** Only same-site paths are followed after sign-in (no open redirect). */
+/**
+ * Only paths on this panel are followed after sign-in (no open redirect): the value is resolved as
+ * a browser would resolve it (`/\evil.com` is another site) and kept only on the panel's origin.
+ */
 function safeCallback(value: string | string[] | undefined): string {
-  const v = Array.isArray(value) ? value[0] : value;
-  return v && v.startsWith("/") && !v.startsWith("//") ? v : "/dashboard/servers";
+  return sameOriginPath(Array.isArray(value) ? value[0] : value, "http://panel.invalid");
 }
 
 export default async function LoginPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {

@@ -6,7 +6,7 @@ import { Modal } from "@/components/modal";
 import { useMemo } from "react";
 import { ConfirmDelete } from "@/components/confirm-delete";
 import { DataTable, type DataColumn } from "@/components/table/data-table";
-import { ExpiryCell, ExpiryInput, expiryFromForm, SecretReveal, useSecretRows, When, type TokenRow } from "./parts";
+import { ExpiryCell, ExpiryInput, expiryFromForm, ScopeCell, ScopeInputs, scopeFromForm, SecretReveal, useSecretRows, When, type TokenRow } from "./parts";
 
 interface UserOption {
   id: number;
@@ -30,6 +30,7 @@ export function KeysAdmin() {
       { id: "created", header: tt("created"), value: (r) => r.createdAt, className: "whitespace-nowrap", cell: (r) => <When iso={r.createdAt} fallback="—" /> },
       { id: "lastUsed", header: tt("lastUsed"), value: (r) => r.lastUsedAt, className: "whitespace-nowrap", cell: (r) => <When iso={r.lastUsedAt} fallback={tc("never")} /> },
       { id: "expires", header: t("expires"), value: (r) => r.expiresAt, className: "whitespace-nowrap", cell: (r) => <ExpiryCell iso={r.expiresAt} /> },
+      { id: "scope", header: t("scope"), value: (r) => `${r.scope.readOnly ? "read-only " : ""}${r.scope.apis.join(",")} ${r.scope.allowedCidrs.join(",")}`, cell: (r) => <ScopeCell scope={r.scope} /> },
       {
         id: "actions",
         header: tc("actions"),
@@ -81,7 +82,7 @@ function AddKeyDialog({ onClose, onCreated }: { onClose: () => void; onCreated: 
   const tc = useTranslations("common");
   const users = useQuery({ queryKey: ["users"], queryFn: () => fetchJson<UserOption[]>("/api/ui/users") });
   const create = useMutation({
-    mutationFn: (body: { name: string; userId: number; expiresAt: string | null }) =>
+    mutationFn: (body: { name: string; userId: number; expiresAt: string | null } & ReturnType<typeof scopeFromForm>) =>
       fetchJson<{ key: TokenRow; token: string }>("/api/ui/keys", { method: "POST", body }),
     onSuccess: onCreated,
   });
@@ -95,7 +96,7 @@ function AddKeyDialog({ onClose, onCreated }: { onClose: () => void; onCreated: 
           onSubmit={(e) => {
             e.preventDefault();
             const f = new FormData(e.currentTarget);
-            create.mutate({ name: String(f.get("name") ?? ""), userId: Number(f.get("userId")), expiresAt: expiryFromForm(f.get("expiresAt")) });
+            create.mutate({ name: String(f.get("name") ?? ""), userId: Number(f.get("userId")), expiresAt: expiryFromForm(f.get("expiresAt")), ...scopeFromForm(f) });
           }}
         >
           <div>
@@ -112,6 +113,7 @@ function AddKeyDialog({ onClose, onCreated }: { onClose: () => void; onCreated: 
             <p id="key-user-hint" className="mt-1 text-xs text-slate-500">{t("userHint")}</p>
           </div>
           <ExpiryInput id="key-expires" name="expiresAt" />
+          <ScopeInputs idPrefix="key-scope" />
           {create.error && <p role="alert" className="rounded bg-red-50 px-3 py-2 text-sm text-red-700">{create.error.message}</p>}
           <div className="flex justify-end gap-2">
             <button type="button" className="btn-secondary" onClick={onClose}>{tc("cancel")}</button>

@@ -15,6 +15,62 @@ export interface TokenRow {
   createdAt: string;
   lastUsedAt: string | null;
   expiresAt: string | null;
+  /** Limits: read-only, APIs (empty = all), source CIDRs (empty = anywhere). */
+  scope: { readOnly: boolean; apis: string[]; allowedCidrs: string[] };
+  /** The token whose request made this one (revoked with it). */
+  parentId: number | null;
+}
+
+const API_LABELS: Record<string, string> = { nezha: "Nezha", mcsm: "MCSManager", trmm: "Tactical RMM", ui: "Panel UI" };
+
+/** A token's limits in a cell: "Full access", or badges for read-only, its APIs and addresses. */
+export function ScopeCell({ scope }: { scope: TokenRow["scope"] }) {
+  const t = useTranslations("tokens");
+  if (!scope.readOnly && !scope.apis.length && !scope.allowedCidrs.length) return <span className="text-slate-500">{t("scopeFull")}</span>;
+  const badge = "rounded bg-slate-100 px-1.5 py-0.5 text-xs text-slate-700";
+  return (
+    <span className="flex flex-wrap gap-1">
+      {scope.readOnly && <span className={badge}>{t("readOnly")}</span>}
+      {scope.apis.length > 0 && <span className={badge}>{scope.apis.map((a) => API_LABELS[a] ?? a).join(", ")}</span>}
+      {scope.allowedCidrs.length > 0 && <span className={`${badge} font-mono`} title={scope.allowedCidrs.join(", ")}>{t("fromAddresses", { list: scope.allowedCidrs.join(", ") })}</span>}
+    </span>
+  );
+}
+
+/** The limits a new token or key may get: read-only, some APIs, source addresses. */
+export function ScopeInputs({ idPrefix }: { idPrefix: string }) {
+  const t = useTranslations("tokens");
+  return (
+    <fieldset className="space-y-2 rounded border border-slate-200 p-3">
+      <legend className="px-1 text-sm font-medium">{t("scope")}</legend>
+      <label className="flex items-center gap-2 text-sm">
+        <input type="checkbox" name="readOnly" id={`${idPrefix}-readonly`} />
+        {t("readOnlyLabel")}
+      </label>
+      <div className="text-sm">
+        <span className="block text-slate-600">{t("apisLabel")}</span>
+        <div className="mt-1 flex flex-wrap gap-3">
+          {Object.entries(API_LABELS).map(([value, label]) => (
+            <label key={value} className="flex items-center gap-1">
+              <input type="checkbox" name="apis" value={value} /> {label}
+            </label>
+          ))}
+        </div>
+      </div>
+      <div>
+        <label className="label" htmlFor={`${idPrefix}-ips`}>{t("allowedIps")}</label>
+        <input className="input font-mono" id={`${idPrefix}-ips`} name="allowedCidrs" placeholder="203.0.113.0/24, 2001:db8::/32" autoComplete="off" aria-describedby={`${idPrefix}-ips-hint`} />
+        <p id={`${idPrefix}-ips-hint`} className="mt-1 text-xs text-slate-500">{t("allowedIpsHint")}</p>
+      </div>
+    </fieldset>
+  );
+}
+
+/** The scope fields of a creation form, as the API takes them (absent = no limit). */
+export function scopeFromForm(f: FormData): { readOnly?: boolean; apis?: string[]; allowedCidrs?: string } {
+  const apis = f.getAll("apis").map(String);
+  const cidrs = String(f.get("allowedCidrs") ?? "").trim();
+  return { ...(f.get("readOnly") ? { readOnly: true } : {}), ...(apis.length ? { apis } : {}), ...(cidrs ? { allowedCidrs: cidrs } : {}) };
 }
 
 /** The new secret, shown this once: a read-only field, a copy button and the warning. */

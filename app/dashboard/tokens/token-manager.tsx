@@ -6,7 +6,7 @@ import { Modal } from "@/components/modal";
 import { useMemo } from "react";
 import { ConfirmDelete } from "@/components/confirm-delete";
 import { DataTable, type DataColumn } from "@/components/table/data-table";
-import { ExpiryCell, ExpiryInput, expiryFromForm, SecretReveal, useSecretRows, When, type TokenRow } from "./parts";
+import { ExpiryCell, ExpiryInput, expiryFromForm, ScopeCell, ScopeInputs, scopeFromForm, SecretReveal, useSecretRows, When, type TokenRow } from "./parts";
 
 const NOTE_MAX = 100;
 
@@ -33,6 +33,7 @@ export function TokenManager({ isAdmin }: { isAdmin: boolean }) {
       { id: "created", header: t("created"), value: (r) => r.createdAt, className: "whitespace-nowrap", cell: (r) => <When iso={r.createdAt} fallback="—" /> },
       { id: "lastUsed", header: t("lastUsed"), value: (r) => r.lastUsedAt, className: "whitespace-nowrap", cell: (r) => <When iso={r.lastUsedAt} fallback={tc("never")} /> },
       { id: "expires", header: t("expires"), value: (r) => r.expiresAt, className: "whitespace-nowrap", cell: (r) => <ExpiryCell iso={r.expiresAt} /> },
+      { id: "scope", header: t("scope"), value: (r) => `${r.scope.readOnly ? "read-only " : ""}${r.scope.apis.join(",")} ${r.scope.allowedCidrs.join(",")}`, cell: (r) => <ScopeCell scope={r.scope} /> },
       {
         id: "actions",
         header: tc("actions"),
@@ -82,7 +83,7 @@ function AddTokenDialog({ onClose, onCreated }: { onClose: () => void; onCreated
   const t = useTranslations("tokens");
   const tc = useTranslations("common");
   const create = useMutation({
-    mutationFn: (body: { note: string; expiresAt: string | null }) => fetchJson<{ id: number; token: string; prefix: string }>("/api/ui/tokens", { method: "POST", body }),
+    mutationFn: (body: { note: string; expiresAt: string | null } & ReturnType<typeof scopeFromForm>) => fetchJson<{ id: number; token: string; prefix: string }>("/api/ui/tokens", { method: "POST", body }),
     onSuccess: onCreated,
   });
   return (
@@ -95,7 +96,7 @@ function AddTokenDialog({ onClose, onCreated }: { onClose: () => void; onCreated
           onSubmit={(e) => {
             e.preventDefault();
             const f = new FormData(e.currentTarget);
-            create.mutate({ note: String(f.get("note") ?? ""), expiresAt: expiryFromForm(f.get("expiresAt")) });
+            create.mutate({ note: String(f.get("note") ?? ""), expiresAt: expiryFromForm(f.get("expiresAt")), ...scopeFromForm(f) });
           }}
         >
           <div>
@@ -103,6 +104,7 @@ function AddTokenDialog({ onClose, onCreated }: { onClose: () => void; onCreated
             <input className="input" id="token-note" name="note" maxLength={NOTE_MAX} placeholder={t("notePlaceholder")} autoFocus autoComplete="off" />
           </div>
           <ExpiryInput id="token-expires" name="expiresAt" />
+          <ScopeInputs idPrefix="token-scope" />
           {create.error && <p role="alert" className="rounded bg-red-50 px-3 py-2 text-sm text-red-700">{create.error.message}</p>}
           <div className="flex justify-end gap-2">
             <button type="button" className="btn-secondary" onClick={onClose}>{tc("cancel")}</button>

@@ -1,4 +1,5 @@
 import { singleton } from "../../global";
+import { EncodedAnswer, TickCache } from "../../http/encoded";
 import { instanceCounts, totalsVersion } from "../../fleet/instance-counts";
 import { isOnline, live, type LiveEntry } from "../../fleet/live";
 import { notFound } from "../../fleet/errors";
@@ -73,3 +74,24 @@ export function remoteServicesSystemJson(now = Date.now()): string {
 export function mcsmRaw(dataJson: string, status = 200): string {
   return `{"status":${status},"data":${dataJson},"time":${Date.now()}}`;
 }
+
+/**
+ * A whole MCSManager envelope around cached data, as an EncodedAnswer, so the compressed form is
+ * made once per cached data string rather than per request. Its `time` is when the envelope was
+ * built (at most a tick old, as the data is), which is what lets one compressed body serve
+ * every request of the tick.
+ */
+const envelopes = singleton("mcsmEnvelopes", () => new Map<string, { data: string; answer: EncodedAnswer }>());
+
+export function mcsmEncoded(key: string, dataJson: string): EncodedAnswer {
+  const hit = envelopes.get(key);
+  // The cached data strings are the same objects until rebuilt: this compares references first.
+  if (hit && hit.data === dataJson) return hit.answer;
+  if (envelopes.size >= 100) envelopes.clear();
+  const answer = new EncodedAnswer(mcsmRaw(dataJson));
+  envelopes.set(key, { data: dataJson, answer });
+  return answer;
+}
+
+/** The MCSManager answers built per request (lists, overview), kept for one tick each. */
+export const mcsmTickAnswers = singleton("mcsmTickAnswers", () => new TickCache(1_000, 50));

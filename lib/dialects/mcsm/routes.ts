@@ -1,8 +1,8 @@
 import { z } from "zod";
 import type { Dialect } from "../../http/router";
-import type { ApiRequest } from "../../http/api";
+import { answerResult, type ApiRequest } from "../../http/api";
 import { ApiError } from "../guard";
-import { ensureTotals } from "../../fleet/instance-counts";
+import { ensureTotals, totalsVersion } from "../../fleet/instance-counts";
 import {
   createInstance,
   deleteInstances,
@@ -15,7 +15,7 @@ import {
 } from "../../fleet/instances";
 import { live } from "../../fleet/live";
 import { mcsmMethodNotAllowed, mcsmNotFound, mcsmOk, withMcsm } from "./envelope";
-import { mcsmRaw, remoteServicesSystemJson, requireDaemon } from "./daemons";
+import { mcsmEncoded, mcsmRaw, mcsmTickAnswers, remoteServicesSystemJson, requireDaemon } from "./daemons";
 import { overviewJson, overviewSchema, remoteServices, remoteServicesItem, remoteServicesList, selectInstances } from "./answers";
 import {
   CTRL_C,
@@ -131,7 +131,7 @@ export const remoteServicesSystem = withMcsm(
   async () => {
     await live.ready();
     await ensureTotals();
-    return { status: 200, raw: mcsmRaw(remoteServicesSystemJson()) };
+    return answerResult(mcsmEncoded("system", remoteServicesSystemJson()));
   },
   { admin: true },
 );
@@ -139,7 +139,7 @@ export const remoteServicesSystem = withMcsm(
 export const remoteServicesListHandler = withMcsm(
   async () => {
     await live.ready();
-    return mcsmOk(remoteServicesList());
+    return answerResult(await mcsmTickAnswers.get("list", live.listStamp, () => mcsmRaw(JSON.stringify(remoteServicesList()))));
   },
   { admin: true },
 );
@@ -147,7 +147,9 @@ export const remoteServicesListHandler = withMcsm(
 export const remoteServicesHandler = withMcsm(
   async () => {
     await live.ready();
-    return mcsmOk(await remoteServices());
+    await ensureTotals();
+    const stamp = `${live.listStamp}:${totalsVersion()}`;
+    return answerResult(await mcsmTickAnswers.get("services", stamp, async () => mcsmRaw(JSON.stringify(await remoteServices()))));
   },
   { admin: true },
 );
@@ -156,7 +158,8 @@ export const overviewHandler = withMcsm(
   async () => {
     await live.ready();
     await ensureTotals();
-    return { status: 200, raw: mcsmRaw(overviewJson()) };
+    const stamp = `${live.listStamp}:${totalsVersion()}`;
+    return answerResult(await mcsmTickAnswers.get("overview", stamp, () => mcsmRaw(overviewJson())));
   },
   { admin: true },
 );
@@ -323,14 +326,16 @@ export const mcsmDialect: Dialect = {
         POST: {
           summary: "Define an instance on a daemon (MCSManager)",
           admin: true,
+          acts: true,
           query: daemonQuery,
           body: instanceConfigBody,
           response: mcsmEnvelope(z.object({ instanceUuid: z.string(), config: instanceConfig })),
           errors,
         },
-        PUT: { summary: "Change an instance's definition (MCSManager)", admin: true, query: instanceQuery, body: instanceConfigPatch, response: mcsmEnvelope(instanceRef), errors },
+        PUT: { summary: "Change an instance's definition (MCSManager)", admin: true, acts: true, query: instanceQuery, body: instanceConfigPatch, response: mcsmEnvelope(instanceRef), errors },
         DELETE: {
           summary: "Delete instances of a daemon (MCSManager)",
+          acts: true,
           description: "Running instances are stopped by their agent. Answers the deleted uuids.",
           admin: true,
           query: instanceQuery,
@@ -352,17 +357,19 @@ export const mcsmDialect: Dialect = {
       // MCSManager serves these on every method; GET and POST are what clients use.
       methods: { GET: handler, POST: handler },
       docs: {
-        GET: { summary: `${summary} (MCSManager)`, query: instanceQuery, response: mcsmEnvelope(instanceRef), errors: { ...agentErrors, 400: "Bad parameter, or the instance is already in that state" } },
-        POST: { summary: `${summary} (MCSManager)`, query: instanceQuery, response: mcsmEnvelope(instanceRef), errors: agentErrors },
+        // Acts on either method: a GET here starts, stops or kills a process.
+        GET: { summary: `${summary} (MCSManager)`, acts: true, query: instanceQuery, response: mcsmEnvelope(instanceRef), errors: { ...agentErrors, 400: "Bad parameter, or the instance is already in that state" } },
+        POST: { summary: `${summary} (MCSManager)`, acts: true, query: instanceQuery, response: mcsmEnvelope(instanceRef), errors: agentErrors },
       },
     })),
     {
       pattern: "/api/protected_instance/command",
       methods: { GET: instanceCommand, POST: instanceCommand },
       docs: {
-        GET: { summary: "Send a line to an instance's stdin (MCSManager)", query: commandQuery, response: mcsmEnvelope(instanceRef), errors: agentErrors },
+        GET: { summary: "Send a line to an instance's stdin (MCSManager)", acts: true, query: commandQuery, response: mcsmEnvelope(instanceRef), errors: agentErrors },
         POST: {
           summary: "Send a line to an instance's stdin (MCSManager)",
+          acts: true,
           query: commandQuery,
           body: z.object({ command: z.string().max(4096).optional().describe("Used when the query has no command") }),
           response: mcsmEnvelope(instanceRef),

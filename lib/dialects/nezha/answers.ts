@@ -1,7 +1,9 @@
 import type { Principal } from "../../auth/principal";
 import { live, type LiveEntry } from "../../fleet/live";
 import { canList, scopeKey } from "../../fleet/policy";
+import { BoundedCache } from "../../bounded-cache";
 import { singleton } from "../../global";
+import { EncodedAnswer } from "../../http/encoded";
 import { detailsItemOf, listItemOf } from "./shapes";
 
 type Kind = "list" | "details";
@@ -18,11 +20,16 @@ interface Cached {
   generation: number;
   metaGeneration: number;
   at: number;
-  body: string;
+  /** The body with its compressed forms, made once per cached answer (lib/http/encoded.ts). */
+  answer: EncodedAnswer;
 }
 
 const fragments = singleton("nezhaFragments", () => new Map<string, { version: number; json: string }>());
-const answers = singleton("nezhaAnswers", () => new Map<string, Cached>());
+/**
+ * Keys come from requests (arbitrary id lists and tags), so whole answers are bounded by count and
+ * by bytes (an answer about a large fleet is megabytes).
+ */
+const answers = singleton("nezhaAnswers", () => new BoundedCache<Cached>({ maxEntries: 1000, maxBytes: 32 * 1024 * 1024 }, (c) => 3 * c.answer.bytes.length + 64));
 
 function fragment(kind: Kind, e: LiveEntry): string {
   const key = `${kind}:${e.meta.id}`;
@@ -35,6 +42,7 @@ function fragment(kind: Kind, e: LiveEntry): string {
 }
 
 const EMPTY = `{"code":0,"message":"success","result":[]}`;
+const EMPTY_ANSWER = new EncodedAnswer(EMPTY);
 
 export type Selection = { ids: number[] } | { tag: string };
 
@@ -69,10 +77,10 @@ const MAX_KEY_CHARS = 2_000;
 /**
  * The whole `{code, message, result}` body, serialized. Answers are cached per (scope, kind,
  * selection): principals who may list the same machines share them, so an admin's dashboard and
- * a restricted user's never mix. The cache is bounded by count; arbitrary long id lists are not
- * cached at all.
+ * a restricted user's never mix. The cache is bounded by count and bytes; arbitrary long id lists
+ * are not cached at all (nor compressed: that would cost a compression per request).
  */
-export function nezhaAnswer(p: Principal, kind: Kind, sel: Selection): string {
+export function nezhaAnswer(p: Principal, kind: Kind, sel: Selection): EncodedAnswer | string {
   const scope = scopeKey(p);
   const selKey = "ids" in sel ? `id=${sel.ids.join(",")}` : `tag=${sel.tag}`;
   const key = `${scope}|${kind}:${selKey}`;
@@ -80,11 +88,12 @@ export function nezhaAnswer(p: Principal, kind: Kind, sel: Selection): string {
   const now = Date.now();
   const hit = cacheable ? answers.get(key) : undefined;
   if (hit && hit.metaGeneration === live.metaGeneration && (hit.generation === live.generation || now - hit.at < STATE_STALENESS_MS)) {
-    return hit.body;
+    return hit.answer;
   }
-  const body = scope === "-" ? EMPTY : `{"code":0,"message":"success","result":[${select(p, scope === "*", sel).map((e) => fragment(kind, e)).join(",")}]}`;
+  if (scope === "-") return EMPTY_ANSWER;
+  const body = `{"code":0,"message":"success","result":[${select(p, scope === "*", sel).map((e) => fragment(kind, e)).join(",")}]}`;
   if (!cacheable) return body;
-  if (answers.size >= 1000) answers.clear();
-  answers.set(key, { generation: live.generation, metaGeneration: live.metaGeneration, at: now, body });
-  return body;
+  const answer = new EncodedAnswer(body);
+  answers.set(key, { generation: live.generation, metaGeneration: live.metaGeneration, at: now, answer });
+  return answer;
 }

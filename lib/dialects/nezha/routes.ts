@@ -3,6 +3,7 @@ import type { Dialect } from "../../http/router";
 import { live } from "../../fleet/live";
 import { createServer } from "../../fleet/servers";
 import { nezhaAnswer, parseSelection } from "./answers";
+import { answerResult } from "../../http/api";
 import { nezhaDetailsItem, nezhaEnvelope, nezhaListItem } from "./shapes";
 import { ApiError } from "../guard";
 import { nezhaMethodNotAllowed, nezhaNotFound, nezhaOk, withNezha } from "./envelope";
@@ -26,12 +27,12 @@ const registerQuery = z.object({ simple: z.string().optional().describe("1 or tr
 // exactly as through Tactical RMM's /agents/ and the UI.
 export const serverList = withNezha(async (req, me) => {
   await live.ready();
-  return { status: 200, raw: nezhaAnswer(me, "list", parseSelection(req.query, false)) };
+  return answerResult(nezhaAnswer(me, "list", parseSelection(req.query, false)));
 });
 
 export const serverDetails = withNezha(async (req, me) => {
   await live.ready();
-  return { status: 200, raw: nezhaAnswer(me, "details", parseSelection(req.query, true)) };
+  return answerResult(nezhaAnswer(me, "details", parseSelection(req.query, true)));
 });
 
 /** Later Nezha v0: scripts enroll a machine with a token and get the agent's secret back. */
@@ -104,6 +105,7 @@ export const nezhaDialect: Dialect = {
         POST: {
           summary: "Enroll a server and get its agent secret (later Nezha v0)",
           admin: true,
+          acts: true,
           query: registerQuery,
           body: registerBody,
           response: z.object({ code: z.literal(200), message: z.string(), secret: z.string() }),

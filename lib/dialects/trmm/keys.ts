@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { ApiRequest } from "../../http/api";
 import type { RouteDef } from "../../http/router";
 import { expirationSchema, findKey, idParam, issueKey, keyNameSchema, listKeys, revokeKey, updateKey, userRefSchema, type TokenView } from "../../fleet/tokens";
+import { apisSchema, cidrsSchema, API_NAMES } from "../../auth/scope";
 import { ApiError } from "../guard";
 import { TRMM_MESSAGES, withTrmm } from "./envelope";
 
@@ -16,6 +17,10 @@ export const trmmKeyCreateBody = z.object({
   name: keyNameSchema.describe("What the key is for (≤ 100 characters)"),
   user: userRefSchema.describe("The id of the user the key acts as: it has exactly that user's rights"),
   expiration: expirationSchema.nullish(),
+  // Fleetdeck's additions (Tactical RMM has no key scopes): least privilege for a script's key.
+  read_only: z.boolean().optional().describe("Fleetdeck addition: the key may call only routes that read; any route that changes or runs something answers 403"),
+  apis: apisSchema.optional().describe(`Fleetdeck addition: the APIs the key may use, some of ${API_NAMES.join(", ")}; empty or absent = all`),
+  allowed_ips: cidrsSchema.optional().describe("Fleetdeck addition: addresses or CIDRs (IPv4/IPv6) the key may be used from; empty or absent = anywhere"),
 });
 
 export const trmmKeyUpdateBody = z.object({
@@ -34,6 +39,9 @@ export const trmmKey = z.object({
   created_time: z.string(),
   prefix: z.string().describe("The key's first characters, to tell keys apart (the rest is never shown again)"),
   last_used: z.string().nullable(),
+  read_only: z.boolean().describe("Fleetdeck addition: read-only key"),
+  apis: z.array(z.enum(API_NAMES)).describe("Fleetdeck addition: the APIs it may use; empty = all"),
+  allowed_ips: z.array(z.string()).describe("Fleetdeck addition: the CIDRs it may be used from; empty = anywhere"),
 });
 
 export const trmmKeyCreated = trmmKey.extend({ key: z.string().describe("The secret: shown this once, store it now") });
@@ -49,6 +57,9 @@ function trmmKeyOf(k: TokenView): z.output<typeof trmmKey> {
     created_time: k.createdAt.toISOString(),
     prefix: k.prefix,
     last_used: k.lastUsedAt?.toISOString() ?? null,
+    read_only: k.scope.readOnly,
+    apis: k.scope.apis,
+    allowed_ips: k.scope.allowedCidrs,
   };
 }
 
@@ -68,7 +79,12 @@ export const apiKeyList = withTrmm(async () => ({ status: 200, body: (await list
 export const apiKeyCreate = withTrmm(
   async (req, _me, actor) => {
     const body = trmmKeyCreateBody.parse((await req.json()) ?? {});
-    const { key, secret } = await issueKey(actor, { name: body.name, userId: body.user, expiresAt: body.expiration }, "user");
+    const { key, secret } = await issueKey(
+      actor,
+      { name: body.name, userId: body.user, expiresAt: body.expiration, readOnly: body.read_only, apis: body.apis, allowedCidrs: body.allowed_ips },
+      "user",
+      { expiresAt: "expiration", readOnly: "read_only", apis: "apis", allowedCidrs: "allowed_ips" },
+    );
     return { status: 200, body: { ...trmmKeyOf(key), key: secret } };
   },
   { admin: true },
@@ -79,7 +95,7 @@ export const apiKeyUpdate = withTrmm(
     const id = keyId(req);
     // Tactical RMM's UI sends the whole key back, secret included: ignore it, a key's secret never changes.
     const body = trmmKeyUpdateBody.parse((await req.json()) ?? {});
-    const key = await updateKey(actor, id, { name: body.name, userId: body.user, expiresAt: body.expiration }, "user");
+    const key = await updateKey(actor, id, { name: body.name, userId: body.user, expiresAt: body.expiration }, "user", "expiration");
     return { status: 200, body: trmmKeyOf(key) };
   },
   { admin: true },
@@ -116,6 +132,7 @@ export const trmmKeyRoutes: RouteDef[] = [
       GET: { summary: "List API keys (Tactical RMM)", description: "Admins only. Never contains a secret.", admin: true, response: z.array(trmmKey), errors: { 403: errors[403] } },
       POST: {
         summary: "Create an API key acting as a user (Tactical RMM)",
+        acts: true,
         description: "Admins only. The answer carries the secret (`key`) this once; only its hash is stored.",
         admin: true,
         body: trmmKeyCreateBody,
@@ -131,6 +148,7 @@ export const trmmKeyRoutes: RouteDef[] = [
       GET: { summary: "One API key (Fleetdeck addition)", admin: true, response: trmmKey, errors: { 403: errors[403], 404: NO_KEY } },
       PUT: {
         summary: "Rename an API key, change its user or expiration (Tactical RMM)",
+        acts: true,
         description: "Admins only. A `key` field in the body is ignored: a key's secret never changes.",
         admin: true,
         body: trmmKeyUpdateBody,
@@ -139,6 +157,7 @@ export const trmmKeyRoutes: RouteDef[] = [
       },
       DELETE: {
         summary: "Delete an API key (Tactical RMM)",
+        acts: true,
         description: "Admins only. The key is refused from its next request on.",
         admin: true,
         response: z.string().describe('"The API Key was deleted"'),

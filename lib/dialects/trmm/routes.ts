@@ -2,7 +2,11 @@ import { z } from "zod";
 import type { Dialect, OperationDoc } from "../../http/router";
 import type { Principal } from "../../auth/principal";
 import { commandHistory, runCommand } from "../../fleet/commands";
-import { serverFor, type Permission } from "../../fleet/policy";
+import { scopeKey, serverFor, type Permission } from "../../fleet/policy";
+import { live } from "../../fleet/live";
+import { singleton } from "../../global";
+import { answerResult } from "../../http/api";
+import { TickCache } from "../../http/encoded";
 import { pendingUpdates, startUpdateScan } from "../../fleet/updates";
 import { agentDetail, agentListQuery, listAgents } from "./agents";
 import { cmdBody, parseCmdBody, UNABLE_TO_CONTACT } from "./commands";
@@ -17,7 +21,19 @@ const agentOf = (me: Principal, agentId: string | undefined, permission: Permiss
 
 export const scanStartedMessage = (hostname: string) => `A Windows update scan will be performed on ${hostname}`;
 
-export const agentList = withTrmm(async (req, me) => ({ status: 200, body: await listAgents(me, req.query) }), { permission: "canListAgents" });
+/**
+ * The agents list, kept one tick per (access scope, query) so its compressed form is made at most
+ * once per tick (lib/http/encoded.ts): principals of one scope see the same machines.
+ */
+const agentLists = singleton("trmmAgentLists", () => new TickCache(1_000, 200));
+export const agentList = withTrmm(
+  async (req, me) => {
+    await live.ready();
+    const key = `${scopeKey(me)}|${req.search ?? ""}`;
+    return answerResult(await agentLists.get(key, live.listStamp, async () => JSON.stringify(await listAgents(me, req.query))));
+  },
+  { permission: "canListAgents" },
+);
 
 export const agentGet = withTrmm(async (req, me) => ({ status: 200, body: await agentDetail(await agentOf(me, req.params.agentId, "canListAgents")) }), {
   permission: "canListAgents",
@@ -89,6 +105,7 @@ export const trmmDialect: Dialect = {
       docs: {
         POST: doc({
           summary: "Run a command on an agent (Tactical RMM)",
+          acts: true,
           description:
             "Needs can_send_cmd. The agent runs the command in the requested shell, kills it at the timeout and answers " +
             "its combined output as a JSON string (cut at 64 KiB, with a note saying so; a killed command's output ends " +
@@ -133,6 +150,7 @@ export const trmmDialect: Dialect = {
       docs: {
         POST: doc({
           summary: "Scan an agent for pending updates (Tactical RMM)",
+          acts: true,
           description:
             "Needs can_manage_winupdates. Answers at once; the agent then asks its package manager (apt, dnf/yum, apk, " +
             "pacman, brew) from cached metadata and the result replaces the agent's pending updates.",

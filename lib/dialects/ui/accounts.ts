@@ -4,18 +4,21 @@ import { auditPage } from "../../audit";
 import { notFound } from "../../fleet/errors";
 import { changeOwnPassword, confirmTotp, disableTotp, profileOf, startTotp } from "../../fleet/profile";
 import { idParam as tokenIdParam, issueKey, issueToken, keyCreateSchema, keyUpdateSchema, listKeys, listTokens, revokeKey, revokeToken, updateKey } from "../../fleet/tokens";
-import { createFirstAdmin, createUser, deleteUser, listUsers, roleSchema, updateUser, userPatchSchema } from "../../fleet/users";
+import { setupFirstAdmin, createUser, deleteUser, listUsers, roleSchema, updateUser, userPatchSchema } from "../../fleet/users";
 import { bodyOf, idParam, publicUi, uiOk, withUi } from "./envelope";
 
 // ---- setup (anonymous, while no user exists) -------------------------------------------------------
 
-const setupBody = z.object({ username: z.string(), password: z.string() });
+const setupBody = z.object({ username: z.string(), password: z.string(), setupCode: z.string().max(100).optional() });
 
-/** Creates the first administrator while no user exists; 409 afterwards. */
+/**
+ * Creates the first administrator while no user exists, for whoever has the one-time setup code
+ * the panel printed in its log (403 without it); 409 afterwards.
+ */
 export const setup = publicUi(async (req) => {
   const input = setupBody.safeParse(await bodyOf(req));
-  if (!input.success) return { status: 400, body: { error: "Send {username, password} as JSON" } };
-  const user = await createFirstAdmin(input.data, { id: null, name: "setup", ip: req.ip });
+  if (!input.success) return { status: 400, body: { error: "Send {username, password, setupCode} as JSON" } };
+  const user = await setupFirstAdmin(input.data, { id: null, name: "setup", ip: req.ip });
   return uiOk({ id: user.id, username: user.username, role: user.role }, 201);
 });
 

@@ -2,7 +2,11 @@
 import type { Principal } from "../../auth/principal";
 import type { ApiRequest } from "../../http/api";
 import { commandHistory, commandRequestSchema, runCommand } from "../../fleet/commands";
-import { rightsOf, serverFor, type Permission } from "../../fleet/policy";
+import { rightsOf, scopeKey, serverFor, type Permission } from "../../fleet/policy";
+import { live } from "../../fleet/live";
+import { singleton } from "../../global";
+import { answerResult } from "../../http/api";
+import { TickCache } from "../../http/encoded";
 import { serverPatchSchema, updateServer } from "../../fleet/servers";
 import { pendingUpdates, scanStatus, startUpdateScan } from "../../fleet/updates";
 import { agentDetail, listAgentDetails } from "../trmm/agents";
@@ -14,7 +18,17 @@ import { bodyOf, uiOk, withUi } from "./envelope";
 
 const agentOf = (req: ApiRequest, me: Principal, permission: Permission) => serverFor(me, { agentId: req.params.agentId ?? "" }, permission);
 
-export const listAgents = withUi(async (_req, me) => uiOk({ rights: rightsOf(me), agents: await listAgentDetails(me) }), { permission: "canListAgents" });
+/** The agents list, kept one tick per access scope and rights (compressed once per tick, like the servers list). */
+const agentLists = singleton("uiAgentLists", () => new TickCache(1_000, 200));
+export const listAgents = withUi(
+  async (_req, me) => {
+    await live.ready();
+    const rights = rightsOf(me);
+    const key = `${scopeKey(me)}|${JSON.stringify(rights)}`;
+    return answerResult(await agentLists.get(key, live.listStamp, async () => JSON.stringify({ rights, agents: await listAgentDetails(me) })));
+  },
+  { permission: "canListAgents" },
+);
 
 export const getAgent = withUi(
   async (req, me) => {

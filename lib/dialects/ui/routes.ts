@@ -13,54 +13,56 @@ import * as servers from "./servers";
 import { uiMethodNotAllowed, uiNotFound } from "./envelope";
 
 const doc = (summary: string, admin = false): OperationDoc => ({ summary, ...(admin ? { admin } : {}) });
+/** A route that changes or runs something (a read-only token is refused): here, every non-GET. */
+const act = (summary: string, admin = false): OperationDoc => ({ ...doc(summary, admin), acts: true });
 
 const routes: RouteDef[] = [
-  { pattern: "/api/ui/setup", methods: { POST: accounts.setup }, docs: { POST: doc("Create the first administrator (anonymous, once)") } },
+  { pattern: "/api/ui/setup", methods: { POST: accounts.setup }, docs: { POST: act("Create the first administrator (anonymous, once)") } },
 
-  { pattern: "/api/ui/servers", methods: { GET: servers.listServers, POST: servers.addServer }, docs: { GET: doc("Servers the caller may list"), POST: doc("Add a server", true) } },
+  { pattern: "/api/ui/servers", methods: { GET: servers.listServers, POST: servers.addServer }, docs: { GET: doc("Servers the caller may list"), POST: act("Add a server", true) } },
   {
     pattern: "/api/ui/servers/:id",
     methods: { GET: servers.getServer, PATCH: servers.editServer, DELETE: servers.removeServer },
-    docs: { GET: doc("One server"), PATCH: doc("Edit a server", true), DELETE: doc("Delete a server", true) },
+    docs: { GET: doc("One server"), PATCH: act("Edit a server", true), DELETE: act("Delete a server", true) },
   },
   { pattern: "/api/ui/servers/:id/history", methods: { GET: servers.getHistory }, docs: { GET: doc("A server's metric history") } },
-  { pattern: "/api/ui/servers/:id/secret", methods: { POST: servers.newSecret }, docs: { POST: doc("Rotate a server's agent secret", true) } },
-  { pattern: "/api/ui/servers/:id/enrollment", methods: { POST: servers.enrollServer }, docs: { POST: doc("A one-time enrollment code and install line", true) } },
+  { pattern: "/api/ui/servers/:id/secret", methods: { POST: servers.newSecret }, docs: { POST: act("Rotate a server's agent secret", true) } },
+  { pattern: "/api/ui/servers/:id/enrollment", methods: { POST: servers.enrollServer }, docs: { POST: act("A one-time enrollment code and install line", true) } },
 
   { pattern: "/api/ui/agents", methods: { GET: agents.listAgents }, docs: { GET: doc("Agents the caller may list (can_list_agents)") } },
-  { pattern: "/api/ui/agents/:agentId", methods: { GET: agents.getAgent, PATCH: agents.editAgent }, docs: { GET: doc("One agent"), PATCH: doc("Move an agent to a client/site", true) } },
-  { pattern: "/api/ui/agents/:agentId/cmd", methods: { POST: agents.sendCommand }, docs: { POST: doc("Run a command (can_send_cmd)") } },
+  { pattern: "/api/ui/agents/:agentId", methods: { GET: agents.getAgent, PATCH: agents.editAgent }, docs: { GET: doc("One agent"), PATCH: act("Move an agent to a client/site", true) } },
+  { pattern: "/api/ui/agents/:agentId/cmd", methods: { POST: agents.sendCommand }, docs: { POST: act("Run a command (can_send_cmd)") } },
   { pattern: "/api/ui/agents/:agentId/history", methods: { GET: agents.getCommandHistory }, docs: { GET: doc("Command history (can_send_cmd)") } },
   {
     pattern: "/api/ui/agents/:agentId/updates",
     methods: { GET: agents.getUpdates, POST: agents.scanUpdates },
-    docs: { GET: doc("Pending updates (can_manage_winupdates)"), POST: doc("Scan for updates (can_manage_winupdates)") },
+    docs: { GET: doc("Pending updates (can_manage_winupdates)"), POST: act("Scan for updates (can_manage_winupdates)") },
   },
 
   { pattern: "/api/ui/daemons", methods: { GET: daemons.listDaemons }, docs: { GET: doc("Every daemon", true) } },
-  { pattern: "/api/ui/daemons/:id", methods: { GET: daemons.getDaemon, PATCH: daemons.editDaemon }, docs: { GET: doc("One daemon with its instances", true), PATCH: doc("Edit a daemon's remarks", true) } },
-  { pattern: "/api/ui/daemons/:id/instances", methods: { POST: daemons.addInstance }, docs: { POST: doc("Define an instance", true) } },
+  { pattern: "/api/ui/daemons/:id", methods: { GET: daemons.getDaemon, PATCH: daemons.editDaemon }, docs: { GET: doc("One daemon with its instances", true), PATCH: act("Edit a daemon's remarks", true) } },
+  { pattern: "/api/ui/daemons/:id/instances", methods: { POST: daemons.addInstance }, docs: { POST: act("Define an instance", true) } },
   {
     pattern: "/api/ui/daemons/:id/instances/:uuid",
     methods: { PATCH: daemons.editInstance, DELETE: daemons.removeInstance },
-    docs: { PATCH: doc("Change an instance", true), DELETE: doc("Delete an instance", true) },
+    docs: { PATCH: act("Change an instance", true), DELETE: act("Delete an instance", true) },
   },
-  { pattern: "/api/ui/daemons/:id/instances/:uuid/action", methods: { POST: daemons.instanceAction }, docs: { POST: doc("Start/stop/restart/kill (admins and assigned users)") } },
-  { pattern: "/api/ui/daemons/:id/instances/:uuid/command", methods: { POST: daemons.instanceInput }, docs: { POST: doc("A line to the instance's stdin (admins and assigned users)") } },
+  { pattern: "/api/ui/daemons/:id/instances/:uuid/action", methods: { POST: daemons.instanceAction }, docs: { POST: act("Start/stop/restart/kill (admins and assigned users)") } },
+  { pattern: "/api/ui/daemons/:id/instances/:uuid/command", methods: { POST: daemons.instanceInput }, docs: { POST: act("A line to the instance's stdin (admins and assigned users)") } },
   { pattern: "/api/ui/daemons/:id/instances/:uuid/output", methods: { GET: daemons.instanceOutput }, docs: { GET: doc("Recent console output (admins and assigned users)") } },
   { pattern: "/api/ui/instances", methods: { GET: daemons.myInstances }, docs: { GET: doc("The instances the caller may use") } },
 
-  { pattern: "/api/ui/users", methods: { GET: accounts.usersList, POST: accounts.userCreate }, docs: { GET: doc("Users", true), POST: doc("Add a user", true) } },
-  { pattern: "/api/ui/users/:id", methods: { PATCH: accounts.userEdit, DELETE: accounts.userDelete }, docs: { PATCH: doc("Edit a user's role, grants, limits and instances", true), DELETE: doc("Delete a user", true) } },
-  { pattern: "/api/ui/tokens", methods: { GET: accounts.tokensList, POST: accounts.tokenCreate }, docs: { GET: doc("The caller's tokens"), POST: doc("Add a token") } },
-  { pattern: "/api/ui/tokens/:id", methods: { DELETE: accounts.tokenDelete }, docs: { DELETE: doc("Delete a token") } },
-  { pattern: "/api/ui/keys", methods: { GET: accounts.keysList, POST: accounts.keyCreate }, docs: { GET: doc("Admin-issued keys", true), POST: doc("Issue a key", true) } },
-  { pattern: "/api/ui/keys/:id", methods: { PATCH: accounts.keyEdit, DELETE: accounts.keyDelete }, docs: { PATCH: doc("Edit a key", true), DELETE: doc("Revoke a key", true) } },
-  { pattern: "/api/ui/profile/password", methods: { POST: accounts.passwordChange }, docs: { POST: doc("Change one's own password") } },
+  { pattern: "/api/ui/users", methods: { GET: accounts.usersList, POST: accounts.userCreate }, docs: { GET: doc("Users", true), POST: act("Add a user", true) } },
+  { pattern: "/api/ui/users/:id", methods: { PATCH: accounts.userEdit, DELETE: accounts.userDelete }, docs: { PATCH: act("Edit a user's role, grants, limits and instances", true), DELETE: act("Delete a user", true) } },
+  { pattern: "/api/ui/tokens", methods: { GET: accounts.tokensList, POST: accounts.tokenCreate }, docs: { GET: doc("The caller's tokens"), POST: act("Add a token") } },
+  { pattern: "/api/ui/tokens/:id", methods: { DELETE: accounts.tokenDelete }, docs: { DELETE: act("Delete a token") } },
+  { pattern: "/api/ui/keys", methods: { GET: accounts.keysList, POST: accounts.keyCreate }, docs: { GET: doc("Admin-issued keys", true), POST: act("Issue a key", true) } },
+  { pattern: "/api/ui/keys/:id", methods: { PATCH: accounts.keyEdit, DELETE: accounts.keyDelete }, docs: { PATCH: act("Edit a key", true), DELETE: act("Revoke a key", true) } },
+  { pattern: "/api/ui/profile/password", methods: { POST: accounts.passwordChange }, docs: { POST: act("Change one's own password") } },
   {
     pattern: "/api/ui/profile/totp",
     methods: { GET: accounts.totpState, POST: accounts.totpEnable, DELETE: accounts.totpDisable },
-    docs: { GET: doc("Two-factor state"), POST: doc("Turn two-factor on"), DELETE: doc("Turn two-factor off") },
+    docs: { GET: doc("Two-factor state"), POST: act("Turn two-factor on"), DELETE: act("Turn two-factor off") },
   },
   { pattern: "/api/ui/monitors", methods: { GET: alerts.monitorsList, POST: alerts.monitorCreate }, docs: { GET: doc("Monitors with their latest results"), POST: doc("Add a monitor", true) } },
   { pattern: "/api/ui/monitors/:id", methods: { PATCH: alerts.monitorEdit, DELETE: alerts.monitorDelete }, docs: { PATCH: doc("Edit a monitor", true), DELETE: doc("Delete a monitor", true) } },

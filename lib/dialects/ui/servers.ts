@@ -5,7 +5,10 @@ import { ApiError } from "../guard";
 import { serverHistory } from "../../fleet/history";
 import { live } from "../../fleet/live";
 import { notFound } from "../../fleet/errors";
-import { isAdmin, serverFor, visibleServers } from "../../fleet/policy";
+import { isAdmin, scopeKey, serverFor, visibleServers } from "../../fleet/policy";
+import { singleton } from "../../global";
+import { answerResult } from "../../http/api";
+import { TickCache } from "../../http/encoded";
 import { createEnrollmentCode, installCommand } from "../../fleet/enrollment";
 import { createServer, deleteServer, rotateSecret, serverInputSchema, updateServer } from "../../fleet/servers";
 import { config } from "../../env";
@@ -21,11 +24,21 @@ function serverId(req: ApiRequest): number {
 /** The server a path names, as the access policy lets the caller see it. */
 const serverOf = (req: ApiRequest, me: Parameters<typeof serverFor>[0]) => serverFor(me, { id: serverId(req) });
 
-/** Every server the caller may list, with its live metrics, in display order. */
+/**
+ * Every server the caller may list, with its live metrics, in display order. Kept one tick per
+ * (access scope, admin) so the list is serialized and compressed at most once per tick
+ * (lib/http/encoded.ts) however many browsers ask.
+ */
+const serverLists = singleton("uiServerLists", () => new TickCache(1_000, 200));
 export const listServers = withUi(async (_req, me) => {
   const admin = isAdmin(me);
-  const now = Date.now();
-  return uiOk((await visibleServers(me)).map((e) => serverRow(e, { admin }, now)));
+  await live.ready();
+  return answerResult(
+    await serverLists.get(`${scopeKey(me)}|${admin ? "a" : "u"}`, live.listStamp, async () => {
+      const now = Date.now();
+      return JSON.stringify((await visibleServers(me)).map((e) => serverRow(e, { admin }, now)));
+    }),
+  );
 });
 
 /** Adds a server; the answer is the only time its secret (and the agent command) is shown. */

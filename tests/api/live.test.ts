@@ -1,0 +1,168 @@
+/**
+ * Compressed answers and the UI's push stream, against a real panel.
+ * - Every documented list answer decodes, gzip or brotli, to the same JSON as sent uncompressed.
+ * - The stream (/api/ui/stream) delivers a change as a diff, and only to those the access policy
+ *   lets see the machine.
+ */
+import http from "node:http";
+import zlib from "node:zlib";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ADMIN, login, startPanel, type RunningPanel } from "../helpers/panel";
+import { until } from "../helpers/wait";
+
+let panel: RunningPanel;
+let cookie: string;
+const JSON_HEADERS = () => ({ cookie, "content-type": "application/json", "x-requested-with": "XMLHttpRequest" });
+
+/** A GET through node:http, which (unlike fetch) leaves the body as it came. */
+function rawGet(path: string, headers: Record<string, string>): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(`${panel.url}${path}`, { headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+  });
+}
+
+function decode(body: Buffer, encoding: string | undefined): unknown {
+  const bytes = encoding === "br" ? zlib.brotliDecompressSync(body) : encoding === "gzip" ? zlib.gunzipSync(body) : body;
+  return JSON.parse(bytes.toString("utf8"));
+}
+
+/** Fields that are the time of the answer or the panel process's own figures, not the fleet's. */
+function stable(path: string, v: unknown): unknown {
+  const o = structuredClone(v) as Record<string, unknown>;
+  if (path.startsWith("/api/service") || path.startsWith("/api/overview")) delete o.time;
+  if (path.startsWith("/api/overview")) {
+    const data = o.data as Record<string, unknown>;
+    for (const k of ["process", "system", "chart"]) delete data[k];
+  }
+  return o;
+}
+
+beforeAll(async () => {
+  panel = await startPanel();
+  cookie = (await login(panel.url, ADMIN.username, ADMIN.password)).cookie!;
+  for (let i = 0; i < 20; i++) {
+    const res = await fetch(`${panel.url}/api/v1/server/register`, { method: "POST", headers: JSON_HEADERS(), body: JSON.stringify({ Name: `live-${i}`, Tag: `t${i % 3}` }) });
+    expect(res.status).toBe(200);
+  }
+});
+afterAll(() => panel?.stop());
+
+describe("compressed answers", () => {
+  const paths = [
+    "/api/v1/server/list",
+    "/api/v1/server/details",
+    "/api/v1/server/details?tag=t1",
+    "/api/service/remote_services_system",
+    "/api/service/remote_services_list",
+    "/api/service/remote_services",
+    "/api/overview",
+    "/agents/",
+    "/api/ui/servers",
+    "/api/ui/agents",
+  ];
+  for (const path of paths) {
+    it(`${path}: gzip and brotli decode to the same JSON as the plain answer`, async () => {
+      const headers = { cookie, "x-requested-with": "XMLHttpRequest" };
+      const plain = await rawGet(path, { ...headers, "accept-encoding": "identity" });
+      const gz = await rawGet(path, { ...headers, "accept-encoding": "gzip" });
+      const br = await rawGet(path, { ...headers, "accept-encoding": "gzip, deflate, br" });
+      expect(plain.status).toBe(200);
+      expect(plain.headers["content-encoding"]).toBeUndefined();
+      expect(gz.headers["content-encoding"]).toBe("gzip");
+      expect(br.headers["content-encoding"]).toBe("br");
+      for (const r of [plain, gz, br]) expect(r.headers.vary).toBe("Accept-Encoding");
+      expect(gz.body.length).toBeLessThan(plain.body.length);
+      expect(Number(gz.headers["content-length"])).toBe(gz.body.length);
+      const expected = stable(path, decode(plain.body, undefined));
+      expect(stable(path, decode(gz.body, "gzip"))).toEqual(expected);
+      expect(stable(path, decode(br.body, "br"))).toEqual(expected);
+    });
+  }
+
+  it("refuses an encoding with q=0 and sends small answers as they are", async () => {
+    const r = await rawGet("/api/v1/server/list", { cookie, "accept-encoding": "br;q=0, gzip" });
+    expect(r.headers["content-encoding"]).toBe("gzip");
+    const small = await rawGet("/api/v1/server/details?id=2", { cookie, "accept-encoding": "gzip" });
+    expect(small.headers["content-encoding"]).toBeUndefined();
+    expect(decode(small.body, undefined)).toMatchObject({ code: 0 });
+  });
+});
+
+/** An SSE client: collects events by name. */
+function openStream(topics: string, headers: Record<string, string>) {
+  const events: { event: string; data: unknown }[] = [];
+  let buffer = "";
+  let status = 0;
+  const req = http.get(`${panel.url}/api/ui/stream?topics=${topics}`, { headers }, (res) => {
+    status = res.statusCode ?? 0;
+    res.setEncoding("utf8");
+    res.on("data", (chunk: string) => {
+      buffer += chunk;
+      let end: number;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        let event = "message";
+        let data = "";
+        for (const line of block.split("\n")) {
+          if (line.startsWith("event: ")) event = line.slice(7);
+          else if (line.startsWith("data: ")) data += line.slice(6);
+        }
+        if (data) events.push({ event, data: JSON.parse(data) });
+      }
+    });
+  });
+  req.on("error", () => undefined);
+  return { events, status: () => status, close: () => req.destroy() };
+}
+
+type ServersDiff = { upsert: { id: number; tag: string; name: string }[]; remove: number[]; order?: number[] };
+
+describe("the push stream", () => {
+  it("refuses an anonymous client", async () => {
+    const s = openStream("servers", {});
+    await until("the answer", () => s.status() !== 0);
+    expect(s.status()).toBe(401);
+    s.close();
+  });
+
+  it("sends a server's edit as a diff to those who may see it, and nothing to those who may not", async () => {
+    // A user without can_list_agents sees no machine through any door, the stream included.
+    const res = await fetch(`${panel.url}/api/ui/users`, { method: "POST", headers: JSON_HEADERS(), body: JSON.stringify({ username: "viewer", password: "viewer-password-1" }) });
+    expect(res.status).toBe(201);
+    const viewerCookie = (await login(panel.url, "viewer", "viewer-password-1")).cookie!;
+
+    const admin = openStream("servers,agents", { cookie });
+    const viewer = openStream("servers,agents", { cookie: viewerCookie });
+    await until("both streams open", () => admin.events.some((e) => e.event === "hello") && viewer.events.some((e) => e.event === "hello"));
+
+    const patch = await fetch(`${panel.url}/api/ui/servers/5`, { method: "PATCH", headers: JSON_HEADERS(), body: JSON.stringify({ tag: "streamed" }) });
+    expect(patch.status).toBe(200);
+    const seen = () => admin.events.filter((e) => e.event === "servers").map((e) => e.data as ServersDiff).find((d) => d.upsert.some((r) => r.id === 5 && r.tag === "streamed"));
+    await until("the edit on the stream", () => !!seen());
+    const diff = seen()!;
+    // An edit can move a server in the display order: the order comes with it.
+    expect(diff.order).toContain(5);
+    expect(diff.upsert.length).toBeLessThan(diff.order!.length);
+    await until("the agents diff", () => admin.events.some((e) => e.event === "agents"));
+
+    // The viewer's stream is open but carries no machine: no row, and an empty order.
+    await new Promise((r) => setTimeout(r, 1_500));
+    for (const e of viewer.events.filter((e) => e.event !== "hello")) {
+      expect((e.data as ServersDiff).upsert).toEqual([]);
+      expect((e.data as ServersDiff).order ?? []).toEqual([]);
+    }
+
+    const del = await fetch(`${panel.url}/api/ui/servers/6`, { method: "DELETE", headers: JSON_HEADERS() });
+    expect(del.status).toBe(200);
+    await until("the removal on the stream", () => admin.events.some((e) => e.event === "servers" && (e.data as ServersDiff).remove.includes(6)));
+    admin.close();
+    viewer.close();
+  });
+});
