@@ -36,7 +36,7 @@ const rules = (k) =>
 
 const entries = Array.from({ length: SERVERS }, (_, i) => ({
   meta: { id: i + 1, name: `s${i}`, tag: "", note: "", hideForGuest: false, displayIndex: 0, agentId: `a${i}`, isLocal: false, client: "Default", site: "Default", monitoringType: "server", description: "", remarks: "", createdAt: new Date(0) },
-  host: { diskTotal: 100 * 2 ** 30, swapTotal: 2 ** 30 }, state: null, lastActive: Date.now(), intervalMs: 3000, lastIp: "", connected: true, instances: [], version: 0,
+  host: { diskTotal: 100 * 2 ** 30, swapTotal: 2 ** 30 }, state: null, lastActive: Date.now(), intervalMs: 3000, lastIp: "", connected: true, instances: [], agent: null, version: 0,
 }));
 const state = (seq, i) => ({
   cpu: (seq * 7 + i) % 100, memUsed: 2 * 2 ** 30, memTotal: 8 * 2 ** 30, swapUsed: 0, diskUsed: 40 * 2 ** 30, netInTransfer: seq * 1000, netOutTransfer: seq * 500,

@@ -13,6 +13,7 @@ export default async function DashboardLayout({ children }: { children: React.Re
     ...(me.role === "admin" ? [{ href: "/dashboard/daemons", label: t("daemons") }] : []),
     { href: "/dashboard/instances", label: t("instances") },
     { href: "/dashboard/agents", label: t("agents") },
+    { href: "/dashboard/clients", label: t("clients") },
     { href: "/dashboard/monitors", label: t("monitors") },
     { href: "/dashboard/alerts", label: t("alerts") },
     ...(me.role === "admin"

@@ -12,6 +12,8 @@ import { syncInstances } from "./instances";
 import { startLocalAgent } from "./local-agent";
 import { failInterruptedRuns } from "./commands";
 import { startRetention } from "./retention";
+import { backfillClientsAndSites } from "./clients";
+import { expireJobs, runQueuedJobs, settleInterruptedJobs } from "./queue";
 import { downsampleResults, monitorsReady, results as monitorResults } from "./monitors";
 import { alertEngine } from "./alerts/engine";
 
@@ -19,12 +21,19 @@ export const HUB = "agentHub";
 
 /**
  * Attaches the fleet to the panel's server: the agents' WebSocket, live state, downsampled
- * history, and (unless FLEETDECK_LOCAL_AGENT=0) an agent on the panel's own host.
+ * history, the queue of work for offline machines (run when their agent connects), and (unless
+ * FLEETDECK_LOCAL_AGENT=0) an agent on the panel's own host.
  */
 export async function wireFleet(server: http.Server | https.Server, env: Env): Promise<{ stop(): Promise<void> }> {
   // Before any agent connects: runs a previous process left "running" will never be answered.
   const interrupted = await failInterruptedRuns();
   if (interrupted) console.log(`fleetdeck: marked ${interrupted} command run(s) interrupted by the last stop as failed`);
+  // Before any agent connects: client/site rows for older databases, and the queue's leftovers
+  // (jobs a stopped panel was running are failed, never rerun; overdue ones expire).
+  const linked = await backfillClientsAndSites();
+  if (linked) console.log(`fleetdeck: linked ${linked} server(s) to their client/site rows`);
+  await settleInterruptedJobs();
+  await expireJobs();
   await live.ready();
   await monitorsReady();
   // Alert rules are evaluated inside ingest (in memory); their events and notices are written
@@ -32,10 +41,14 @@ export async function wireFleet(server: http.Server | https.Server, env: Env): P
   await alertEngine.start();
   const hub = new AgentHub({
     authenticate: serverIdForSecret,
-    onConnect: (id, ip) => {
-      live.connected(id, ip);
-      // The panel is the source of truth for instances: every (re)connect resends them.
+    onConnect: (id, ip) => live.connected(id, ip),
+    onHello: (id, hello) => {
+      live.agentHello(id, hello);
+      // The panel is the source of truth for instances: every (re)connect resends them, once the
+      // agent has said whether it runs instances at all.
       void syncInstances(id).catch(() => undefined);
+      // Work queued while the machine was offline runs now (each job claimed once).
+      void runQueuedJobs(id);
     },
     onHost: (id, host) => live.hostReported(id, host),
     onState: (id, state, at) => live.stateReported(id, state, at),
@@ -48,6 +61,7 @@ export async function wireFleet(server: http.Server | https.Server, env: Env): P
   setSingleton(HUB, hub);
   live.onRevoke = (id) => {
     hub.disconnect(id, "server deleted or secret rotated");
+    hub.forget(id);
     history.forget(id);
   };
   live.onReport = (entry, at) => {
@@ -65,6 +79,7 @@ export async function wireFleet(server: http.Server | https.Server, env: Env): P
     setInterval(() => history.closeStale(), 10_000),
     setInterval(() => void history.prune().catch(() => undefined), 10 * 60_000),
     setInterval(() => void live.persistLastActive(), 60_000),
+    setInterval(() => void expireJobs().catch(() => undefined), 60_000),
     setInterval(() => {
       monitorResults.closeStale();
       void monitorResults.flush();
