@@ -9,25 +9,9 @@ import http from "node:http";
 import https from "node:https";
 import net from "node:net";
 import type { TLSSocket } from "node:tls";
+import type { MonitorResult as ProbeOutcome, MonitorTask } from "./protocol";
 
-/** What the panel asks an agent to run. */
-export interface MonitorTask {
-  id: number;
-  /** 1 HTTP GET, 2 ICMP ping, 3 TCP connect (Nezha's numbers). */
-  type: 1 | 2 | 3;
-  target: string;
-  intervalSec: number;
-}
-
-/** One probe's outcome, as reported to the panel. */
-export interface ProbeOutcome {
-  monitorId: number;
-  at: number;
-  ok: boolean;
-  delayMs: number;
-  certDaysLeft?: number | null;
-  error?: string;
-}
+export type { MonitorTask, ProbeOutcome };
 
 export const PROBE_TIMEOUT_MS = 10_000;
 const DAY_MS = 86_400_000;

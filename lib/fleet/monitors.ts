@@ -5,6 +5,7 @@
  */
 import net from "node:net";
 import { z } from "zod";
+import type { MonitorResult, MonitorTask } from "../../agent/protocol";
 import { db } from "../db";
 import { audit } from "../audit";
 import { singleton } from "../global";
@@ -131,6 +132,11 @@ export function monitorsOfServer(serverId: number): MonitorDef[] {
   return allMonitors().filter((m) => covers(m, serverId));
 }
 
+/** The same, as the agent protocol's tasks. */
+export function monitorTasksOf(serverId: number): MonitorTask[] {
+  return monitorsOfServer(serverId).map((m) => ({ id: m.id, type: m.type, target: m.target, intervalSec: m.intervalSec }));
+}
+
 /** Called after any monitor changes (the agent hub re-sends each agent its monitors). */
 export function onMonitorsChanged(listener: () => void): () => void {
   registry.listeners.add(listener);
@@ -189,19 +195,8 @@ export async function deleteMonitor(p: Principal, actor: Actor, id: number): Pro
 
 // ---- results -------------------------------------------------------------------------------------
 
-/** One probe as an agent reports it. */
-export interface ProbeResult {
-  monitorId: number;
-  /** Unix ms the probe started. */
-  at: number;
-  ok: boolean;
-  /** Milliseconds (0 when the probe failed). */
-  delayMs: number;
-  /** HTTPS only: days until the certificate expires. */
-  certDaysLeft?: number | null;
-  /** Why it failed ("HTTP 503", "timeout", "ECONNREFUSED"…). */
-  error?: string;
-}
+/** One probe as an agent reports it (agent/protocol.ts). */
+export type ProbeResult = MonitorResult;
 
 export interface LatestResult {
   at: number;

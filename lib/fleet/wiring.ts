@@ -14,7 +14,8 @@ import { failInterruptedRuns } from "./commands";
 import { startRetention } from "./retention";
 import { backfillClientsAndSites } from "./clients";
 import { expireJobs, runQueuedJobs, settleInterruptedJobs } from "./queue";
-import { downsampleResults, monitorsReady, results as monitorResults } from "./monitors";
+import { downsampleResults, monitorsReady, monitorTasksOf, onMonitorsChanged, recordResults, results as monitorResults } from "./monitors";
+import { MONITORS_PROTOCOL_VERSION } from "../../agent/protocol";
 import { alertEngine } from "./alerts/engine";
 
 export const HUB = "agentHub";
@@ -49,6 +50,8 @@ export async function wireFleet(server: http.Server | https.Server, env: Env): P
       void syncInstances(id).catch(() => undefined);
       // Work queued while the machine was offline runs now (each job claimed once).
       void runQueuedJobs(id);
+      // Its service monitors, on every (re)connect, to agents that run them (protocol 3).
+      if (hello.protocol >= MONITORS_PROTOCOL_VERSION) hub.sendMonitors(id, monitorTasksOf(id));
     },
     onHost: (id, host) => live.hostReported(id, host),
     onState: (id, state, at) => live.stateReported(id, state, at),
@@ -56,7 +59,18 @@ export async function wireFleet(server: http.Server | https.Server, env: Env): P
       alertEngine.onInstances(id, instances);
       live.instancesReported(id, instances);
     },
+    onMonitorResults: (id, results) => {
+      // Only monitors this machine should run are kept; the evaluator sees what was kept.
+      const accepted = recordResults(id, results);
+      if (accepted.length) alertEngine.onMonitorResults(id, accepted);
+    },
     onDisconnect: (id) => live.disconnected(id),
+  });
+  // A monitor added, edited or deleted: every connected agent that runs monitors gets its new list.
+  const stopWatchingMonitors = onMonitorsChanged(() => {
+    for (const id of hub.connectedServerIds()) {
+      if ((live.get(id)?.agent?.protocol ?? 0) >= MONITORS_PROTOCOL_VERSION) hub.sendMonitors(id, monitorTasksOf(id));
+    }
   });
   setSingleton(HUB, hub);
   live.onRevoke = (id) => {
@@ -108,6 +122,7 @@ export async function wireFleet(server: http.Server | https.Server, env: Env): P
       localAgent?.kill("SIGTERM");
       history.closeStale(Number.MAX_SAFE_INTEGER);
       await history.flush().catch(() => undefined);
+      stopWatchingMonitors();
       monitorResults.closeStale(Number.MAX_SAFE_INTEGER);
       await monitorResults.flush().catch(() => undefined);
       await alertEngine.stop().catch(() => undefined);

@@ -3,7 +3,10 @@
  * reporting real metrics of this machine, and receivers the test runs on loopback (a webhook
  * endpoint, an SMTP server). Nothing is mocked.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import http from "node:http";
+import net from "node:net";
+import type { AddressInfo } from "node:net";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -217,6 +220,79 @@ describe("rules over the real agent's reports", () => {
     agent.kill("SIGKILL");
     await asAdmin(`/api/ui/alert-rules/${(r.json as { id: number }).id}`, "DELETE");
   }, 120_000);
+});
+
+describe("monitors run by the real agent", () => {
+  it("probes an HTTP and a TCP server the test starts and stops (and 127.0.0.1 by ICMP): down and up again, with notices", async () => {
+    // The servers the agent probes, restartable on the same ports.
+    const web = http.createServer((_req, res) => res.writeHead(200).end("ok"));
+    const tcp = net.createServer((s) => s.end());
+    const listen = (srv: net.Server, port = 0) => new Promise<number>((resolve) => srv.listen(port, "127.0.0.1", () => resolve((srv.address() as AddressInfo).port)));
+    const close = (srv: http.Server | net.Server) => {
+      if (srv instanceof http.Server) srv.closeAllConnections();
+      return new Promise((resolve) => srv.close(resolve));
+    };
+    const webPort = await listen(web);
+    const tcpPort = await listen(tcp);
+    closers.push(async () => void (await Promise.all([close(web), close(tcp)])));
+    let icmp = true;
+    try {
+      execFileSync("ping", ["-c", "1", "-W", "1", "127.0.0.1"], { stdio: "ignore" });
+    } catch (e) {
+      icmp = false;
+      console.log(`ICMP monitor skipped: ping against 127.0.0.1 does not work here (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+
+    const hook = await startWebhookReceiver();
+    closers.push(hook.close);
+    const server = await addServer(asAdmin, "prober");
+    startAgent(panel.url, server.secret);
+    await until("the agent online", async () => ((await asAdmin(`/api/ui/servers/${server.id}`)).json as { online?: boolean }).online);
+    const channelId = await webhookChannel(asAdmin, "monitor hook", hook);
+    const rule = await asAdmin("/api/ui/alert-rules", "POST", { name: "service down", kind: "monitor_down", params: { monitorId: null, failures: 1 }, scope: { type: "servers", ids: [server.id] }, channelIds: [channelId] });
+    expect(rule.status, rule.text).toBe(201);
+
+    const made: Record<string, number> = {};
+    const mk = async (name: string, type: number, target: string) => {
+      const r = await asAdmin("/api/ui/monitors", "POST", { name, type, target, intervalSec: 10, cover: 1, serverIds: [server.id] });
+      expect(r.status, r.text).toBe(201);
+      made[name] = (r.json as { id: number }).id;
+    };
+    await mk("web", 1, `http://127.0.0.1:${webPort}/health`);
+    await mk("tcp", 3, `127.0.0.1:${tcpPort}`);
+    if (icmp) await mk("ping", 2, "127.0.0.1");
+
+    type Row = { id: number; status: { serverId: number; ok: boolean; delayMs: number; error: string }[] };
+    const statusOf = async () => {
+      const rows = (await asAdmin("/api/ui/monitors")).json as Row[];
+      return Object.fromEntries(Object.entries(made).map(([name, id]) => [name, rows.find((r) => r.id === id)?.status.find((s) => s.serverId === server.id)]));
+    };
+    const up = await until("every monitor up", async () => {
+      const s = await statusOf();
+      return Object.values(s).every((x) => x?.ok) ? s : null;
+    }, 60_000);
+    expect(up.web!.delayMs).toBeGreaterThan(0);
+    expect(up.tcp!.delayMs).toBeGreaterThan(0);
+
+    await close(web);
+    await close(tcp);
+    const down = await until("HTTP and TCP down", async () => {
+      const s = await statusOf();
+      return s.web && !s.web.ok && s.tcp && !s.tcp.ok ? s : null;
+    }, 60_000);
+    expect(down.web!.error).toBe("ECONNREFUSED");
+    if (icmp) expect(down.ping!.ok).toBe(true);
+    const subjects = (kind: string) => hook.hooks.filter((h) => h.body.kind === kind).map((h) => h.body.subject).sort();
+    await until("fire notices for both", () => subjects("fire").length >= 2);
+    expect(subjects("fire")).toEqual([`monitor:${made.tcp}`, `monitor:${made.web}`].sort());
+
+    await listen(web, webPort);
+    await listen(tcp, tcpPort);
+    await until("recovery notices for both", () => subjects("recover").length >= 2, 60_000);
+    expect(subjects("recover")).toEqual([`monitor:${made.tcp}`, `monitor:${made.web}`].sort());
+    for (const id of Object.values(made)) await asAdmin(`/api/ui/monitors/${id}`, "DELETE");
+    await asAdmin(`/api/ui/alert-rules/${(rule.json as { id: number }).id}`, "DELETE");
+  }, 180_000);
 });
 
 describe("delivery", () => {
