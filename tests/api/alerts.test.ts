@@ -445,6 +445,15 @@ describe("Nezha v0 GET /api/v1/monitor/{id}", () => {
     const series = (await asAdmin(`/api/ui/servers/${server.id}/monitors`)).json as { monitorId: number; points: { avgDelay: number; loss: number }[] }[];
     expect(series.find((s) => s.monitorId === icmp)!.points.map((p) => p.loss)).toEqual([100, 0, 0]);
 
+    // After a day, minutes become hours (averaged over the answers), kept 30 days.
+    const { downsampleResults } = await import("../../lib/fleet/monitors");
+    const old = now - 25 * 3600_000;
+    await storeResultRows([{ ...row(icmp, old, 11), up: 1, down: 1 }]); // the same hour as the 9 ms minute above
+    await downsampleResults(now);
+    const month = (await asAdmin(`/api/ui/servers/${server.id}/monitors?range=month`)).json as { monitorId: number; points: { at: number; avgDelay: number; loss: number }[] }[];
+    const hourly = month.find((s) => s.monitorId === icmp)!.points.find((p) => p.at === Math.floor(old / 3600_000) * 3600_000);
+    expect(hourly).toEqual({ at: Math.floor(old / 3600_000) * 3600_000, avgDelay: 10, loss: 33.3 });
+
     // A user who may not list the machine gets the unknown server's answer; a cookie works too.
     const bare = await admin.createUser("nezha-bare");
     const bareCookie = (await login(panel.url, "nezha-bare", bare.password)).cookie!;
