@@ -1,8 +1,9 @@
 /**
  * Notification channels: a webhook (generic JSON, or a Discord, Slack or Telegram-style body,
  * with custom headers) or e-mail over SMTP. Their settings make the panel send requests and mail
- * wherever they point, so only admins read or write them; credentials are sealed at rest and
- * never shown back (a masked value in an edit keeps the stored one).
+ * wherever they point, so only admins read or write them; credentials are sealed at rest
+ * (lib/auth/sealed.ts: AES-256-GCM under a key kept outside the database) and never shown back
+ * (a masked value in an edit keeps the stored one).
  */
 import { z } from "zod";
 import nodemailer from "nodemailer";
@@ -12,9 +13,12 @@ import type { Principal } from "../../auth/principal";
 import type { Actor } from "../actor";
 import { invalid, notFound, parseInput } from "../errors";
 import { requireAdmin } from "../policy";
-import { openConfig, sealConfig } from "./sealed-config";
+import { open, seal } from "../../auth/sealed";
 
 export const MASK = "********";
+
+const sealConfig = (config: unknown): string => seal(JSON.stringify(config));
+const openConfig = (sealed: string): unknown => JSON.parse(open(sealed));
 export const SEND_TIMEOUT_MS = 10_000;
 
 const headerName = z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/, "is not a valid header name");
