@@ -15,7 +15,7 @@ import type { InstanceState, LiveState } from "../../../agent/protocol";
 import { db } from "../../db";
 import { singleton } from "../../global";
 import { isOnline, live, offlineAfterMs, type LiveEntry, type ServerMeta } from "../live";
-import { monitorById, type ProbeResult } from "../monitors";
+import { covers, monitorById, onMonitorsChanged, type ProbeResult } from "../monitors";
 import type { Notice } from "./channels";
 import { noticeText } from "./channels";
 import { outbox } from "./outbox";
@@ -101,6 +101,7 @@ export class AlertEngine {
     if (this.started) return;
     this.started = true;
     onRulesChanged(() => void this.reloadRules().catch((e) => console.error("fleetdeck: alert rules reload:", e)));
+    onMonitorsChanged(() => this.closeOrphanedMonitorAlerts());
     await this.reloadRules();
     await this.reloadMaintenance();
     await this.loadOpenEvents();
@@ -147,6 +148,22 @@ export class AlertEngine {
       clients: new Set(clients.map((c) => c.name)),
       sites: new Set(sites.map((s) => `${s.client.name}\0${s.name}`)),
     };
+  }
+
+  /**
+   * A monitor deleted, disabled or no longer run on a machine sends no more results: what it had
+   * firing there is closed (without a notice), not left open forever.
+   */
+  closeOrphanedMonitorAlerts(now = Date.now()): void {
+    for (const subjects of this.states.values()) {
+      for (const st of [...subjects.values()]) {
+        if (!st.subject.startsWith("monitor:")) continue;
+        const m = monitorById(Number(st.subject.slice("monitor:".length)));
+        if (m && covers(m, st.serverId)) continue;
+        if (st.firing) this.push({ type: "recover", st, at: now, detail: "monitor removed from this server", notify: false });
+        this.drop(st);
+      }
+    }
   }
 
   /** Tactical RMM's maintenance mode: per machine, or for every machine of a site or client. */
