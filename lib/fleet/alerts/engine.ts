@@ -105,6 +105,8 @@ export class AlertEngine {
     await this.reloadRules();
     await this.reloadMaintenance();
     await this.loadOpenEvents();
+    // (wiring loads the monitors first: alerts of monitors deleted while the panel was down close here)
+    this.closeOrphanedMonitorAlerts();
     outbox.start();
     this.timers = [
       setInterval(() => this.tick(), 2_000),
