@@ -21,6 +21,11 @@ export interface ApiRequest {
   ip: string;
   /** Parsed JSON body; `undefined` when empty; throws BodyError when not JSON or too large. */
   json(): Promise<unknown>;
+  /**
+   * The body as text (same limit), for the few routes that also take form-encoded bodies
+   * (MCSManager's Python client). Shares one read with json().
+   */
+  text(): Promise<string>;
 }
 
 export interface ApiResult {
@@ -92,6 +97,8 @@ export const PATH_HEADER = "x-fleetdeck-path";
 
 export function fromNode(req: IncomingMessage, url: URL, params: Record<string, string> = {}): ApiRequest {
   let body: Promise<unknown> | undefined;
+  let text: Promise<string> | undefined;
+  const readText = () => (text ??= readNodeBody(req));
   return {
     method: req.method ?? "GET",
     path: url.pathname,
@@ -107,7 +114,8 @@ export function fromNode(req: IncomingMessage, url: URL, params: Record<string, 
     },
     // Set by the server from the socket and TRUST_PROXY (lib/http/address.ts) before any handler runs.
     ip: (req.headers[CLIENT_IP_HEADER] as string | undefined) ?? req.socket.remoteAddress ?? "",
-    json: () => (body ??= readNodeBody(req).then(parseJson)),
+    json: () => (body ??= readText().then(parseJson)),
+    text: readText,
   };
 }
 
@@ -169,6 +177,8 @@ async function readWebBody(req: Request): Promise<string> {
 export function fromWeb(req: Request, params: Record<string, string> = {}): ApiRequest {
   const url = new URL(req.url);
   let body: Promise<unknown> | undefined;
+  let text: Promise<string> | undefined;
+  const readText = () => (text ??= readWebBody(req));
   return {
     method: req.method,
     path: url.pathname,
@@ -177,8 +187,8 @@ export function fromWeb(req: Request, params: Record<string, string> = {}): ApiR
     params,
     header: (name) => req.headers.get(name) ?? undefined,
     ip: req.headers.get(CLIENT_IP_HEADER) ?? "",
-    json: () =>
-      (body ??= readWebBody(req).then(parseJson)),
+    json: () => (body ??= readText().then(parseJson)),
+    text: readText,
   };
 }
 

@@ -38,6 +38,19 @@ export const EXPECTED_ACCESS: Record<string, Access> = {
   "GET /api/protected_instance/command": "user",
   "POST /api/protected_instance/command": "user",
   "GET /api/protected_instance/outputlog": "user",
+  // MCSManager's file manager: the instance's assigned users and admins (the domain checks which instance).
+  "GET /api/files/list": "user",
+  "PUT /api/files": "user",
+  "DELETE /api/files": "user",
+  "POST /api/files/touch": "user",
+  "POST /api/files/mkdir": "user",
+  "POST /api/files/copy": "user",
+  "PUT /api/files/move": "user",
+  "POST /api/files/compress": "user",
+  "GET /api/files/download": "user",
+  "POST /api/files/download": "user",
+  "GET /api/files/upload": "user",
+  "POST /api/files/upload": "user",
 
   // Tactical RMM
   "GET /accounts/apikeys": "admin",
