@@ -21,14 +21,7 @@ export interface ApiRequest {
   ip: string;
   /** Parsed JSON body; `undefined` when empty; throws BodyError when not JSON or too large. */
   json(): Promise<unknown>;
-<<<<<<< HEAD
-  /**
-   * The body as text (same limit), for the few routes that also take form-encoded bodies
-   * (MCSManager's Python client). Shares one read with json().
-   */
-=======
   /** The body as text (read once, shared with json()); for the form-encoded bodies some clients send. */
->>>>>>> main
   text(): Promise<string>;
 }
 
@@ -102,12 +95,7 @@ export const PATH_HEADER = "x-fleetdeck-path";
 export function fromNode(req: IncomingMessage, url: URL, params: Record<string, string> = {}): ApiRequest {
   let raw: Promise<string> | undefined;
   let body: Promise<unknown> | undefined;
-<<<<<<< HEAD
-  let text: Promise<string> | undefined;
-  const readText = () => (text ??= readNodeBody(req));
-=======
   const text = () => (raw ??= readNodeBody(req));
->>>>>>> main
   return {
     method: req.method ?? "GET",
     path: url.pathname,
@@ -123,13 +111,8 @@ export function fromNode(req: IncomingMessage, url: URL, params: Record<string, 
     },
     // Set by the server from the socket and TRUST_PROXY (lib/http/address.ts) before any handler runs.
     ip: (req.headers[CLIENT_IP_HEADER] as string | undefined) ?? req.socket.remoteAddress ?? "",
-<<<<<<< HEAD
-    json: () => (body ??= readText().then(parseJson)),
-    text: readText,
-=======
     text,
     json: () => (body ??= text().then(parseJson)),
->>>>>>> main
   };
 }
 
@@ -192,12 +175,7 @@ export function fromWeb(req: Request, params: Record<string, string> = {}): ApiR
   const url = new URL(req.url);
   let raw: Promise<string> | undefined;
   let body: Promise<unknown> | undefined;
-<<<<<<< HEAD
-  let text: Promise<string> | undefined;
-  const readText = () => (text ??= readWebBody(req));
-=======
   const text = () => (raw ??= readWebBody(req));
->>>>>>> main
   return {
     method: req.method,
     path: url.pathname,
@@ -206,13 +184,8 @@ export function fromWeb(req: Request, params: Record<string, string> = {}): ApiR
     params,
     header: (name) => req.headers.get(name) ?? undefined,
     ip: req.headers.get(CLIENT_IP_HEADER) ?? "",
-<<<<<<< HEAD
-    json: () => (body ??= readText().then(parseJson)),
-    text: readText,
-=======
     text,
     json: () => (body ??= text().then(parseJson)),
->>>>>>> main
   };
 }
 
