@@ -135,6 +135,14 @@ export class FileStreams {
     };
   }
 
+  /** Whether a server has transfers open (its chunk and credit frames are expected). */
+  active(serverId: number): boolean {
+    const prefix = `${serverId}:`;
+    for (const k of this.downloads.keys()) if (k.startsWith(prefix)) return true;
+    for (const k of this.uploads.keys()) if (k.startsWith(prefix)) return true;
+    return false;
+  }
+
   /** A binary frame from an agent: a chunk of a download. */
   onBinary(serverId: number, frame: Buffer): void {
     const chunk = decodeFileChunk(frame);

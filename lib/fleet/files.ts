@@ -15,16 +15,16 @@
  */
 import crypto from "node:crypto";
 import type { Readable } from "node:stream";
-import type { FileListResult } from "../../agent/protocol";
+import { FILES_PROTOCOL_VERSION, type FileListResult } from "../../agent/protocol";
 import { audit } from "../audit";
 import type { Principal } from "../auth/principal";
 import { config } from "../env";
 import { singleton } from "../global";
 import type { Actor } from "./actor";
-import { agentFailure, agentHasFiles, askAgent, isAgentConnected, openDownload, openUpload, type UploadSink } from "./agents";
+import { agentFailure, askAgent, isAgentConnected, openDownload, openUpload, type UploadSink } from "./agents";
 import { DomainError, invalid, unavailable } from "./errors";
-import { instanceFor, syncInstances } from "./instances";
-import { live } from "./live";
+import { INSTANCES_DISABLED, instanceFor, syncInstances } from "./instances";
+import { capability, live } from "./live";
 
 /** Longest wait for a quick file operation (list, read, write, touch, mkdir, delete…). */
 export const FILE_TIMEOUT_MS = 15_000;
@@ -38,9 +38,14 @@ async function filesOf(p: Principal, serverId: number, uuid: string): Promise<Ro
   const row = await instanceFor(p, serverId, uuid);
   // Offline answers at once, not after a time-out.
   if (!isAgentConnected(serverId)) throw unavailable("The daemon is offline: its files cannot be reached", "offline");
-  if (!agentHasFiles(serverId)) {
-    throw new DomainError("unavailable", "The daemon's agent is too old for file management: update the agent (Fleetdeck agent protocol 3 or later)", { reason: "capability" });
+  // What the agent said of itself when it connected: refuse at once what it cannot do (an agent
+  // that said nothing is asked, and refuses itself).
+  const entry = live.get(serverId);
+  const agent = entry?.agent;
+  if (agent && agent.protocol < FILES_PROTOCOL_VERSION) {
+    throw new DomainError("invalid", `The daemon's agent is too old for file management (protocol ${agent.protocol}; files need ${FILES_PROTOCOL_VERSION}): update the agent`, { reason: "capability" });
   }
+  if (entry && capability(entry, "instances") === false) throw new DomainError("invalid", INSTANCES_DISABLED, { reason: "capability" });
   return row;
 }
 
@@ -54,7 +59,7 @@ export function fileError(err: unknown, what: string): unknown {
     case "timeout":
       return unavailable(`The daemon did not answer in time: cannot ${what}`, "timeout");
     case "instances_disabled":
-      return new DomainError("unavailable", "Instances (and their files) are disabled on this daemon: its agent serves them only when started with --allow-instances", { reason: "capability" });
+      return new DomainError("invalid", INSTANCES_DISABLED, { reason: "capability" });
     case "unknown_instance":
       return new DomainError("not_found", "The daemon does not know this instance yet; try again in a moment", { subject: "instance" });
     case "file_not_found":

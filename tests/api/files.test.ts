@@ -72,7 +72,7 @@ async function uploadPy(dir: string, content: Buffer, filename = "file"): Promis
   const { password, addr } = (issued.json as { data: { password: string; addr: string } }).data;
   const url = urljoin(urljoin(`http://${addr}`, "upload"), password);
   const mp = pyMultipart(content, filename);
-  const res = await fetch(url, { method: "POST", headers: mp.headers, body: mp.body });
+  const res = await fetch(url, { method: "POST", headers: mp.headers, body: new Uint8Array(mp.body) });
   return { status: res.status, text: await res.text(), json: undefined };
 }
 
@@ -211,7 +211,7 @@ describe("escapes, tried as an attacker would", () => {
     const up = await js("POST", `/api/files/upload?${q({ upload_dir: "../inst10" })}`);
     const upPw = (up.json as { data: { password: string } }).data.password;
     const mp = pyMultipart(Buffer.from("x"), "secret.txt");
-    expect((await fetch(`${running.url}/upload/${upPw}`, { method: "POST", headers: mp.headers, body: mp.body })).status).toBe(400);
+    expect((await fetch(`${running.url}/upload/${upPw}`, { method: "POST", headers: mp.headers, body: new Uint8Array(mp.body) })).status).toBe(400);
     // The folder next door and the file outside are untouched.
     expect(await fs.readdir(path.join(base, "inst10"))).toEqual(["secret.txt"]);
     expect(await fs.readFile(path.join(base, "inst10", "secret.txt"), "utf8")).toBe("sibling secret");
