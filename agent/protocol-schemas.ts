@@ -254,11 +254,16 @@ export const isRequestMethod = (m: string): m is RequestMethod => Object.prototy
 // Functions, so that this section can sit at the end of the module and still be spread into the
 // tables above (they are built when the module loads, after these declarations are hoisted).
 
-const FILE_PATH_CHARS = 4096;
-const MAX_FILE_TARGETS = 10_000;
-const filePath = () => str(FILE_PATH_CHARS);
-const okSchema = () => z.object({ ok: z.literal(true) });
-const streamId = () => z.int().check(z.nonnegative(), z.maximum(0xffffffff));
+// Plain numbers and function declarations only: the tables above call these while the module loads.
+function filePath() {
+  return z.string().check(z.maxLength(4096));
+}
+function okSchema() {
+  return z.object({ ok: z.literal(true) });
+}
+function streamId() {
+  return z.int().check(z.nonnegative(), z.maximum(0xffffffff));
+}
 
 function fileResultSchemas() {
   const listItem = z.object({
@@ -269,7 +274,7 @@ function fileResultSchemas() {
     type: z.union([z.literal(0), z.literal(1)]),
   });
   return {
-    "file.list": z.object({ items: list(listItem, 100), page: count(), pageSize: count(), total: count(), absolutePath: str(FILE_PATH_CHARS) }) as z.ZodMiniType<FileListResult>,
+    "file.list": z.object({ items: list(listItem, 100), page: count(), pageSize: count(), total: count(), absolutePath: filePath() }) as z.ZodMiniType<FileListResult>,
     "file.read": z.object({ text: z.string().check(z.maxLength(MAX_FRAME_BYTES)) }),
     "file.write": okSchema(),
     "file.touch": okSchema(),
@@ -287,7 +292,7 @@ function fileResultSchemas() {
 
 function fileParamsSchemas() {
   const target = z.object({ uuid: uuidSchema, target: filePath() });
-  const pairs = z.object({ uuid: uuidSchema, pairs: list(z.tuple([filePath(), filePath()]), MAX_FILE_TARGETS) }) as z.ZodMiniType<{ uuid: string; pairs: [string, string][] }>;
+  const pairs = z.object({ uuid: uuidSchema, pairs: list(z.tuple([filePath(), filePath()]), 10_000) }) as z.ZodMiniType<{ uuid: string; pairs: [string, string][] }>;
   return {
     "file.list": z.object({ uuid: uuidSchema, target: filePath(), page: count(), pageSize: z.int().check(z.minimum(1), z.maximum(100)), fileName: str(1024) }),
     "file.read": target,
@@ -296,8 +301,8 @@ function fileParamsSchemas() {
     "file.mkdir": target,
     "file.copy": pairs,
     "file.move": pairs,
-    "file.delete": z.object({ uuid: uuidSchema, targets: list(filePath(), MAX_FILE_TARGETS) }),
-    "file.zip": z.object({ uuid: uuidSchema, archive: filePath(), files: list(filePath(), MAX_FILE_TARGETS) }),
+    "file.delete": z.object({ uuid: uuidSchema, targets: list(filePath(), 10_000) }),
+    "file.zip": z.object({ uuid: uuidSchema, archive: filePath(), files: list(filePath(), 10_000) }),
     "file.unzip": z.object({ uuid: uuidSchema, archive: filePath(), dest: filePath(), code: str(32) }),
     "file.download": z.object({ uuid: uuidSchema, target: filePath(), stream: streamId() }),
     "file.upload": z.object({ uuid: uuidSchema, dir: filePath(), name: str(1024), stream: streamId() }),
