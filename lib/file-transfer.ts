@@ -137,7 +137,7 @@ async function upload(req: IncomingMessage, res: ServerResponse, password: strin
   }
   let bb;
   try {
-    bb = Busboy({ headers: parts.headers, limits: { files: 1, fileSize: max, fields: 20, fieldSize: 64 * 1024 } });
+    bb = Busboy({ headers: parts.headers, defParamCharset: "utf8", limits: { files: 1, fileSize: max, fields: 20, fieldSize: 64 * 1024 } });
   } catch (e) {
     return fail(new DomainError("invalid", `Not a multipart upload: ${(e as Error).message}`));
   }
