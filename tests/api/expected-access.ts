@@ -194,6 +194,20 @@ export const EXPECTED_EFFECT: Record<string, Effect> = {
   "GET /api/protected_instance/command": "act",
   "POST /api/protected_instance/command": "act",
   "GET /api/protected_instance/outputlog": "read",
+  // Files: a PUT with only a target reads (the handler refuses a write from a read-only token);
+  // a download password only reads; an upload password is for a write.
+  "GET /api/files/list": "read",
+  "PUT /api/files": "read",
+  "DELETE /api/files": "act",
+  "POST /api/files/touch": "act",
+  "POST /api/files/mkdir": "act",
+  "POST /api/files/copy": "act",
+  "PUT /api/files/move": "act",
+  "POST /api/files/compress": "act",
+  "GET /api/files/download": "read",
+  "POST /api/files/download": "read",
+  "GET /api/files/upload": "act",
+  "POST /api/files/upload": "act",
 
   "GET /accounts/apikeys": "read",
   "POST /accounts/apikeys": "act",
