@@ -89,6 +89,7 @@ beforeAll(async () => {
     FLEETDECK_AGENT_INTERVAL: "1",
     FLEETDECK_FILE_EDIT_MAX: String(EDIT_MAX),
     FLEETDECK_FILE_UNZIP_MAX: String(1024 * 1024),
+    FLEETDECK_FILE_UPLOAD_MAX: String(4 * 1024 * 1024),
     FLEETDECK_FILE_TICKET_SECONDS: "5",
   });
   const cookie = (await login(running.url, ADMIN.username, ADMIN.password)).cookie!;
@@ -266,6 +267,12 @@ describe("bad input", () => {
     expect((await fs.readdir(root)).filter((n) => n.includes(".fdpart-"))).toEqual([]);
   });
 
+  it("refuses an upload over FLEETDECK_FILE_UPLOAD_MAX and keeps nothing of it", async () => {
+    const up = await uploadPy("/", crypto.randomBytes(5 * 1024 * 1024), "huge.bin");
+    expect(up.status, up.text).toBe(413);
+    await until("the refused upload dropped", async () => ((await fs.readdir(root)).some((n) => n.includes("huge.bin")) ? undefined : true));
+  });
+
   it("leaves no partial file when an upload is cut in the middle", async () => {
     const issued = await js("POST", `/api/files/upload?${q({ upload_dir: "/" })}`);
     const { password } = (issued.json as { data: { password: string } }).data;
@@ -310,6 +317,18 @@ describe("who may", () => {
     expect((await js("GET", `/api/files/list?${as(mine)}`)).status).toBe(200);
     expect((await js("GET", `/api/files/list?${as(stranger)}`)).status).toBe(403);
     expect((await js("PUT", `/api/files?${as(stranger)}`, { target: "/server.properties" })).status).toBe(403);
+  });
+
+  it("lets a read-only token read a file with PUT {target} but not write one", async () => {
+    const cookie = (await login(running.url, ADMIN.username, ADMIN.password)).cookie!;
+    const made = await call(running.url, "/api/ui/tokens", { method: "POST", headers: { cookie, "x-requested-with": "XMLHttpRequest" }, body: { note: "ro", readOnly: true } });
+    expect(made.status, made.text).toBe(201);
+    const ro = (made.json as { token: string }).token;
+    const ref = new URLSearchParams({ daemonId: daemon, uuid, apikey: ro }).toString();
+    expect((await js("PUT", `/api/files?${ref}`, { target: "/server.properties" })).status).toBe(200);
+    expect((await js("PUT", `/api/files?${ref}`, { target: "/server.properties", text: "x" })).status).toBe(403);
+    expect((await js("POST", `/api/files/touch?${ref}`, { target: "/ro.txt" })).status).toBe(403);
+    expect(await fs.readFile(path.join(root, "server.properties"), "utf8")).toBe("motd=Hello\n");
   });
 
   it("answers at once in MCSManager's envelope when the daemon is offline", async () => {
