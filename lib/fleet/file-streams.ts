@@ -36,12 +36,15 @@ class DownloadReadable extends Readable {
   constructor(private readonly grant: (bytes: number) => void) {
     super({ highWaterMark: FILE_WINDOW_BYTES });
   }
+  /**
+   * Called when the consumer wants more and the buffer is below its mark. Node calls it again
+   * only after a push, so it must leave data on its way: credit is topped up whenever less than
+   * half a window is still to come. Held at most: the buffer (one window) plus one window in flight.
+   */
   _read(): void {
-    // Credit runs ahead of what the consumer took by at most one window.
-    const consumed = this.received - this.readableLength;
-    const outstanding = this.granted - consumed;
-    if (outstanding < FILE_WINDOW_BYTES / 2) {
-      const more = FILE_WINDOW_BYTES - outstanding;
+    const inFlight = this.granted - this.received;
+    if (inFlight < FILE_WINDOW_BYTES / 2) {
+      const more = FILE_WINDOW_BYTES - inFlight;
       this.granted += more;
       this.grant(more);
     }
