@@ -39,7 +39,7 @@ test("files: browse, edit, upload, rename and delete in an instance's folder", a
   await files.getByRole("button", { name: "New file" }).click();
   await page.getByRole("dialog", { name: "New file" }).getByLabel("Path").fill("/conf/server.properties");
   await page.getByRole("dialog", { name: "New file" }).getByRole("button", { name: "Save" }).click();
-  await files.getByRole("button", { name: "server.properties" }).click();
+  await files.getByRole("button", { name: "server.properties", exact: true }).click();
   const editor = page.getByRole("dialog", { name: "Edit /conf/server.properties" });
   await editor.locator(".cm-content").click();
   await page.keyboard.type("motd=from the browser");
@@ -64,7 +64,7 @@ test("files: browse, edit, upload, rename and delete in an instance's folder", a
 
   // Back to the root; a binary file is refused by the editor with the reason.
   await files.getByRole("navigation", { name: "Folder path" }).getByRole("button", { name: "e2e-files" }).click();
-  await files.getByRole("button", { name: "level.dat" }).click();
+  await files.getByRole("button", { name: "level.dat", exact: true }).click();
   await expect(page.getByRole("dialog", { name: "Edit /level.dat" }).getByRole("alert")).toContainText("binary");
   fs.rmSync(dir, { recursive: true, force: true });
 });
