@@ -42,7 +42,7 @@ export const USAGE = `Usage: fleetdeck-agent --panel <url> --secret <secret> [op
   --data-dir <dir>     keep instance definitions here across agent restarts
   --ca <file>          trust this PEM certificate or CA for a https:// panel, besides the
                        system's CAs (env FLEETDECK_CA)
-  --file-edit-max <bytes>    largest file opened or saved as text (default 524288)
+  --file-edit-max <bytes>    largest file opened or saved as text (default 196608)
   --file-upload-max <bytes>  largest upload into an instance's folder (default 4 GiB)
   --file-unzip-max <bytes>   largest total an archive may unpack to (default 4 GiB)
   --help, --version

@@ -49,7 +49,7 @@ export interface FileLimits {
 }
 
 export const DEFAULT_FILE_LIMITS: FileLimits = {
-  editBytes: 512 * 1024,
+  editBytes: 192 * 1024,
   uploadBytes: 4 * 1024 * 1024 * 1024,
   unzipBytes: 4 * 1024 * 1024 * 1024,
   unzipEntries: 100_000,

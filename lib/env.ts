@@ -67,7 +67,9 @@ const schema = z.object({
    * download/upload password stays good (seconds; each is good once). The local agent gets the
    * same limits; other agents take theirs from their own flags (--file-*-max).
    */
-  FLEETDECK_FILE_EDIT_MAX: z.coerce.number().int().min(1024).max(768 * 1024).default(512 * 1024),
+  // A saved text travels in one API request body (at most 256 KiB, lib/http/api.ts): the editor's
+  // limit stays under it, with room for JSON's escapes.
+  FLEETDECK_FILE_EDIT_MAX: z.coerce.number().int().min(1024).max(240 * 1024).default(192 * 1024),
   FLEETDECK_FILE_UPLOAD_MAX: z.coerce.number().int().min(1024).max(2 ** 50).default(4 * 1024 ** 3),
   FLEETDECK_FILE_UNZIP_MAX: z.coerce.number().int().min(1024).max(2 ** 50).default(4 * 1024 ** 3),
   FLEETDECK_FILE_TICKET_SECONDS: z.coerce.number().int().min(5).max(3600).default(60),
