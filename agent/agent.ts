@@ -24,10 +24,12 @@ import {
   fileCreditFrameSchema,
   isRequestMethod,
   issueText,
+  monitorsFrameSchema,
   paramsSchemas,
   requestFrameSchema,
   welcomeFrameSchema,
 } from "./protocol-schemas";
+import { MonitorRunner } from "./probes";
 import { scanUpdates } from "./updates";
 import { AGENT_VERSION, errorMessage, log } from "./util";
 
@@ -69,6 +71,12 @@ export class Agent {
   /** File chunks handed to the socket and not yet written out, and who waits for room. */
   private chunkBytes = 0;
   private chunkWaiters: (() => void)[] = [];
+  /**
+   * The service monitors the panel assigned (protocol 3). Results go out in batches while
+   * connected; a batch due while the panel is unreachable is dropped (the panel keeps minutes,
+   * and a gap there is what happened).
+   */
+  private readonly monitors = new MonitorRunner((results) => void this.send(this.ws, { type: "monitor_results", results }));
 
   constructor(
     private readonly cfg: AgentConfig,
@@ -120,6 +128,7 @@ export class Agent {
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     if (this.hostTimer) clearInterval(this.hostTimer);
     this.wakeLoop?.();
+    this.monitors.stop();
     const running = this.instances.runningCount;
     if (running > 0) log(`stopping ${running} instance(s)…`);
     await this.instances.shutdown();
@@ -335,6 +344,13 @@ export class Agent {
         return;
       }
       void this.answer(ws, request.data.id, request.data.method, request.data.params);
+      return;
+    }
+    if (envelope.data.type === "monitors") {
+      const frame = monitorsFrameSchema.safeParse(json);
+      if (!frame.success) return this.malformed();
+      this.monitors.assign(frame.data.monitors);
+      return;
     }
     if (envelope.data.type === "file.credit" || envelope.data.type === "file.cancel") {
       const f = envelope.data.type === "file.credit" ? fileCreditFrameSchema.safeParse(json) : fileCancelFrameSchema.safeParse(json);

@@ -8,22 +8,30 @@
  *
  * Agent → panel: `hello` (its first frame: protocol version and capabilities), `host` (on
  * connect and every 10 minutes), `state` (every --interval seconds), `instances` (whenever an
- * instance changes state) and `result` (the answer to a request).
- * Panel → agent: `welcome` (first frame after the upgrade) and `request`.
+ * instance changes state), `result` (the answer to a request) and `monitor_results` (service
+ * monitor probes, in batches).
+ * Panel → agent: `welcome` (first frame after the upgrade), `request`, and `monitors` (the
+ * service monitors this machine runs: sent after the agent's hello and whenever they change; each
+ * replaces the previous list).
  *
  * Both sides validate what they receive with the zod schemas of agent/protocol-schemas.ts.
  *
  * Versions: 2 added `hello` and capabilities. An agent of protocol 1 sends no `hello`; the panel
  * takes its first other frame as the sign, treats it as it always behaved (it decides about
- * commands itself; it runs instances) and marks it outdated. 3 added instance files (the
- * `file.*` requests, binary chunk frames and `file.credit`/`file.cancel`/`file.end`, see
- * "Instance files" below); the panel answers file requests for an older agent at once with an
- * error saying it must be updated, and everything else works as before.
+ * commands itself; it runs instances) and marks it outdated. 3 added `monitors` and
+ * `monitor_results`: the panel sends `monitors` only to agents whose hello says 3 or more, so
+ * older agents go on reporting as before (and agents ignore frame types they do not know).
+ * 4 added instance files (the `file.*` requests, binary chunk frames and
+ * `file.credit`/`file.cancel`/`file.end`, see "Instance files" below); the panel answers file
+ * requests for an older agent at once with an error saying it must be updated, and everything
+ * else works as before.
  */
 
 export const AGENT_WS_PATH = "/agent/ws";
-export const PROTOCOL_VERSION = 3;
-/** The oldest protocol the panel still serves (protocol 1 and 2 agents work, without what came later). */
+export const PROTOCOL_VERSION = 4;
+/** The first protocol with service monitors (`monitors`, `monitor_results`). */
+export const MONITORS_PROTOCOL_VERSION = 3;
+/** The oldest protocol the panel still serves (older agents work, without what came later). */
 export const MIN_PROTOCOL_VERSION = 1;
 /** Largest frame either side accepts (bytes). */
 export const MAX_FRAME_BYTES = 1024 * 1024;
@@ -33,6 +41,29 @@ export const MAX_OUTPUT_BYTES = 64 * 1024;
 export const MAX_COMMAND_TIMEOUT = 24 * 3600;
 /** Most instances one agent holds (the panel refuses more before they reach a frame). */
 export const MAX_INSTANCES = 10_000;
+/** Most service monitors one agent runs, and most probe results in one `monitor_results` frame. */
+export const MAX_MONITORS = 1_000;
+export const MAX_MONITOR_RESULTS = 1_000;
+
+/** A service monitor an agent runs (Nezha's types: 1 HTTP GET, 2 ICMP ping, 3 TCP connect). */
+export interface MonitorTask {
+  id: number;
+  type: 1 | 2 | 3;
+  /** A URL (1), a host (2) or host:port (3). */
+  target: string;
+  intervalSec: number;
+}
+
+/** One probe's outcome. `delayMs` is 0 when it failed; `certDaysLeft` only for HTTPS. */
+export interface MonitorResult {
+  monitorId: number;
+  /** Unix ms the probe started. */
+  at: number;
+  ok: boolean;
+  delayMs: number;
+  certDaysLeft?: number | null;
+  error?: string;
+}
 
 /**
  * What the machine's owner allowed the agent to do with what panel users supply: run commands
@@ -182,6 +213,7 @@ export type AgentToPanel =
   | { type: "host"; host: HostInfo }
   | { type: "state"; seq: number; at: number; state: LiveState }
   | { type: "instances"; instances: InstanceState[] }
+  | { type: "monitor_results"; results: MonitorResult[] }
   | { type: "result"; id: number; ok: true; data: unknown }
   | { type: "result"; id: number; ok: false; code: AgentErrorCode; error: string }
   | FileCreditFrame
@@ -190,10 +222,11 @@ export type AgentToPanel =
 export type PanelToAgent =
   | { type: "welcome"; serverId: number; protocol: number }
   | { type: "request"; id: number; method: RequestMethod; params: unknown }
+  | { type: "monitors"; monitors: MonitorTask[] }
   | FileCreditFrame
   | { type: "file.cancel"; stream: number };
 
-// ---- Instance files (protocol 3) -------------------------------------------------------------------
+// ---- Instance files (protocol 4) -------------------------------------------------------------------
 //
 // Paths are relative to the instance's working directory ("/" is the folder itself); the agent
 // resolves them and refuses any that leaves it (agent/files.ts). Small operations are requests.
@@ -207,7 +240,7 @@ export type PanelToAgent =
 // `file.finish` request commits. Either side's `file.cancel` (or a closed connection) drops it;
 // a dropped upload leaves nothing under its final name.
 
-export const FILES_PROTOCOL_VERSION = 3;
+export const FILES_PROTOCOL_VERSION = 4;
 export const FILE_CHUNK_BYTES = 64 * 1024;
 export const FILE_WINDOW_BYTES = 1024 * 1024;
 const FILE_CHUNK_KIND = 1;

@@ -14,6 +14,9 @@ import { failInterruptedRuns } from "./commands";
 import { startRetention } from "./retention";
 import { backfillClientsAndSites } from "./clients";
 import { expireJobs, runQueuedJobs, settleInterruptedJobs } from "./queue";
+import { downsampleResults, monitorsReady, monitorTasksOf, onMonitorsChanged, recordResults, results as monitorResults } from "./monitors";
+import { MONITORS_PROTOCOL_VERSION } from "../../agent/protocol";
+import { alertEngine } from "./alerts/engine";
 
 export const HUB = "agentHub";
 
@@ -33,6 +36,10 @@ export async function wireFleet(server: http.Server | https.Server, env: Env): P
   await settleInterruptedJobs();
   await expireJobs();
   await live.ready();
+  await monitorsReady();
+  // Alert rules are evaluated inside ingest (in memory); their events and notices are written
+  // and sent beside it.
+  await alertEngine.start();
   const hub = new AgentHub({
     authenticate: serverIdForSecret,
     onConnect: (id, ip) => live.connected(id, ip),
@@ -43,11 +50,27 @@ export async function wireFleet(server: http.Server | https.Server, env: Env): P
       void syncInstances(id).catch(() => undefined);
       // Work queued while the machine was offline runs now (each job claimed once).
       void runQueuedJobs(id);
+      // Its service monitors, on every (re)connect, to agents that run them (protocol 3).
+      if (hello.protocol >= MONITORS_PROTOCOL_VERSION) hub.sendMonitors(id, monitorTasksOf(id));
     },
     onHost: (id, host) => live.hostReported(id, host),
     onState: (id, state, at) => live.stateReported(id, state, at),
-    onInstances: (id, instances) => live.instancesReported(id, instances),
+    onInstances: (id, instances) => {
+      alertEngine.onInstances(id, instances);
+      live.instancesReported(id, instances);
+    },
+    onMonitorResults: (id, results) => {
+      // Only monitors this machine should run are kept; the evaluator sees what was kept.
+      const accepted = recordResults(id, results);
+      if (accepted.length) alertEngine.onMonitorResults(id, accepted);
+    },
     onDisconnect: (id) => live.disconnected(id),
+  });
+  // A monitor added, edited or deleted: every connected agent that runs monitors gets its new list.
+  const stopWatchingMonitors = onMonitorsChanged(() => {
+    for (const id of hub.connectedServerIds()) {
+      if ((live.get(id)?.agent?.protocol ?? 0) >= MONITORS_PROTOCOL_VERSION) hub.sendMonitors(id, monitorTasksOf(id));
+    }
   });
   setSingleton(HUB, hub);
   live.onRevoke = (id) => {
@@ -55,7 +78,10 @@ export async function wireFleet(server: http.Server | https.Server, env: Env): P
     hub.forget(id);
     history.forget(id);
   };
-  live.onReport = (entry, at) => history.record(entry.meta.id, entry.state!, at);
+  live.onReport = (entry, at) => {
+    history.record(entry.meta.id, entry.state!, at);
+    alertEngine.onState(entry, entry.state!);
+  };
 
   const upgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     if (!hub.handleUpgrade(req, socket, head)) socket.destroy();
@@ -68,6 +94,11 @@ export async function wireFleet(server: http.Server | https.Server, env: Env): P
     setInterval(() => void history.prune().catch(() => undefined), 10 * 60_000),
     setInterval(() => void live.persistLastActive(), 60_000),
     setInterval(() => void expireJobs().catch(() => undefined), 60_000),
+    setInterval(() => {
+      monitorResults.closeStale();
+      void monitorResults.flush();
+    }, 5_000),
+    setInterval(() => void downsampleResults().catch((e) => console.error("fleetdeck: monitor history downsampling:", e)), 10 * 60_000),
   ];
   for (const t of timers) t.unref();
   timers.push(...startRetention());
@@ -91,6 +122,10 @@ export async function wireFleet(server: http.Server | https.Server, env: Env): P
       localAgent?.kill("SIGTERM");
       history.closeStale(Number.MAX_SAFE_INTEGER);
       await history.flush().catch(() => undefined);
+      stopWatchingMonitors();
+      monitorResults.closeStale(Number.MAX_SAFE_INTEGER);
+      await monitorResults.flush().catch(() => undefined);
+      await alertEngine.stop().catch(() => undefined);
       await live.persistLastActive().catch(() => undefined);
       await hub.close().catch(() => undefined);
       sideDoor?.close();

@@ -86,8 +86,9 @@ describe("an agent of protocol 1 (no hello)", () => {
     const v1 = await fakeAgent(secret, [{ type: "host", host }]);
     expect(await until("the agent's protocol", agentView)).toEqual({ protocol: 1, outdated: true, commands: null, instances: true });
 
-    // remote_services_system lists only online daemons, and this agent sends no state: the UI's list has them all.
-    daemonId = await until("the daemon listed", async () => ((await call("/api/ui/daemons")).body as unknown as { id: number; uuid: string }[]).find((d) => d.id === serverId)?.uuid);
+    // remote_services_list keeps daemons that never reported (remote_services_system lists online ones only).
+    const daemons = (await call("/api/service/remote_services_list")).body.data as { uuid: string }[];
+    daemonId = daemons[0].uuid;
     const create = await call(`/api/instance?daemonId=${daemonId}`, { body: { nickname: "before", startCommand: "cat" } });
     expect(create.status).toBe(200);
     await until("the definitions to reach the agent", () => v1.requests.some((r) => r.method === "instance.sync"));

@@ -44,7 +44,8 @@ beforeAll(async () => {
 });
 afterAll(() => panel?.stop());
 
-describe("fleetdeck CLI", () => {
+// Each command is a fresh Node process opening the database: seconds apiece on a loaded 2-core machine.
+describe("fleetdeck CLI", { timeout: 120_000 }, () => {
   it("migrates a fresh data directory before its first command", async () => {
     const fresh = fs.mkdtempSync(path.join(os.tmpdir(), "fleetdeck-cli-"));
     try {
@@ -142,7 +143,7 @@ describe("fleetdeck CLI", () => {
     const add = await cli(dir, ["token", "add", "--user", "admin", "--note", "to revoke", "--expires", "2099-01-01"]);
     const token = lastLine(add.stdout);
     expect(token).toMatch(TOKEN_FORMAT);
-    expect((await cli(dir, ["token", "list"])).stdout).toMatch(/2099-01-01T00:00:00Z\s+to revoke/);
+    expect((await cli(dir, ["token", "list"])).stdout).toMatch(/2099-01-01T00:00:00Z\s+full\s+to revoke/);
 
     const r = await cli(dir, ["token", "revoke", token.slice(0, 10)]);
     expect(r.code, r.stderr).toBe(0);
