@@ -8,6 +8,7 @@ import { collectHost, StateCollector } from "./collect";
 import { runCommand } from "./commands";
 import type { AgentConfig } from "./config";
 import { AgentError } from "./errors";
+import { CHUNK_QUEUE_BYTES, FileService } from "./file-service";
 import { InstanceManager, INSTANCES_DISABLED_MESSAGE } from "./instances";
 import {
   MAX_FRAME_BYTES,
@@ -17,7 +18,17 @@ import {
   type RequestMap,
   type RequestMethod,
 } from "./protocol";
-import { envelopeSchema, isRequestMethod, issueText, monitorsFrameSchema, paramsSchemas, requestFrameSchema, welcomeFrameSchema } from "./protocol-schemas";
+import {
+  envelopeSchema,
+  fileCancelFrameSchema,
+  fileCreditFrameSchema,
+  isRequestMethod,
+  issueText,
+  monitorsFrameSchema,
+  paramsSchemas,
+  requestFrameSchema,
+  welcomeFrameSchema,
+} from "./protocol-schemas";
 import { MonitorRunner } from "./probes";
 import { scanUpdates } from "./updates";
 import { AGENT_VERSION, errorMessage, log } from "./util";
@@ -56,6 +67,10 @@ export class Agent {
   private readonly collector = new StateCollector();
   readonly instances: InstanceManager;
   readonly capabilities: Capabilities;
+  private readonly files: FileService;
+  /** File chunks handed to the socket and not yet written out, and who waits for room. */
+  private chunkBytes = 0;
+  private chunkWaiters: (() => void)[] = [];
   /**
    * The service monitors the panel assigned (protocol 3). Results go out in batches while
    * connected; a batch due while the panel is unreachable is dropped (the panel keeps minutes,
@@ -75,6 +90,28 @@ export class Agent {
         if (this.hostSent) this.send(this.ws, { type: "instances", instances });
       },
     });
+    this.files = new FileService({
+      cwdOf: (uuid) => this.instances.cwdOf(uuid),
+      limits: cfg.files,
+      sendJson: (frame) => void this.send(this.ws, frame),
+      sendBinary: (frame) => this.sendChunk(frame),
+    });
+  }
+
+  /**
+   * Sends a file chunk once less than CHUNK_QUEUE_BYTES of chunks wait on the socket: a download
+   * never queues far ahead, so the next state report is sent without waiting behind a file.
+   */
+  private async sendChunk(frame: Buffer): Promise<boolean> {
+    const ws = this.ws;
+    while (this.chunkBytes >= CHUNK_QUEUE_BYTES && this.ws === ws) await new Promise<void>((r) => this.chunkWaiters.push(r));
+    if (!ws || this.ws !== ws || ws.readyState !== WebSocket.OPEN) return false;
+    this.chunkBytes += frame.length;
+    ws.send(frame, { binary: true }, () => {
+      this.chunkBytes -= frame.length;
+      this.chunkWaiters.shift()?.();
+    });
+    return true;
   }
 
   async start(): Promise<void> {
@@ -173,6 +210,10 @@ export class Agent {
       if (this.ws === ws) {
         this.ws = null;
         this.hostSent = false;
+        // Transfers end with the connection; uploads leave nothing behind.
+        this.files.closeAll();
+        this.chunkBytes = 0;
+        for (const wake of this.chunkWaiters.splice(0)) wake();
         if (this.hostTimer) clearInterval(this.hostTimer);
         this.hostTimer = null;
       }
@@ -270,6 +311,10 @@ export class Agent {
   private malformedLogged = false;
 
   private onMessage(ws: WebSocket, data: RawData, isBinary: boolean): void {
+    if (isBinary) {
+      // A chunk of an upload (protocol 3); the service ignores one for no open upload.
+      return this.files.onBinary(Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data));
+    }
     let json: unknown;
     try {
       if (isBinary) throw new Error("binary frame");
@@ -306,6 +351,11 @@ export class Agent {
       if (!frame.success) return this.malformed();
       this.monitors.assign(frame.data.monitors);
       return;
+    }
+    if (envelope.data.type === "file.credit" || envelope.data.type === "file.cancel") {
+      const f = envelope.data.type === "file.credit" ? fileCreditFrameSchema.safeParse(json) : fileCancelFrameSchema.safeParse(json);
+      if (!f.success) return this.malformed();
+      return this.files.onControl(f.data);
     }
     // Unknown frame types are ignored (a newer panel may send more).
   }
@@ -372,6 +422,22 @@ export class Agent {
         return this.instances.kill(as("instance.kill").uuid);
       case "instance.output":
         return this.instances.output(as("instance.output").uuid);
+      // Files of an instance's folder: only where instances are allowed (agent/file-service.ts).
+      case "file.list":
+      case "file.read":
+      case "file.write":
+      case "file.touch":
+      case "file.mkdir":
+      case "file.copy":
+      case "file.move":
+      case "file.delete":
+      case "file.zip":
+      case "file.unzip":
+      case "file.download":
+      case "file.upload":
+      case "file.finish":
+        needInstances();
+        return this.files.dispatch(method, params as Record<string, unknown>);
     }
   }
 }

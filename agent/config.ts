@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { DEFAULT_FILE_LIMITS, type FileLimits } from "./files";
 import { AGENT_WS_PATH } from "./protocol";
 
 export interface AgentConfig {
@@ -22,6 +23,8 @@ export interface AgentConfig {
   ca: string | null;
   /** The panel is reached over plain ws:// on a non-loopback address: warn at start. */
   cleartextRemote: boolean;
+  /** Limits of the instance file service (agent/files.ts), in bytes. */
+  files: FileLimits;
 }
 
 export type ParsedArgs = { kind: "run"; config: AgentConfig } | { kind: "help" } | { kind: "version" };
@@ -39,6 +42,9 @@ export const USAGE = `Usage: fleetdeck-agent --panel <url> --secret <secret> [op
   --data-dir <dir>     keep instance definitions here across agent restarts
   --ca <file>          trust this PEM certificate or CA for a https:// panel, besides the
                        system's CAs (env FLEETDECK_CA)
+  --file-edit-max <bytes>    largest file opened or saved as text (default 196608)
+  --file-upload-max <bytes>  largest upload into an instance's folder (default 4 GiB)
+  --file-unzip-max <bytes>   largest total an archive may unpack to (default 4 GiB)
   --help, --version
 
 Exit codes: 0 stopped by a signal, 1 bad arguments, 2 the panel refused the secret.`;
@@ -98,6 +104,9 @@ export function parseAgentArgs(argv: string[], env: NodeJS.ProcessEnv): ParsedAr
     "allow-instances"?: boolean;
     "data-dir"?: string;
     ca?: string;
+    "file-edit-max"?: string;
+    "file-upload-max"?: string;
+    "file-unzip-max"?: string;
     help?: boolean;
     version?: boolean;
   };
@@ -114,6 +123,9 @@ export function parseAgentArgs(argv: string[], env: NodeJS.ProcessEnv): ParsedAr
         "allow-instances": { type: "boolean" },
         "data-dir": { type: "string" },
         ca: { type: "string" },
+        "file-edit-max": { type: "string" },
+        "file-upload-max": { type: "string" },
+        "file-unzip-max": { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean" },
       },
@@ -141,6 +153,19 @@ export function parseAgentArgs(argv: string[], env: NodeJS.ProcessEnv): ParsedAr
   const caFile = values.ca ?? (env.FLEETDECK_CA || undefined);
   if (caFile !== undefined && !caFile) throw new UsageError("--ca must not be empty");
 
+  const bytes = (flag: "file-edit-max" | "file-upload-max" | "file-unzip-max", fallback: number, max = 2 ** 50): number => {
+    const v = values[flag];
+    if (v === undefined) return fallback;
+    if (!/^\d{1,16}$/.test(v) || Number(v) < 1024 || Number(v) > max) throw new UsageError(`--${flag} must be a number of bytes from 1024 to ${max}`);
+    return Number(v);
+  };
+  // The edit limit keeps a saved text within one protocol frame (JSON may escape it to more).
+  const files: FileLimits = {
+    ...DEFAULT_FILE_LIMITS,
+    editBytes: bytes("file-edit-max", DEFAULT_FILE_LIMITS.editBytes, 768 * 1024),
+    uploadBytes: bytes("file-upload-max", DEFAULT_FILE_LIMITS.uploadBytes),
+    unzipBytes: bytes("file-unzip-max", DEFAULT_FILE_LIMITS.unzipBytes),
+  };
   const wsUrl = toWsUrl(panel);
   const url = new URL(wsUrl);
   return {
@@ -155,6 +180,7 @@ export function parseAgentArgs(argv: string[], env: NodeJS.ProcessEnv): ParsedAr
       dataDir: dataDirArg ? path.resolve(dataDirArg) : null,
       ca: caFile ? readCa(caFile) : null,
       cleartextRemote: url.protocol === "ws:" && !isLoopbackHost(url.hostname),
+      files,
     },
   };
 }

@@ -186,6 +186,11 @@ export class InstanceManager {
     return this.stateOf(inst);
   }
 
+  /** The folder an instance runs in (its files are served from it, agent/file-service.ts). */
+  cwdOf(uuid: string): string {
+    return this.get(uuid).def.cwd || process.cwd();
+  }
+
   input(uuid: string, line: string): { ok: true } {
     const inst = this.get(uuid);
     const stdin = inst.child?.stdin;

@@ -14,8 +14,11 @@ import {
   MAX_MONITOR_RESULTS,
   MAX_MONITORS,
   MAX_OUTPUT_BYTES,
+  FILE_CHUNK_BYTES,
+  FILE_WINDOW_BYTES,
   type AgentErrorCode,
   type Capabilities,
+  type FileListResult,
   type HostInfo,
   type InstanceDefinition,
   type InstanceState,
@@ -156,6 +159,14 @@ const agentErrorCodes = [
   "start_failed",
   "bad_request",
   "internal",
+  "file_bad_path",
+  "file_not_found",
+  "file_exists",
+  "file_too_large",
+  "file_binary",
+  "file_not_a_file",
+  "file_not_a_directory",
+  "file_bad_archive",
 ] as const satisfies readonly AgentErrorCode[];
 
 export const resultFrameSchema = z.union([
@@ -203,6 +214,7 @@ export const resultSchemas: { [M in RequestMethod]: z.ZodMiniType<RequestMap[M][
     z.object({ output: z.string() }),
     z.transform((r) => ({ output: capBytes(r.output, MAX_OUTPUT_BYTES, "tail").text })),
   ),
+  ...fileResultSchemas(),
 };
 
 // ---- what the panel sends (validated by the agent) ----------------------------------------------
@@ -253,6 +265,74 @@ export const paramsSchemas: { [M in RequestMethod]: z.ZodMiniType<RequestMap[M][
   "instance.kill": uuidParams,
   "instance.input": z.object({ uuid: uuidSchema, line: z.string().check(z.maxLength(MAX_FRAME_BYTES)) }),
   "instance.output": uuidParams,
+  ...fileParamsSchemas(),
 };
 
 export const isRequestMethod = (m: string): m is RequestMethod => Object.prototype.hasOwnProperty.call(paramsSchemas, m);
+
+// ---- instance files (protocol 4) ------------------------------------------------------------------
+// Functions, so that this section can sit at the end of the module and still be spread into the
+// tables above (they are built when the module loads, after these declarations are hoisted).
+
+// Plain numbers and function declarations only: the tables above call these while the module loads.
+function filePath() {
+  return z.string().check(z.maxLength(4096));
+}
+function okSchema() {
+  return z.object({ ok: z.literal(true) });
+}
+function streamId() {
+  return z.int().check(z.nonnegative(), z.maximum(0xffffffff));
+}
+
+function fileResultSchemas() {
+  const listItem = z.object({
+    name: str(1024),
+    size: nonneg(),
+    time: str(128),
+    mode: z.int(),
+    type: z.union([z.literal(0), z.literal(1)]),
+  });
+  return {
+    "file.list": z.object({ items: list(listItem, 100), page: count(), pageSize: count(), total: count(), absolutePath: filePath() }) as z.ZodMiniType<FileListResult>,
+    "file.read": z.object({ text: z.string().check(z.maxLength(MAX_FRAME_BYTES)) }),
+    "file.write": okSchema(),
+    "file.touch": okSchema(),
+    "file.mkdir": okSchema(),
+    "file.copy": okSchema(),
+    "file.move": okSchema(),
+    "file.delete": okSchema(),
+    "file.zip": okSchema(),
+    "file.unzip": okSchema(),
+    "file.download": z.object({ size: nonneg(), name: str(1024) }),
+    "file.upload": z.object({ credit: z.int().check(z.positive(), z.maximum(FILE_WINDOW_BYTES * 4)) }),
+    "file.finish": z.object({ size: nonneg() }),
+  } as const;
+}
+
+function fileParamsSchemas() {
+  const target = z.object({ uuid: uuidSchema, target: filePath() });
+  const pairs = z.object({ uuid: uuidSchema, pairs: list(z.tuple([filePath(), filePath()]), 10_000) }) as z.ZodMiniType<{ uuid: string; pairs: [string, string][] }>;
+  return {
+    "file.list": z.object({ uuid: uuidSchema, target: filePath(), page: count(), pageSize: z.int().check(z.minimum(1), z.maximum(100)), fileName: str(1024) }),
+    "file.read": target,
+    "file.write": z.object({ uuid: uuidSchema, target: filePath(), text: z.string().check(z.maxLength(MAX_FRAME_BYTES)) }),
+    "file.touch": target,
+    "file.mkdir": target,
+    "file.copy": pairs,
+    "file.move": pairs,
+    "file.delete": z.object({ uuid: uuidSchema, targets: list(filePath(), 10_000) }),
+    "file.zip": z.object({ uuid: uuidSchema, archive: filePath(), files: list(filePath(), 10_000) }),
+    "file.unzip": z.object({ uuid: uuidSchema, archive: filePath(), dest: filePath(), code: str(32) }),
+    "file.download": z.object({ uuid: uuidSchema, target: filePath(), stream: streamId() }),
+    "file.upload": z.object({ uuid: uuidSchema, dir: filePath(), name: str(1024), stream: streamId() }),
+    "file.finish": z.object({ stream: streamId() }),
+  } as const;
+}
+
+/** Agent → panel: more room for an upload; the end of a download. */
+export const fileCreditFrameSchema = z.object({ type: z.literal("file.credit"), stream: streamId(), bytes: z.int().check(z.positive(), z.maximum(FILE_WINDOW_BYTES * 4)) });
+export const fileEndFrameSchema = z.object({ type: z.literal("file.end"), stream: streamId(), error: z.optional(str(MAX_ERROR_CHARS)) });
+/** Panel → agent: more room for a download; drop a transfer. */
+export const fileCancelFrameSchema = z.object({ type: z.literal("file.cancel"), stream: streamId() });
+export { FILE_CHUNK_BYTES };

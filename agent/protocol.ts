@@ -21,13 +21,17 @@
  * commands itself; it runs instances) and marks it outdated. 3 added `monitors` and
  * `monitor_results`: the panel sends `monitors` only to agents whose hello says 3 or more, so
  * older agents go on reporting as before (and agents ignore frame types they do not know).
+ * 4 added instance files (the `file.*` requests, binary chunk frames and
+ * `file.credit`/`file.cancel`/`file.end`, see "Instance files" below); the panel answers file
+ * requests for an older agent at once with an error saying it must be updated, and everything
+ * else works as before.
  */
 
 export const AGENT_WS_PATH = "/agent/ws";
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 /** The first protocol with service monitors (`monitors`, `monitor_results`). */
 export const MONITORS_PROTOCOL_VERSION = 3;
-/** The oldest protocol the panel still serves (one version behind). */
+/** The oldest protocol the panel still serves (older agents work, without what came later). */
 export const MIN_PROTOCOL_VERSION = 1;
 /** Largest frame either side accepts (bytes). */
 export const MAX_FRAME_BYTES = 1024 * 1024;
@@ -164,6 +168,22 @@ export interface RequestMap {
   "instance.kill": { params: { uuid: string }; result: InstanceState };
   "instance.input": { params: { uuid: string; line: string }; result: { ok: true } };
   "instance.output": { params: { uuid: string }; result: { output: string } };
+  "file.list": { params: { uuid: string; target: string; page: number; pageSize: number; fileName: string }; result: FileListResult };
+  "file.read": { params: FileTarget; result: { text: string } };
+  "file.write": { params: FileTarget & { text: string }; result: { ok: true } };
+  "file.touch": { params: FileTarget; result: { ok: true } };
+  "file.mkdir": { params: FileTarget; result: { ok: true } };
+  "file.copy": { params: { uuid: string; pairs: [string, string][] }; result: { ok: true } };
+  "file.move": { params: { uuid: string; pairs: [string, string][] }; result: { ok: true } };
+  "file.delete": { params: { uuid: string; targets: string[] }; result: { ok: true } };
+  "file.zip": { params: { uuid: string; archive: string; files: string[] }; result: { ok: true } };
+  "file.unzip": { params: { uuid: string; archive: string; dest: string; code: string }; result: { ok: true } };
+  /** Opens a file and starts sending it as chunks of `stream`, within the credit granted. */
+  "file.download": { params: FileTarget & { stream: number }; result: { size: number; name: string } };
+  /** Opens an upload of `name` into `dir` under a temporary name; the result is the first credit. */
+  "file.upload": { params: { uuid: string; dir: string; name: string; stream: number }; result: { credit: number } };
+  /** Commits an upload (after its last chunk): renamed into place. */
+  "file.finish": { params: { stream: number }; result: { size: number } };
 }
 export type RequestMethod = keyof RequestMap;
 
@@ -177,7 +197,16 @@ export type AgentErrorCode =
   | "instance_running"
   | "start_failed"
   | "bad_request"
-  | "internal";
+  | "internal"
+  // Instance files (protocol 3): what agent/files.ts refuses.
+  | "file_bad_path" // leaves the instance's folder, or a name that cannot be
+  | "file_not_found"
+  | "file_exists"
+  | "file_too_large" // over a limit (edit, upload, unzip, zip, transfers at once)
+  | "file_binary" // opened as text but is not
+  | "file_not_a_file"
+  | "file_not_a_directory"
+  | "file_bad_archive";
 
 export type AgentToPanel =
   | { type: "hello"; protocol: number; agentVersion: string; capabilities: Capabilities }
@@ -186,9 +215,78 @@ export type AgentToPanel =
   | { type: "instances"; instances: InstanceState[] }
   | { type: "monitor_results"; results: MonitorResult[] }
   | { type: "result"; id: number; ok: true; data: unknown }
-  | { type: "result"; id: number; ok: false; code: AgentErrorCode; error: string };
+  | { type: "result"; id: number; ok: false; code: AgentErrorCode; error: string }
+  | FileCreditFrame
+  | { type: "file.end"; stream: number; error?: string };
 
 export type PanelToAgent =
   | { type: "welcome"; serverId: number; protocol: number }
   | { type: "request"; id: number; method: RequestMethod; params: unknown }
-  | { type: "monitors"; monitors: MonitorTask[] };
+  | { type: "monitors"; monitors: MonitorTask[] }
+  | FileCreditFrame
+  | { type: "file.cancel"; stream: number };
+
+// ---- Instance files (protocol 4) -------------------------------------------------------------------
+//
+// Paths are relative to the instance's working directory ("/" is the folder itself); the agent
+// resolves them and refuses any that leaves it (agent/files.ts). Small operations are requests.
+// A file's bytes travel as binary WebSocket frames: a 9-byte header (kind 1, stream id u32,
+// sequence u32, big-endian) and at most FILE_CHUNK_BYTES of data. Each direction is
+// credit-based: the sender may have at most the bytes the receiver granted in flight (the first
+// FILE_WINDOW_BYTES come with the opening; `file.credit` grants more as the receiver consumes),
+// so a transfer never holds more than a window in memory at either end and never fills the
+// socket ahead of the agent's reports. Download: panel grants, agent sends, `file.end` closes
+// (with `error` if reading failed). Upload: agent grants as it writes, panel sends, then the
+// `file.finish` request commits. Either side's `file.cancel` (or a closed connection) drops it;
+// a dropped upload leaves nothing under its final name.
+
+export const FILES_PROTOCOL_VERSION = 4;
+export const FILE_CHUNK_BYTES = 64 * 1024;
+export const FILE_WINDOW_BYTES = 1024 * 1024;
+const FILE_CHUNK_KIND = 1;
+const FILE_HEADER_BYTES = 9;
+
+export interface FileTarget {
+  uuid: string;
+  target: string;
+}
+
+export interface FileListItem {
+  name: string;
+  size: number;
+  /** As MCSManager's daemon gives it: a Date's toString(). */
+  time: string;
+  /** Permission bits written as a decimal number (0o755 → 755), MCSManager's way. */
+  mode: number;
+  /** 0 folder, 1 file (MCSManager's). */
+  type: 0 | 1;
+}
+
+export interface FileListResult {
+  items: FileListItem[];
+  page: number;
+  pageSize: number;
+  total: number;
+  absolutePath: string;
+}
+
+export interface FileCreditFrame {
+  type: "file.credit";
+  stream: number;
+  bytes: number;
+}
+
+export function encodeFileChunk(stream: number, seq: number, data: Uint8Array): Buffer {
+  const buf = Buffer.allocUnsafe(FILE_HEADER_BYTES + data.length);
+  buf.writeUInt8(FILE_CHUNK_KIND, 0);
+  buf.writeUInt32BE(stream >>> 0, 1);
+  buf.writeUInt32BE(seq >>> 0, 5);
+  buf.set(data, FILE_HEADER_BYTES);
+  return buf;
+}
+
+/** A chunk frame's parts (the payload is a view into `frame`), or null if it is not one. */
+export function decodeFileChunk(frame: Buffer): { stream: number; seq: number; payload: Buffer } | null {
+  if (frame.length < FILE_HEADER_BYTES || frame.length > FILE_HEADER_BYTES + FILE_CHUNK_BYTES || frame[0] !== FILE_CHUNK_KIND) return null;
+  return { stream: frame.readUInt32BE(1), seq: frame.readUInt32BE(5), payload: frame.subarray(FILE_HEADER_BYTES) };
+}

@@ -61,6 +61,18 @@ const schema = z.object({
   FLEETDECK_BACKUPS_KEEP: z.coerce.number().int().min(0).max(100).default(3),
   /** Hours a command or scan queued for an offline machine waits before it expires. */
   FLEETDECK_QUEUE_EXPIRY_HOURS: z.coerce.number().min(0.01).max(24 * 90).default(24),
+  /**
+   * Instance files (MCSManager's file manager): the largest file opened or saved as text in the
+   * editor, the largest upload, the largest total a zip may unpack to (bytes), and how long a
+   * download/upload password stays good (seconds; each is good once). The local agent gets the
+   * same limits; other agents take theirs from their own flags (--file-*-max).
+   */
+  // A saved text travels in one API request body (at most 256 KiB, lib/http/api.ts): the editor's
+  // limit stays under it, with room for JSON's escapes.
+  FLEETDECK_FILE_EDIT_MAX: z.coerce.number().int().min(1024).max(240 * 1024).default(192 * 1024),
+  FLEETDECK_FILE_UPLOAD_MAX: z.coerce.number().int().min(1024).max(2 ** 50).default(4 * 1024 ** 3),
+  FLEETDECK_FILE_UNZIP_MAX: z.coerce.number().int().min(1024).max(2 ** 50).default(4 * 1024 ** 3),
+  FLEETDECK_FILE_TICKET_SECONDS: z.coerce.number().int().min(5).max(3600).default(60),
   npm_package_version: z.string().max(64).optional(),
 });
 

@@ -18,6 +18,7 @@ import { flushAuthFailures } from "./audit";
 import { wireFleet } from "./fleet/wiring";
 import { serveAgentFiles } from "./agent-endpoints";
 import { serveUiStream } from "./ui-stream";
+import { serveFileTransfer } from "./file-transfer";
 
 /**
  * How long a client may take to send its headers, and its whole request. Without these a client
@@ -134,6 +135,7 @@ export async function startPanel(env: Env, opts: { dev: boolean; dir: string }) 
     if (serveAgentFiles(req, res, url.pathname)) return;
     if (answerHealth(req, res, url.pathname)) return;
     if (serveUiStream(req, res, url)) return;
+    if (serveFileTransfer(req, res, url)) return;
     const match = router.match(req.method ?? "GET", url.pathname);
     if (match.kind === "route") {
       match

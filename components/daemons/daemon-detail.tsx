@@ -6,6 +6,7 @@ import { useCallback, useState } from "react";
 import type { InstanceRowView } from "@/lib/dialects/ui/daemons";
 import { ConfirmDelete } from "../confirm-delete";
 import { daemonKey, useDaemon } from "../data/daemons";
+import { FileManager } from "./file-manager";
 import { fetchJson } from "../fetch-json";
 import { DataTable, type DataColumn } from "../table/data-table";
 import { OnlineBadge } from "./daemons-list";
@@ -119,6 +120,8 @@ export function DaemonDetail({ daemonId, isAdmin }: { daemonId: number; isAdmin:
   const qc = useQueryClient();
   const [error, setError] = useState<string | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
+  const [filesOf, setFilesOf] = useState<string | null>(null);
+  const tf = useTranslations("files");
   const tb = useTranslations("bulk");
   const key = daemonKey(daemonId);
   const detail = useDaemon(daemonId);
@@ -155,6 +158,7 @@ export function DaemonDetail({ daemonId, isAdmin }: { daemonId: number; isAdmin:
   const d = detail.data?.daemon;
   const instances = detail.data?.instances ?? [];
   const current = instances.find((i) => i.uuid === selected) ?? null;
+  const filesInstance = instances.find((i) => i.uuid === filesOf) ?? null;
   const columns: DataColumn<InstanceRowView>[] = [
     { id: "name", header: t("instanceName"), value: (i) => i.name, search: true, className: "font-medium", cell: (i) => i.name },
     {
@@ -194,6 +198,9 @@ export function DaemonDetail({ daemonId, isAdmin }: { daemonId: number; isAdmin:
                 ))}
                 <button type="button" className="btn-secondary py-0.5" aria-label={`${t("console")} ${i.name}`} onClick={() => setSelected(i.uuid)}>
                   {t("console")}
+                </button>
+                <button type="button" className="btn-secondary py-0.5" aria-label={`${tf("files")} ${i.name}`} onClick={() => setFilesOf(i.uuid)}>
+                  {tf("files")}
                 </button>
                 <ConfirmDelete
                   variant="button"
@@ -257,6 +264,7 @@ export function DaemonDetail({ daemonId, isAdmin }: { daemonId: number; isAdmin:
         />
       )}
       {current && isAdmin && <Console key={current.uuid} daemonId={daemonId} instance={current} isAdmin={isAdmin} />}
+      {filesInstance && d && <FileManager key={filesInstance.uuid} daemonUuid={d.uuid} instance={filesInstance} />}
     </section>
   );
 }

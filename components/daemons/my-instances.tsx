@@ -7,6 +7,7 @@ import { myInstancesKey, useMyInstances, type MyInstance } from "../data/daemons
 import { DataTable, type DataColumn } from "../table/data-table";
 import { Console } from "./daemon-detail";
 import { OnlineBadge } from "./daemons-list";
+import { FileManager } from "./file-manager";
 
 
 type Action = "start" | "stop" | "restart" | "kill";
@@ -20,6 +21,8 @@ export function MyInstances() {
   const qc = useQueryClient();
   const [error, setError] = useState<string | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
+  const [filesOf, setFilesOf] = useState<string | null>(null);
+  const tf = useTranslations("files");
   const list = useMyInstances();
   const act = useMutation({
     mutationFn: ({ m, action }: { m: MyInstance; action: Action }) =>
@@ -28,6 +31,7 @@ export function MyInstances() {
     onError: (e: Error) => setError(e.message),
   });
   const current = list.data?.find((m) => keyOf(m) === selected) ?? null;
+  const filesInstance = list.data?.find((m) => keyOf(m) === filesOf) ?? null;
   const columns: DataColumn<MyInstance>[] = [
     { id: "name", header: t("instanceName"), value: (m) => m.instance.name, search: true, className: "font-medium", cell: (m) => m.instance.name },
     { id: "daemon", header: t("name"), value: (m) => m.daemonName, search: true, cell: (m) => m.daemonName },
@@ -55,6 +59,9 @@ export function MyInstances() {
           <button type="button" className="btn-secondary py-0.5" aria-label={`${t("console")} ${m.instance.name}`} onClick={() => setSelected(keyOf(m))}>
             {t("console")}
           </button>
+          <button type="button" className="btn-secondary py-0.5" aria-label={`${tf("files")} ${m.instance.name}`} onClick={() => setFilesOf(keyOf(m))}>
+            {tf("files")}
+          </button>
         </>
       ),
     },
@@ -66,6 +73,7 @@ export function MyInstances() {
       {error && <p role="alert" className="rounded bg-red-50 px-3 py-2 text-sm text-red-700">{error}</p>}
       <DataTable label={t("instances")} urlPrefix="m" rows={list.data} columns={columns} rowId={keyOf} empty={t("noMyInstances")} />
       {current && <Console daemonId={current.daemonId} instance={current.instance} isAdmin />}
+      {filesInstance && <FileManager key={keyOf(filesInstance)} daemonUuid={filesInstance.daemonUuid} instance={filesInstance.instance} />}
     </section>
   );
 }

@@ -1,8 +1,10 @@
 import type { RequestMap, RequestMethod } from "../../agent/protocol";
 import { getSingleton } from "../global";
 import { AgentRequestError, type AgentHub } from "./hub";
+import type { UploadSink } from "./file-streams";
 
 export { AgentRequestError };
+export type { UploadSink };
 
 /** The hub the running panel attached (lib/fleet/wiring.ts); shared by the server and Next's bundles. */
 function hub(): AgentHub | undefined {
@@ -42,4 +44,25 @@ export function askAgent<M extends RequestMethod>(
     }
     throw e;
   });
+}
+
+/** The hub's error re-made in this bundle's class (see askAgent). */
+function remade(e: unknown): never {
+  const code = (e as { code?: unknown })?.code;
+  if (e instanceof Error && e.name === "AgentRequestError" && typeof code === "string") throw new AgentRequestError(code as AgentRequestError["code"], e.message);
+  throw e;
+}
+
+/** Opens an instance's file on its agent as a stream paced by the reader (lib/fleet/file-streams.ts). */
+export function openDownload(serverId: number, params: { uuid: string; target: string }) {
+  const h = hub();
+  if (!h) return Promise.reject(new AgentRequestError("offline", "The agent hub is not running"));
+  return h.openDownload(serverId, params).catch(remade);
+}
+
+/** Opens an upload into an instance's folder on its agent; nothing appears under the name before finish(). */
+export function openUpload(serverId: number, params: { uuid: string; dir: string; name: string; size: number | null }): Promise<UploadSink> {
+  const h = hub();
+  if (!h) return Promise.reject(new AgentRequestError("offline", "The agent hub is not running"));
+  return h.openUpload(serverId, params).catch(remade);
 }

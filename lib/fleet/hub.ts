@@ -41,6 +41,8 @@ import {
 } from "../../agent/protocol";
 import {
   envelopeSchema,
+  fileCreditFrameSchema,
+  fileEndFrameSchema,
   helloFrameSchema,
   hostFrameSchema,
   instancesFrameSchema,
@@ -51,6 +53,7 @@ import {
   stateFrameSchema,
   type ResultFrame,
 } from "../../agent/protocol-schemas";
+import { FileStreams, type UploadSink } from "./file-streams";
 
 export interface AgentHubOptions {
   /** Resolve a secret to a server id, or null to refuse (→ 401 on the upgrade). */
@@ -148,7 +151,16 @@ interface Connection {
   lastRefill: number;
   /** The first frame decides the protocol: `hello` (2+) or anything else (1). */
   helloSeen: boolean;
+  /** File chunks handed to the socket and not yet written out (bytes), and who waits for room. */
+  chunkBytes: number;
+  chunkWaiters: (() => void)[];
 }
+
+/**
+ * File chunks wait while this much of them is still unwritten on the agent's socket, so a
+ * transfer never fills the socket ahead of the panel's requests and pings.
+ */
+const CHUNK_QUEUE_BYTES = 256 * 1024;
 
 function bearerSecret(header: string | undefined): string | null {
   if (!header) return null;
@@ -177,6 +189,10 @@ function isPendingResult(conn: Connection, data: RawData, isBinary: boolean): bo
   return !!m && conn.pending.has(Number(m[1]));
 }
 
+function isFileFrame(data: RawData): boolean {
+  return /^\s*\{\s*"type"\s*:\s*"file\./.test(rawToString(data).slice(0, 40));
+}
+
 function rawToString(data: RawData): string {
   if (Buffer.isBuffer(data)) return data.toString("utf8");
   if (Array.isArray(data)) return Buffer.concat(data).toString("utf8");
@@ -194,12 +210,24 @@ export class AgentHub {
   private readonly rate: RateLimit;
   /** Latest accepted state timestamp per server, across connections (history is keyed by it). */
   private readonly lastAt = new Map<number, number>();
+  /** File transfers (protocol 3) over the agents' connections. */
+  private readonly files: FileStreams;
 
   constructor(opts: AgentHubOptions) {
     this.opts = opts;
     this.rate = { ...DEFAULT_RATE_LIMIT, ...opts.rateLimit };
     this.log = opts.log ?? ((m) => console.warn(`[agent-hub] ${m}`));
     this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
+    this.files = new FileStreams({
+      sendJson: (serverId, frame) => {
+        const conn = this.conns.get(serverId);
+        if (!conn || conn.closed) return false;
+        conn.ws.send(JSON.stringify(frame), () => undefined);
+        return true;
+      },
+      sendBinary: (serverId, frame) => this.sendChunk(serverId, frame),
+      request: (serverId, method, params, timeoutMs) => this.request(serverId, method, params, timeoutMs),
+    });
     const pongTimeout = opts.pongTimeoutMs ?? 30_000;
     this.pingTimer = setInterval(() => {
       const now = Date.now();
@@ -340,6 +368,30 @@ export class AgentHub {
     });
   }
 
+  /** Opens a file on the agent for reading: a stream paced by its consumer (see lib/fleet/file-streams.ts). */
+  openDownload(serverId: number, params: { uuid: string; target: string }) {
+    return this.files.openDownload(serverId, params);
+  }
+
+  /** Opens an upload on the agent: write() resolves as the agent makes room; finish() commits. */
+  openUpload(serverId: number, params: { uuid: string; dir: string; name: string; size: number | null }): Promise<UploadSink> {
+    return this.files.openUpload(serverId, params);
+  }
+
+  /** Sends one file chunk once the socket has room for it; false when the connection is gone. */
+  private async sendChunk(serverId: number, frame: Buffer): Promise<boolean> {
+    const conn = this.conns.get(serverId);
+    if (!conn || conn.closed) return false;
+    while (conn.chunkBytes >= CHUNK_QUEUE_BYTES && !conn.closed) await new Promise<void>((r) => conn.chunkWaiters.push(r));
+    if (conn.closed) return false;
+    conn.chunkBytes += frame.length;
+    conn.ws.send(frame, { binary: true }, () => {
+      conn.chunkBytes -= frame.length;
+      conn.chunkWaiters.shift()?.();
+    });
+    return true;
+  }
+
   /**
    * Tells a connected agent which service monitors to run (replacing its list). Only agents of
    * protocol 3 or later understand it: the caller checks the agent's hello. False when offline.
@@ -404,6 +456,8 @@ export class AgentHub {
       excess: 0,
       lastRefill: Date.now(),
       helloSeen: false,
+      chunkBytes: 0,
+      chunkWaiters: [],
     };
     const old = this.conns.get(serverId);
     this.conns.set(serverId, conn);
@@ -429,6 +483,8 @@ export class AgentHub {
     const pending = [...conn.pending.values()];
     conn.pending.clear();
     for (const p of pending) p.onFail(new AgentRequestError("offline", `the agent of server #${conn.serverId} disconnected`));
+    for (const wake of conn.chunkWaiters.splice(0)) wake();
+    this.files.onDisconnect(conn.serverId);
     if (this.conns.get(conn.serverId) === conn) {
       this.conns.delete(conn.serverId);
       this.call("onDisconnect", () => this.opts.onDisconnect?.(conn.serverId));
@@ -511,8 +567,14 @@ export class AgentHub {
     conn.lastSeen = Date.now();
     // Answers to the panel's own requests are bounded by what the panel asks: never rate-limited.
     // (A cheap look for the id; the frame is validated below like any other.)
-    if (!this.admit(conn, conn.pending.size > 0 && isPendingResult(conn, data, isBinary))) return;
-    if (isBinary) return this.drop(conn, "binary frame");
+    // File chunks and credits of a transfer the panel opened are bounded by the credit it grants
+    // (more than granted ends the transfer): they are not counted against the frame rate either.
+    const transfer = this.files.active(conn.serverId) && (isBinary || isFileFrame(data));
+    if (!this.admit(conn, transfer || (conn.pending.size > 0 && isPendingResult(conn, data, isBinary)))) return;
+    if (isBinary) {
+      if (!transfer) return this.drop(conn, "binary frame");
+      return this.files.onBinary(conn.serverId, Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data));
+    }
     let json: unknown;
     try {
       json = JSON.parse(rawToString(data));
@@ -580,6 +642,18 @@ export class AgentHub {
         if (!p) return; // answered too late (timed out) or unknown: ignore
         conn.pending.delete(f.data.id);
         p.onResult(f.data);
+        return;
+      }
+      case "file.credit": {
+        const f = fileCreditFrameSchema.safeParse(json);
+        if (!f.success) return this.drop(conn, `file.credit: ${issueText(f.error)}`);
+        this.files.onControl(sid, f.data);
+        return;
+      }
+      case "file.end": {
+        const f = fileEndFrameSchema.safeParse(json);
+        if (!f.success) return this.drop(conn, `file.end: ${issueText(f.error)}`);
+        this.files.onControl(sid, f.data);
         return;
       }
       default:

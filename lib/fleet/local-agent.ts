@@ -52,6 +52,8 @@ export async function startLocalAgent(env: Env, panelUrl = `http://127.0.0.1:${e
   // What panel users may run on the panel's own host: nothing unless its operator says so.
   if (env.FLEETDECK_LOCAL_AGENT_COMMANDS) args.push("--allow-commands");
   if (env.FLEETDECK_LOCAL_AGENT_INSTANCES) args.push("--allow-instances");
+  // The panel's file limits apply to its own host's agent too.
+  args.push("--file-edit-max", String(env.FLEETDECK_FILE_EDIT_MAX), "--file-upload-max", String(env.FLEETDECK_FILE_UPLOAD_MAX), "--file-unzip-max", String(env.FLEETDECK_FILE_UNZIP_MAX));
   const child = spawn(process.execPath, args, {
     cwd: root,
     env: localAgentEnv(process.env, secret),

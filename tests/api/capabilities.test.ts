@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import type { HostInfo } from "../../agent/protocol";
+import { PROTOCOL_VERSION, type HostInfo } from "../../agent/protocol";
 import { ADMIN, login, startPanel, type RunningPanel } from "../helpers/panel";
 import { until } from "../helpers/wait";
 
@@ -102,15 +102,14 @@ describe("an agent whose owner allowed neither commands nor instances", () => {
   beforeAll(async () => {
     uuid = ((await call(`/api/service/remote_service_instances?daemonId=${daemonId}&page=1&page_size=10`)).body.data as { data: { instanceUuid: string }[] }).data[0].instanceUuid;
     v2 = await fakeAgent(secret, [
-      { type: "hello", protocol: 2, agentVersion: "0.2.0", capabilities: { commands: false, instances: false } },
+      { type: "hello", protocol: PROTOCOL_VERSION, agentVersion: "0.2.0", capabilities: { commands: false, instances: false } },
       { type: "host", host },
     ]);
-    await until("the new capabilities", async () => (await agentView())?.protocol === 2);
+    await until("the new capabilities", async () => (await agentView())?.protocol === PROTOCOL_VERSION);
   });
 
   it("is shown with its capabilities", async () => {
-    // Protocol 2 is one version behind since protocol 3 (service monitors): outdated, still served.
-    expect(await agentView()).toEqual({ protocol: 2, outdated: true, commands: false, instances: false });
+    expect(await agentView()).toEqual({ protocol: PROTOCOL_VERSION, outdated: false, commands: false, instances: false });
   });
 
   it("Tactical RMM: a command is refused at once with 400 and the commands-disabled message", async () => {
@@ -135,5 +134,23 @@ describe("an agent whose owner allowed neither commands nor instances", () => {
 
   it("sends the agent none of it, not even the instance definitions", () => {
     expect(v2.requests).toEqual([]);
+  });
+});
+
+describe("an agent of protocol 2 (before instance files)", () => {
+  it("keeps working, and its instances' file routes are refused at once with a clear message", async () => {
+    const v2 = await fakeAgent(secret, [
+      { type: "hello", protocol: 2, agentVersion: "0.2.0", capabilities: { commands: false, instances: true } },
+      { type: "host", host },
+    ]);
+    await until("the protocol-2 agent", async () => (await agentView())?.protocol === 2);
+    expect(await agentView()).toEqual({ protocol: 2, outdated: true, commands: false, instances: true });
+    const uuid = ((await call(`/api/service/remote_service_instances?daemonId=${daemonId}&page=1&page_size=10`)).body.data as { data: { instanceUuid: string }[] }).data[0].instanceUuid;
+    const list = await call(`/api/files/list?daemonId=${daemonId}&uuid=${uuid}&target=/`);
+    expect(list.status).toBe(400);
+    expect(list.body.data).toMatch(/too old for file management/);
+    const download = await call(`/api/files/download?daemonId=${daemonId}&uuid=${uuid}&file_name=/x`, { body: {} });
+    expect(download.status).toBe(400);
+    expect(v2.requests.filter((r) => r.method.startsWith("file."))).toEqual([]);
   });
 });

@@ -14,6 +14,7 @@ import {
   updateInstance,
 } from "../../fleet/instances";
 import { live } from "../../fleet/live";
+import { fileRoutes } from "./files";
 import { mcsmMethodNotAllowed, mcsmNotFound, mcsmOk, withMcsm } from "./envelope";
 import { mcsmEncoded, mcsmRaw, mcsmTickAnswers, remoteServicesSystemJson, requireDaemon } from "./daemons";
 import {
@@ -298,8 +299,9 @@ const instanceRef = z.object({ instanceUuid: z.string() });
 
 export const mcsmDialect: Dialect = {
   name: "mcsm",
-  prefixes: ["/api/service", "/api/instance", "/api/protected_instance", "/api/overview"],
+  prefixes: ["/api/service", "/api/instance", "/api/protected_instance", "/api/overview", "/api/files"],
   routes: [
+    ...fileRoutes,
     {
       pattern: "/api/service/remote_services_system",
       methods: { GET: remoteServicesSystem },

@@ -1,0 +1,4 @@
+import { nextRoute } from "@/lib/http/api";
+import { filesList } from "@/lib/dialects/mcsm/files";
+
+export const GET = nextRoute(filesList);
