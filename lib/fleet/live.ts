@@ -1,6 +1,7 @@
 import type { HostInfo, InstanceState, LiveState } from "../../agent/protocol";
 import { db } from "../db";
 import { singleton } from "../global";
+import { countryOf } from "./geo";
 
 /** The server fields every view and dialect shows (the database row, minus secrets). */
 export interface ServerMeta {
@@ -29,6 +30,8 @@ export interface LiveEntry {
   /** Estimated report interval (ms), learnt from the gaps between reports. */
   intervalMs: number;
   lastIp: string;
+  /** Country of lastIp (Nezha's CountryCode); "" for a private or unknown address. */
+  country: string;
   connected: boolean;
   instances: InstanceState[];
   /** Bumped whenever anything of this entry changes: keys caches of what is derived from it. */
@@ -115,7 +118,7 @@ export class LiveStore {
         }
         this.entries.set(row.id, {
           meta: metaOf(row), host, state: null, lastActive: row.lastActive?.getTime() ?? null,
-          intervalMs: DEFAULT_INTERVAL_MS, lastIp: row.lastIp, connected: false, instances: [], version: 0,
+          intervalMs: DEFAULT_INTERVAL_MS, lastIp: row.lastIp, country: countryOf(row.lastIp), connected: false, instances: [], version: 0,
         });
       }
       this.changed(undefined, true);
@@ -180,7 +183,7 @@ export class LiveStore {
     else {
       entry = {
         meta: metaOf(row), host: null, state: null, lastActive: null, intervalMs: DEFAULT_INTERVAL_MS,
-        lastIp: "", connected: false, instances: [], version: 0,
+        lastIp: "", country: "", connected: false, instances: [], version: 0,
       };
       this.entries.set(row.id, entry);
     }
@@ -204,6 +207,7 @@ export class LiveStore {
     if (!e) return;
     e.connected = true;
     e.lastIp = ip;
+    e.country = countryOf(ip);
     this.presenceGeneration++;
     this.changed(e);
   }
