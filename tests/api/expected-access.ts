@@ -95,6 +95,8 @@ export const EXPECTED_ACCESS: Record<string, Access> = {
   "POST /api/ui/profile/totp": "user",
   "DELETE /api/ui/profile/totp": "user",
   "GET /api/ui/audit": "admin",
+  "GET /api/ui/settings/public-status": "admin",
+  "PUT /api/ui/settings/public-status": "admin",
 };
 
 /**
@@ -187,4 +189,6 @@ export const EXPECTED_EFFECT: Record<string, Effect> = {
   "POST /api/ui/profile/totp": "act",
   "DELETE /api/ui/profile/totp": "act",
   "GET /api/ui/audit": "read",
+  "GET /api/ui/settings/public-status": "read",
+  "PUT /api/ui/settings/public-status": "act",
 };

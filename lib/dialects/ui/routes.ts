@@ -63,6 +63,11 @@ const routes: RouteDef[] = [
     methods: { GET: accounts.totpState, POST: accounts.totpEnable, DELETE: accounts.totpDisable },
     docs: { GET: doc("Two-factor state"), POST: act("Turn two-factor on"), DELETE: act("Turn two-factor off") },
   },
+  {
+    pattern: "/api/ui/settings/public-status",
+    methods: { GET: accounts.publicStatusGet, PUT: accounts.publicStatusSet },
+    docs: { GET: doc("Whether the public status view is on", true), PUT: act("Turn the public status view on or off", true) },
+  },
   { pattern: "/api/ui/audit", methods: { GET: accounts.auditLog }, docs: { GET: doc("The audit log", true) } },
 ];
 
