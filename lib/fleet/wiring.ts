@@ -12,17 +12,26 @@ import { syncInstances } from "./instances";
 import { startLocalAgent } from "./local-agent";
 import { failInterruptedRuns } from "./commands";
 import { startRetention } from "./retention";
+import { backfillClientsAndSites } from "./clients";
+import { expireJobs, runQueuedJobs, settleInterruptedJobs } from "./queue";
 
 export const HUB = "agentHub";
 
 /**
  * Attaches the fleet to the panel's server: the agents' WebSocket, live state, downsampled
- * history, and (unless FLEETDECK_LOCAL_AGENT=0) an agent on the panel's own host.
+ * history, the queue of work for offline machines (run when their agent connects), and (unless
+ * FLEETDECK_LOCAL_AGENT=0) an agent on the panel's own host.
  */
 export async function wireFleet(server: http.Server | https.Server, env: Env): Promise<{ stop(): Promise<void> }> {
   // Before any agent connects: runs a previous process left "running" will never be answered.
   const interrupted = await failInterruptedRuns();
   if (interrupted) console.log(`fleetdeck: marked ${interrupted} command run(s) interrupted by the last stop as failed`);
+  // Before any agent connects: client/site rows for older databases, and the queue's leftovers
+  // (jobs a stopped panel was running are failed, never rerun; overdue ones expire).
+  const linked = await backfillClientsAndSites();
+  if (linked) console.log(`fleetdeck: linked ${linked} server(s) to their client/site rows`);
+  await settleInterruptedJobs();
+  await expireJobs();
   await live.ready();
   const hub = new AgentHub({
     authenticate: serverIdForSecret,
@@ -30,6 +39,8 @@ export async function wireFleet(server: http.Server | https.Server, env: Env): P
       live.connected(id, ip);
       // The panel is the source of truth for instances: every (re)connect resends them.
       void syncInstances(id).catch(() => undefined);
+      // Work queued while the machine was offline runs now (each job claimed once).
+      void runQueuedJobs(id);
     },
     onHost: (id, host) => live.hostReported(id, host),
     onState: (id, state, at) => live.stateReported(id, state, at),
@@ -53,6 +64,7 @@ export async function wireFleet(server: http.Server | https.Server, env: Env): P
     setInterval(() => history.closeStale(), 10_000),
     setInterval(() => void history.prune().catch(() => undefined), 10 * 60_000),
     setInterval(() => void live.persistLastActive(), 60_000),
+    setInterval(() => void expireJobs().catch(() => undefined), 60_000),
   ];
   for (const t of timers) t.unref();
   timers.push(...startRetention());
