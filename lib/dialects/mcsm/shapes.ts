@@ -187,6 +187,7 @@ export interface InstanceRow {
   cwd: string;
   stopCommand: string;
   autoRestart: boolean;
+  autoStart: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -217,7 +218,7 @@ export function instanceConfigOf(row: InstanceRow, platform?: string): z.infer<t
     rconPort: 0,
     rconIp: "",
     terminalOption: { haveColor: false, pty: false, ptyWindowCol: 164, ptyWindowRow: 40 },
-    eventTask: { autoStart: false, autoRestart: row.autoRestart, ignore: false },
+    eventTask: { autoStart: row.autoStart, autoRestart: row.autoRestart, ignore: false },
     pingConfig: { ip: "", port: 0, type: 1 },
     runAs: "",
     basePort: 0,
