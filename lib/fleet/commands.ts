@@ -13,7 +13,7 @@ import { db } from "../db";
 import type { Actor } from "./actor";
 import { agentFailure, askAgent, isAgentConnected } from "./agents";
 import { DomainError, invalid, unavailable } from "./errors";
-import type { LiveEntry } from "./live";
+import { capability, type LiveEntry } from "./live";
 import { requirePermission } from "./policy";
 import { queueJob, type QueuedJobView } from "./queue";
 
@@ -82,6 +82,8 @@ function commandError(e: unknown): DomainError {
     case "timeout":
     case "bad_response":
       return unavailable(`Unable to contact the agent (${failure.message})`, failure.code);
+    case "too_large":
+      return new DomainError("too_large", `The command is too large for the agent protocol: ${failure.message}`);
     default:
       return invalid(`The agent failed to run the command: ${failure.message}`);
   }
@@ -134,6 +136,9 @@ export async function executeCommand(entry: LiveEntry, input: CommandInput, owne
   void audit({ action: "agent.cmd", actorId: owner.userId, actorName: owner.username, target: entry.meta.name, detail: `#${run.id} server #${serverId}${queued} ${input.shell}: ${input.cmd.slice(0, 200)}`, ip: owner.ip }).catch(() => undefined);
   try {
     if (!isAgentConnected(serverId)) throw unavailable("Unable to contact the agent: it is not connected", "offline");
+    // Known from the connected agent's hello: refused at once rather than after a round trip (an
+    // agent that did not say is asked, and refuses itself).
+    if (capability(entry, "commands") === false) throw new DomainError("invalid", COMMANDS_DISABLED, { reason: "capability" });
     const r = await askAgent(
       serverId,
       "cmd.run",

@@ -2,6 +2,7 @@ import type { HostInfo, InstanceState, LiveState } from "../../agent/protocol";
 import { db } from "../db";
 import { singleton } from "../global";
 import { countryOf } from "./geo";
+import type { AgentHello } from "./hub";
 
 /** The server fields every view and dialect shows (the database row, minus secrets). */
 export interface ServerMeta {
@@ -34,6 +35,12 @@ export interface LiveEntry {
   country: string;
   connected: boolean;
   instances: InstanceState[];
+  /**
+   * What the agent said of itself when it last connected: protocol, version and capabilities
+   * (what its machine's owner allowed it to run). null until it connects after the panel started:
+   * the agent then decides for itself when asked.
+   */
+  agent: AgentHello | null;
   /** Bumped whenever anything of this entry changes: keys caches of what is derived from it. */
   version: number;
 }
@@ -52,6 +59,15 @@ export function offlineAfterMs(entry: LiveEntry): number {
 
 export function isOnline(entry: LiveEntry, now = Date.now()): boolean {
   return entry.lastActive !== null && now - entry.lastActive <= offlineAfterMs(entry);
+}
+
+/**
+ * Whether the server's agent may do this: true, false (its owner did not allow it: refuse at
+ * once), or null (unknown — not connected since the panel started, or an agent too old to say:
+ * ask it, it refuses itself).
+ */
+export function capability(entry: LiveEntry, what: "commands" | "instances"): boolean | null {
+  return entry.agent?.capabilities[what] ?? null;
 }
 
 export type AgentStatus = "online" | "offline" | "overdue";
@@ -118,7 +134,7 @@ export class LiveStore {
         }
         this.entries.set(row.id, {
           meta: metaOf(row), host, state: null, lastActive: row.lastActive?.getTime() ?? null,
-          intervalMs: DEFAULT_INTERVAL_MS, lastIp: row.lastIp, country: countryOf(row.lastIp), connected: false, instances: [], version: 0,
+          intervalMs: DEFAULT_INTERVAL_MS, lastIp: row.lastIp, country: countryOf(row.lastIp), connected: false, instances: [], agent: null, version: 0,
         });
       }
       this.changed(undefined, true);
@@ -183,7 +199,7 @@ export class LiveStore {
     else {
       entry = {
         meta: metaOf(row), host: null, state: null, lastActive: null, intervalMs: DEFAULT_INTERVAL_MS,
-        lastIp: "", country: "", connected: false, instances: [], version: 0,
+        lastIp: "", country: "", connected: false, instances: [], agent: null, version: 0,
       };
       this.entries.set(row.id, entry);
     }
@@ -209,6 +225,13 @@ export class LiveStore {
     e.lastIp = ip;
     e.country = countryOf(ip);
     this.presenceGeneration++;
+    this.changed(e);
+  }
+
+  agentHello(id: number, hello: AgentHello): void {
+    const e = this.entries.get(id);
+    if (!e) return;
+    e.agent = hello;
     this.changed(e);
   }
 

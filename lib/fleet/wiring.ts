@@ -35,9 +35,11 @@ export async function wireFleet(server: http.Server | https.Server, env: Env): P
   await live.ready();
   const hub = new AgentHub({
     authenticate: serverIdForSecret,
-    onConnect: (id, ip) => {
-      live.connected(id, ip);
-      // The panel is the source of truth for instances: every (re)connect resends them.
+    onConnect: (id, ip) => live.connected(id, ip),
+    onHello: (id, hello) => {
+      live.agentHello(id, hello);
+      // The panel is the source of truth for instances: every (re)connect resends them, once the
+      // agent has said whether it runs instances at all.
       void syncInstances(id).catch(() => undefined);
       // Work queued while the machine was offline runs now (each job claimed once).
       void runQueuedJobs(id);
@@ -50,6 +52,7 @@ export async function wireFleet(server: http.Server | https.Server, env: Env): P
   setSingleton(HUB, hub);
   live.onRevoke = (id) => {
     hub.disconnect(id, "server deleted or secret rotated");
+    hub.forget(id);
     history.forget(id);
   };
   live.onReport = (entry, at) => history.record(entry.meta.id, entry.state!, at);

@@ -83,7 +83,7 @@ type Daemon = Record<string, unknown> & { uuid: string; available: boolean; inst
 const daemons = async () => (await call("/api/service/remote_services_system")).body.data as Daemon[];
 
 beforeAll(async () => {
-  panel = await startPanel({ FLEETDECK_LOCAL_AGENT: "1", FLEETDECK_AGENT_INTERVAL: "1" });
+  panel = await startPanel({ FLEETDECK_LOCAL_AGENT: "1", FLEETDECK_LOCAL_AGENT_INSTANCES: "1", FLEETDECK_AGENT_INTERVAL: "1" });
   const r = await login(panel.url, ADMIN.username, ADMIN.password);
   expect(r.cookie).toBeTruthy();
   adminCookie = r.cookie!;

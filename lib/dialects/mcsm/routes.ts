@@ -390,7 +390,7 @@ export const mcsmDialect: Dialect = {
       methods: { GET: handler, POST: handler },
       docs: {
         // Acts on either method: a GET here starts, stops or kills a process.
-        GET: { summary: `${summary} (MCSManager)`, acts: true, query: instanceQuery, response: mcsmEnvelope(instanceRef), errors: { ...agentErrors, 400: "Bad parameter, or the instance is already in that state" } },
+        GET: { summary: `${summary} (MCSManager)`, acts: true, query: instanceQuery, response: mcsmEnvelope(instanceRef), errors: { ...agentErrors, 400: "Bad parameter, the instance is already in that state, or its daemon does not run instances (agent started without --allow-instances)" } },
         POST: { summary: `${summary} (MCSManager)`, acts: true, query: instanceQuery, response: mcsmEnvelope(instanceRef), errors: agentErrors },
       },
     })),
