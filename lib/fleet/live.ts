@@ -41,6 +41,11 @@ export interface LiveEntry {
    * the agent then decides for itself when asked.
    */
   agent: AgentHello | null;
+  /**
+   * How far the machine's clock is ahead (+) or behind (−) of the panel's, from its last report
+   * (network delay included, so a few hundred ms mean nothing); null before any report.
+   */
+  clockSkewMs: number | null;
   /** Bumped whenever anything of this entry changes: keys caches of what is derived from it. */
   version: number;
 }
@@ -134,7 +139,7 @@ export class LiveStore {
         }
         this.entries.set(row.id, {
           meta: metaOf(row), host, state: null, lastActive: row.lastActive?.getTime() ?? null,
-          intervalMs: DEFAULT_INTERVAL_MS, lastIp: row.lastIp, country: countryOf(row.lastIp), connected: false, instances: [], agent: null, version: 0,
+          intervalMs: DEFAULT_INTERVAL_MS, lastIp: row.lastIp, country: countryOf(row.lastIp), connected: false, instances: [], agent: null, clockSkewMs: null, version: 0,
         });
       }
       this.changed(undefined, true);
@@ -199,7 +204,7 @@ export class LiveStore {
     else {
       entry = {
         meta: metaOf(row), host: null, state: null, lastActive: null, intervalMs: DEFAULT_INTERVAL_MS,
-        lastIp: "", country: "", connected: false, instances: [], agent: null, version: 0,
+        lastIp: "", country: "", connected: false, instances: [], agent: null, clockSkewMs: null, version: 0,
       };
       this.entries.set(row.id, entry);
     }
@@ -252,7 +257,7 @@ export class LiveStore {
     void db.server.update({ where: { id }, data: { hostJson: JSON.stringify(host), lastIp: e.lastIp } }).catch(() => undefined);
   }
 
-  stateReported(id: number, state: LiveState, at: number): void {
+  stateReported(id: number, state: LiveState, at: number, skewMs = 0): void {
     const e = this.entries.get(id);
     if (!e) return;
     const now = Date.now();
@@ -263,6 +268,7 @@ export class LiveStore {
     }
     e.state = state;
     e.lastActive = now;
+    e.clockSkewMs = skewMs;
     this.changed(e);
     this.onReport(e, at);
   }

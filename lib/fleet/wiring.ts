@@ -45,7 +45,7 @@ export async function wireFleet(server: http.Server | https.Server, env: Env): P
       void runQueuedJobs(id);
     },
     onHost: (id, host) => live.hostReported(id, host),
-    onState: (id, state, at) => live.stateReported(id, state, at),
+    onState: (id, state, at, skewMs) => live.stateReported(id, state, at, skewMs),
     onInstances: (id, instances) => live.instancesReported(id, instances),
     onDisconnect: (id) => live.disconnected(id),
   });
