@@ -38,6 +38,7 @@ export type InstanceAction = "start" | "stop" | "restart" | "kill";
 
 const definitionOf = (row: { uuid: string; name: string; startCommand: string; cwd: string; stopCommand: string; autoRestart: boolean; autoStart: boolean }): InstanceDefinition => ({
   uuid: row.uuid, name: row.name, startCommand: row.startCommand, cwd: row.cwd, stopCommand: row.stopCommand, autoRestart: row.autoRestart,
+  autoStart: row.autoStart,
 });
 
 export const INSTANCES_DISABLED = "Instances are disabled on this daemon: its agent runs instances only when started with --allow-instances";
