@@ -18,7 +18,7 @@ import { networkConnections, networkStats } from "systeminformation/lib/network.
 import { processes } from "systeminformation/lib/processes.js";
 import { cpuTemperatures, mountUsage, networkTotals, processCount, socketCounts, type CpuTemperatures } from "./linux-probes";
 import type { HostInfo, LiveState, Temperature } from "./protocol";
-import { FolderSizes, InstanceUsageProbe, loggedInUsers, needsReboot, type RunningInstance } from "./usage";
+import { FolderSizes, InstanceUsageProbe, loggedInUsers, needsReboot, type RunningInstance, type UsageTarget } from "./usage";
 import { AGENT_VERSION, within } from "./util";
 
 const PROBE_MS = 5_000;
@@ -243,10 +243,11 @@ export class StateCollector {
     return this.slowRunning;
   }
 
-  /** `running`: the instances running now, whose processes and folders are measured. */
-  async collect(running: RunningInstance[] = []): Promise<LiveState> {
+  /** `instances`: every instance (folders are measured) with its pid while running (processes are too). */
+  async collect(instances: UsageTarget[] = []): Promise<LiveState> {
     void this.refreshSlow();
-    const usage = await this.instanceUsage.measure(running).catch(() => []);
+    const running = instances.filter((i): i is RunningInstance => i.pid !== null);
+    const measured = new Map((await this.instanceUsage.measure(running).catch(() => [])).map((u) => [u.uuid, u]));
     const linuxNet = LINUX ? networkTotals() : null;
     const [load, memory, disk, net] = await Promise.all([
       within(currentLoad(), PROBE_MS, null),
@@ -302,7 +303,13 @@ export class StateCollector {
       // Absent = unknown (the panel says so); never an empty list standing for "could not tell".
       ...(this.users ? { users: this.users } : {}),
       needsReboot: this.reboot,
-      instanceUsage: usage.map((u) => ({ ...u, space: this.folderSizes.get(running.find((r) => r.uuid === u.uuid)!.cwd) })),
+      instanceUsage: instances.map((i) => ({
+        uuid: i.uuid,
+        cpu: measured.get(i.uuid)?.cpu ?? 0,
+        memory: measured.get(i.uuid)?.memory ?? 0,
+        processStartedAt: measured.get(i.uuid)?.processStartedAt ?? null,
+        space: this.folderSizes.get(i.cwd),
+      })),
     };
   }
 }

@@ -121,13 +121,13 @@ export class InstanceManager {
     }
   }
 
-  /** Running instances with their process (group leader) id and folder, for usage probes. */
-  running(): { uuid: string; pid: number; cwd: string }[] {
-    const out: { uuid: string; pid: number; cwd: string }[] = [];
-    for (const i of this.instances.values()) {
-      if (i.status === "running" && i.pid) out.push({ uuid: i.def.uuid, pid: i.pid, cwd: i.def.cwd || process.cwd() });
-    }
-    return out;
+  /** Every instance with its folder, and its process (group leader) id while it runs: for usage probes. */
+  usageTargets(): { uuid: string; pid: number | null; cwd: string }[] {
+    return [...this.instances.values()].map((i) => ({
+      uuid: i.def.uuid,
+      pid: i.status === "running" && i.pid ? i.pid : null,
+      cwd: i.def.cwd || process.cwd(),
+    }));
   }
 
   get runningCount(): number {

@@ -22,6 +22,7 @@ export interface RunningInstance {
   pid: number;
   cwd: string;
 }
+export type UsageTarget = Omit<RunningInstance, "pid"> & { pid: number | null };
 
 interface ProcStat {
   pgrp: number;

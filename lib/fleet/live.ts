@@ -46,6 +46,8 @@ export interface LiveEntry {
    * (network delay included, so a few hundred ms mean nothing); null before any report.
    */
   clockSkewMs: number | null;
+  /** The agent process's own CPU use, percent of one CPU between its last two reports; null before two. */
+  agentCpuPercent: number | null;
   /** Bumped whenever anything of this entry changes: keys caches of what is derived from it. */
   version: number;
 }
@@ -139,7 +141,7 @@ export class LiveStore {
         }
         this.entries.set(row.id, {
           meta: metaOf(row), host, state: null, lastActive: row.lastActive?.getTime() ?? null,
-          intervalMs: DEFAULT_INTERVAL_MS, lastIp: row.lastIp, country: countryOf(row.lastIp), connected: false, instances: [], agent: null, clockSkewMs: null, version: 0,
+          intervalMs: DEFAULT_INTERVAL_MS, lastIp: row.lastIp, country: countryOf(row.lastIp), connected: false, instances: [], agent: null, clockSkewMs: null, agentCpuPercent: null, version: 0,
         });
       }
       this.changed(undefined, true);
@@ -204,7 +206,7 @@ export class LiveStore {
     else {
       entry = {
         meta: metaOf(row), host: null, state: null, lastActive: null, intervalMs: DEFAULT_INTERVAL_MS,
-        lastIp: "", country: "", connected: false, instances: [], agent: null, clockSkewMs: null, version: 0,
+        lastIp: "", country: "", connected: false, instances: [], agent: null, clockSkewMs: null, agentCpuPercent: null, version: 0,
       };
       this.entries.set(row.id, entry);
     }
@@ -265,6 +267,9 @@ export class LiveStore {
       const gap = now - e.lastActive;
       // An exponential average of the gaps; long gaps are outages, not the cadence.
       if (gap > 0 && gap < 60_000) e.intervalMs = Math.round(e.intervalMs * 0.7 + gap * 0.3);
+    }
+    if (e.state && e.lastActive !== null && now > e.lastActive && state.process.cpuMicros >= e.state.process.cpuMicros) {
+      e.agentCpuPercent = ((state.process.cpuMicros - e.state.process.cpuMicros) / 1000 / (now - e.lastActive)) * 100;
     }
     e.state = state;
     e.lastActive = now;
