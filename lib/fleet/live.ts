@@ -11,6 +11,8 @@ export interface ServerMeta {
   tag: string;
   note: string;
   hideForGuest: boolean;
+  /** Tactical RMM's maintenance mode: the machine's alerts are muted (read by the alert engine). */
+  maintenanceMode: boolean;
   displayIndex: number;
   agentId: string;
   isLocal: boolean;
@@ -83,11 +85,11 @@ export function agentStatus(entry: LiveEntry, now = Date.now()): AgentStatus {
   return entry.lastActive !== null && now - entry.lastActive > OVERDUE_AFTER_MS ? "overdue" : "offline";
 }
 
-type ServerRow = ServerMeta & { hostJson?: string | null; lastActive?: Date | null; lastIp?: string };
+type ServerRow = Omit<ServerMeta, "maintenanceMode"> & { maintenanceMode?: boolean; hostJson?: string | null; lastActive?: Date | null; lastIp?: string };
 
 function metaOf(row: ServerRow): ServerMeta {
   return {
-    id: row.id, name: row.name, tag: row.tag, note: row.note, hideForGuest: row.hideForGuest,
+    id: row.id, name: row.name, tag: row.tag, note: row.note, hideForGuest: row.hideForGuest, maintenanceMode: row.maintenanceMode ?? false,
     displayIndex: row.displayIndex, agentId: row.agentId, isLocal: row.isLocal, client: row.client,
     site: row.site, monitoringType: row.monitoringType, description: row.description, remarks: row.remarks,
     createdAt: row.createdAt,

@@ -35,10 +35,21 @@ export const trmmAgentRow = z.object({
   cpu_model: z.array(z.string()),
   local_ips: z.string().describe("Comma-separated"),
   version: z.string().describe("Agent version"),
-  needs_reboot: z.boolean(),
+  needs_reboot: z
+    .boolean()
+    .describe(
+      "The machine asks for a reboot: /var/run/reboot-required on Debian/Ubuntu, `needs-restarting -r` on RHEL-family. " +
+        "false where the machine has no such signal (macOS, other Linux families, Windows agents of Fleetdeck) or the agent is older than protocol 3: see needs_reboot_known",
+    ),
   has_patches_pending: z.boolean(),
-  logged_username: z.string(),
-  maintenance_mode: z.boolean(),
+  logged_username: z
+    .string()
+    .describe("The users logged in now (utmp, as `who` lists them), comma-separated; empty when nobody is, or when unknown (see logged_username_known)"),
+  maintenance_mode: z.boolean().describe("Alerts of this agent are muted. Set with PUT /agents/{agent_id}/ (admins)"),
+  // Fleetdeck-only: what the two fields above cannot say themselves.
+  needs_reboot_known: z.boolean().describe("Fleetdeck: false when needs_reboot cannot be known on this machine (see needs_reboot)"),
+  logged_username_known: z.boolean().describe("Fleetdeck: false when the logged-in users cannot be known (no `who`, Windows, agent older than protocol 3)"),
+  clock_skew_ms: z.number().int().nullable().describe("Fleetdeck: the machine's clock minus the panel's at its last report (network delay included); null before any report"),
 });
 
 /** `GET /agents/{agent_id}/`. */
@@ -124,10 +135,13 @@ export function agentRowOf(e: LiveEntry, pendingUpdates: number, now = Date.now(
     cpu_model: h?.cpu ?? [],
     local_ips: (h?.localIps ?? []).join(", "),
     version: h?.agentVersion ?? "",
-    needs_reboot: false,
+    needs_reboot: e.state?.needsReboot === true,
     has_patches_pending: pendingUpdates > 0,
-    logged_username: "",
-    maintenance_mode: false,
+    logged_username: (e.state?.users ?? []).join(", "),
+    maintenance_mode: e.meta.maintenanceMode,
+    needs_reboot_known: typeof e.state?.needsReboot === "boolean",
+    logged_username_known: Array.isArray(e.state?.users),
+    clock_skew_ms: e.clockSkewMs === null ? null : Math.round(e.clockSkewMs),
   };
 }
 
