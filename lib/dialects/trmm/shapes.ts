@@ -81,12 +81,14 @@ export const trmmHistoryItem = z.object({
 
 export const trmmWinUpdate = z.object({
   id: z.number().int(),
-  kb: z.string(),
-  title: z.string(),
+  kb: z.string().describe("Windows KB number; always empty: Fleetdeck's agents report Linux/macOS package managers' updates, which have no KB"),
+  title: z.string().describe("Package name and version from → to"),
   description: z.string(),
-  severity: z.string(),
-  installed: z.boolean(),
-  downloaded: z.boolean(),
+  severity: z
+    .string()
+    .describe('"security" or "normal" where the package manager says so (apt: offered by a -security suite; dnf/yum: updateinfo); empty where it cannot say (apk, pacman, brew, agents older than protocol 3)'),
+  installed: z.boolean().describe("Always false: these are the updates still pending"),
+  downloaded: z.boolean().describe("Always false: whether a package is already in the local cache is not reported"),
   action: z.string(),
   result: z.string(),
   date_installed: z.string().nullable(),
@@ -198,6 +200,7 @@ export interface PendingUpdateRow {
   newVersion: string;
   source: string;
   manager: string;
+  severity: string;
   scannedAt: Date;
 }
 
@@ -208,7 +211,7 @@ export function winUpdateOf(u: PendingUpdateRow): z.infer<typeof trmmWinUpdate> 
     kb: "",
     title: versions ? `${u.name} ${versions}` : u.name,
     description: u.source ? `${u.manager} (${u.source})` : u.manager,
-    severity: "",
+    severity: u.severity,
     installed: false,
     downloaded: false,
     action: "nothing",
