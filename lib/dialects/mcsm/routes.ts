@@ -39,6 +39,7 @@ import {
   uuidQuery,
   whoAmI,
 } from "./admin";
+import { panelRecords } from "../../fleet/records";
 import { overviewJson, overviewSchema, remoteServices, remoteServicesItem, remoteServicesList, selectInstances } from "./answers";
 import {
   CTRL_C,
@@ -187,8 +188,9 @@ export const overviewHandler = withMcsm(
   async () => {
     await live.ready();
     await ensureTotals();
-    const stamp = `${live.listStamp}:${totalsVersion()}`;
-    return answerResult(await mcsmTickAnswers.get("overview", stamp, () => mcsmRaw(overviewJson())));
+    const records = await panelRecords();
+    const stamp = `${live.listStamp}:${totalsVersion()}:${Object.values(records).join(",")}`;
+    return answerResult(await mcsmTickAnswers.get("overview", stamp, () => mcsmRaw(overviewJson(records))));
   },
   { admin: true },
 );
