@@ -14,7 +14,7 @@ const common = {
   ipv6: z.string(),
   valid_ip: z.string().describe("ipv4 when there is one, else ipv6, else empty"),
   display_index: z.number().int(),
-  hide_for_guest: z.boolean(),
+  hide_for_guest: z.boolean().describe("Hidden from anonymous callers of the public status view (when an admin has turned it on); signed-in callers and tokens see it as usual"),
 };
 export const nezhaListItem = z.object(common);
 export const nezhaHost = z.object({
