@@ -164,6 +164,8 @@ export class InstanceUsageProbe {
 export const SPACE_MAX_ENTRIES = 200_000;
 /** How long a computed folder size is kept before it is walked again. */
 export const SPACE_TTL_MS = 60_000;
+/** A folder too large to walk is tried again only this rarely (each try costs the whole bound). */
+export const SPACE_TOO_LARGE_TTL_MS = 30 * 60_000;
 
 /**
  * Sizes of instance folders, walked in the background (one walk at a time, yielding between
@@ -178,7 +180,8 @@ export class FolderSizes {
   /** The last known size of `dir` (null when not known yet or too large); schedules a refresh. */
   get(dir: string): number | null {
     const hit = this.cache.get(dir);
-    if ((!hit || Date.now() - hit.at > SPACE_TTL_MS) && !this.queue.includes(dir)) {
+    const ttl = hit && hit.bytes === null ? SPACE_TOO_LARGE_TTL_MS : SPACE_TTL_MS;
+    if ((!hit || Date.now() - hit.at > ttl) && !this.queue.includes(dir)) {
       this.queue.push(dir);
       void this.drain();
     }
