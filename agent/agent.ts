@@ -283,7 +283,7 @@ export class Agent {
       const ws = this.ws;
       if (ws && this.hostSent && ws.readyState === WebSocket.OPEN) {
         try {
-          const state = await this.collector.collect();
+          const state = await this.collector.collect(this.instances.usageTargets());
           if (ws.readyState === WebSocket.OPEN && ws.bufferedAmount < MAX_BUFFERED_BYTES) {
             this.send(ws, { type: "state", seq: ++this.seq, at: Date.now(), state });
           }

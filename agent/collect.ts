@@ -18,6 +18,7 @@ import { networkConnections, networkStats } from "systeminformation/lib/network.
 import { processes } from "systeminformation/lib/processes.js";
 import { cpuTemperatures, mountUsage, networkTotals, processCount, socketCounts, type CpuTemperatures } from "./linux-probes";
 import type { HostInfo, LiveState, Temperature } from "./protocol";
+import { FolderSizes, InstanceUsageProbe, loggedInUsers, needsReboot, type RunningInstance, type UsageTarget } from "./usage";
 import { AGENT_VERSION, within } from "./util";
 
 const PROBE_MS = 5_000;
@@ -195,6 +196,11 @@ export class StateCollector {
   private processCount = 0;
   private temperatures: Temperature[] = [];
   private slowStartedAt = 0;
+  private users: string[] | null = null;
+  private reboot: boolean | null = null;
+  private rebootCheckedAt = 0;
+  private readonly instanceUsage = new InstanceUsageProbe();
+  readonly folderSizes = new FolderSizes();
   private slowRunning: Promise<void> | null = null;
 
   /** Starts a background refresh of the slow probes if the last one is older than 10 s. */
@@ -203,6 +209,12 @@ export class StateCollector {
     if (Date.now() - this.slowStartedAt < SLOW_PROBE_EVERY_MS) return Promise.resolve();
     this.slowStartedAt = Date.now();
     this.slowRunning = (async () => {
+      this.users = await within(loggedInUsers(), PROBE_MS, null);
+      // The reboot flag changes with package upgrades: every ten minutes is plenty.
+      if (Date.now() - this.rebootCheckedAt > 10 * 60_000) {
+        this.rebootCheckedAt = Date.now();
+        this.reboot = await within(needsReboot(), PROBE_MS * 6, null);
+      }
       const temps = LINUX ? cpuTemperatures() : await within(cpuTemperature(), PROBE_MS, null);
       this.temperatures = temperaturesFrom(temps);
       const sockets = LINUX ? socketCounts() : null;
@@ -231,8 +243,11 @@ export class StateCollector {
     return this.slowRunning;
   }
 
-  async collect(): Promise<LiveState> {
+  /** `instances`: every instance (folders are measured) with its pid while running (processes are too). */
+  async collect(instances: UsageTarget[] = []): Promise<LiveState> {
     void this.refreshSlow();
+    const running = instances.filter((i): i is RunningInstance => i.pid !== null);
+    const measured = new Map((await this.instanceUsage.measure(running).catch(() => [])).map((u) => [u.uuid, u]));
     const linuxNet = LINUX ? networkTotals() : null;
     const [load, memory, disk, net] = await Promise.all([
       within(currentLoad(), PROBE_MS, null),
@@ -285,6 +300,16 @@ export class StateCollector {
       processCount: this.processCount,
       temperatures: this.temperatures,
       process: { cpuMicros: cpuUsage.user + cpuUsage.system, memory: process.memoryUsage().rss },
+      // Absent = unknown (the panel says so); never an empty list standing for "could not tell".
+      ...(this.users ? { users: this.users } : {}),
+      needsReboot: this.reboot,
+      instanceUsage: instances.map((i) => ({
+        uuid: i.uuid,
+        cpu: measured.get(i.uuid)?.cpu ?? 0,
+        memory: measured.get(i.uuid)?.memory ?? 0,
+        processStartedAt: measured.get(i.uuid)?.processStartedAt ?? null,
+        space: this.folderSizes.get(i.cwd),
+      })),
     };
   }
 }

@@ -77,6 +77,8 @@ function waitOrTimeout(p: Promise<void>, ms: number): Promise<void> {
 export class InstanceManager {
   private readonly instances = new Map<string, Instance>();
   private shuttingDown = false;
+  /** autoStart runs once per agent process, on the first definitions it has (saved or synced). */
+  private autoStartDone = false;
 
   constructor(private readonly opts: InstanceManagerOptions) {}
 
@@ -95,6 +97,7 @@ export class InstanceManager {
       if (!Array.isArray(doc)) throw new Error("not a list");
       for (const def of doc.map((d, i) => parseDefinition(d, i))) this.instances.set(def.uuid, this.create(def));
       log(`loaded ${this.instances.size} instance definition(s) from ${this.opts.dataDir}`);
+      if (this.instances.size) this.autoStart();
     } catch (err) {
       log(`ignoring unreadable ${path.join(this.opts.dataDir, "instances.json")}: ${errorMessage(err)}`);
     }
@@ -102,6 +105,29 @@ export class InstanceManager {
 
   states(): InstanceState[] {
     return [...this.instances.values()].map((i) => this.stateOf(i));
+  }
+
+  /**
+   * MCSManager's eventTask.autoStart: instances so marked start when the agent starts. Only once
+   * per agent process (a reconnect or a later sync never restarts what someone stopped).
+   */
+  private autoStart(): void {
+    if (this.autoStartDone || !this.opts.allowed || this.shuttingDown) return;
+    this.autoStartDone = true;
+    for (const inst of this.instances.values()) {
+      if (!inst.def.autoStart || inst.status !== "stopped") continue;
+      log(`instance ${inst.def.uuid}: starting (autoStart)`);
+      this.spawnInstance(inst).catch((err) => log(`instance ${inst.def.uuid}: autoStart failed: ${errorMessage(err)}`));
+    }
+  }
+
+  /** Every instance with its folder, and its process (group leader) id while it runs: for usage probes. */
+  usageTargets(): { uuid: string; pid: number | null; cwd: string }[] {
+    return [...this.instances.values()].map((i) => ({
+      uuid: i.def.uuid,
+      pid: i.status === "running" && i.pid ? i.pid : null,
+      cwd: i.def.cwd || process.cwd(),
+    }));
   }
 
   get runningCount(): number {
@@ -130,6 +156,7 @@ export class InstanceManager {
     }
     await this.save(defs);
     this.changed();
+    this.autoStart();
     return { count: this.instances.size };
   }
 

@@ -22,6 +22,7 @@ import {
   type HostInfo,
   type InstanceDefinition,
   type InstanceState,
+  type InstanceUsage,
   type LiveState,
   type MonitorResult,
   type MonitorTask,
@@ -112,6 +113,9 @@ export const liveStateSchema: z.ZodMiniType<LiveState> = z.object({
   processCount: count(),
   temperatures: list(z.object({ name: str(128), temperature: z.number() }), 512),
   process: z.object({ cpuMicros: nonneg(), memory: nonneg() }),
+  users: z.optional(list(str(256), 1024)),
+  needsReboot: z.optional(z.nullable(z.boolean())),
+  instanceUsage: z.optional(list(z.lazy(() => instanceUsageSchema), MAX_INSTANCES)),
 });
 
 const uuidSchema = z.string().check(z.minLength(1), z.maxLength(128));
@@ -122,6 +126,14 @@ export const instanceStateSchema: z.ZodMiniType<InstanceState> = z.object({
   pid: z.nullable(z.int().check(z.positive())),
   exitCode: z.nullable(z.int()),
   startedAt: z.nullable(nonneg()),
+});
+
+const instanceUsageSchema: z.ZodMiniType<InstanceUsage> = z.object({
+  uuid: uuidSchema,
+  cpu: nonneg(),
+  memory: nonneg(),
+  processStartedAt: z.nullable(nonneg()),
+  space: z.nullable(nonneg()),
 });
 
 export const envelopeSchema = z.object({ type: z.string() });
@@ -188,6 +200,7 @@ const pendingUpdateSchema: z.ZodMiniType<PendingUpdate> = z.object({
   currentVersion: str(512),
   newVersion: str(512),
   source: str(512),
+  severity: z.optional(z.enum(["security", "normal", ""])),
 });
 
 /**
@@ -244,6 +257,7 @@ export const instanceDefinitionSchema: z.ZodMiniType<InstanceDefinition> = z.obj
   cwd: z._default(str(4096), ""),
   stopCommand: z._default(z.string(), ""),
   autoRestart: z._default(z.boolean(), false),
+  autoStart: z._default(z.boolean(), false),
 });
 
 const uuidParams = z.object({ uuid: uuidSchema });

@@ -24,11 +24,14 @@
  * 4 added instance files (the `file.*` requests, binary chunk frames and
  * `file.credit`/`file.cancel`/`file.end`, see "Instance files" below); the panel answers file
  * requests for an older agent at once with an error saying it must be updated, and everything
- * else works as before.
+ * else works as before. 5 added the measured values, all optional on the wire: in `state`, the
+ * logged-in users, whether the machine needs a reboot, and each running instance's process-tree
+ * usage and folder size; `autoStart` in instance definitions; `severity` in pending updates. An
+ * older agent sends none of them: the panel shows them as unknown, never as a constant.
  */
 
 export const AGENT_WS_PATH = "/agent/ws";
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 /** The first protocol with service monitors (`monitors`, `monitor_results`). */
 export const MONITORS_PROTOCOL_VERSION = 3;
 /** The oldest protocol the panel still serves (older agents work, without what came later). */
@@ -122,6 +125,28 @@ export interface LiveState {
   temperatures: Temperature[];
   /** The agent's own process: CPU time used (µs), resident memory (bytes). */
   process: { cpuMicros: number; memory: number };
+  /** Protocol 3: who is logged in (utmp, as `who` shows it), one entry per user; absent = unknown. */
+  users?: string[];
+  /**
+   * Protocol 3: the machine says it needs a reboot (Debian/Ubuntu /var/run/reboot-required,
+   * RHEL-family `needs-restarting -r`); null when this machine has no way to say.
+   */
+  needsReboot?: boolean | null;
+  /** Protocol 3: usage of each running instance's processes (its process group on Linux). */
+  instanceUsage?: InstanceUsage[];
+}
+
+/** What an instance's processes use, measured by the agent (protocol 3). */
+export interface InstanceUsage {
+  uuid: string;
+  /** Percent of one CPU over the last report interval, summed over the process tree (may exceed 100). */
+  cpu: number;
+  /** Resident memory of the process tree, bytes. */
+  memory: number;
+  /** When the instance's main process started, per the operating system (unix ms). */
+  processStartedAt: number | null;
+  /** Bytes in the instance's working directory, from a bounded background walk; null = not known (yet, or too large to walk). */
+  space: number | null;
 }
 
 export type InstanceStatus = "stopped" | "starting" | "running" | "stopping";
@@ -133,6 +158,8 @@ export interface InstanceDefinition {
   cwd: string; // "" = the agent's own cwd
   stopCommand: string; // "" = send SIGTERM; otherwise a line written to the instance's stdin
   autoRestart: boolean; // restart after a crash (non-zero exit not asked for)
+  /** Protocol 3: start it when the agent starts (a protocol-2 agent ignores it). */
+  autoStart?: boolean;
 }
 
 export interface InstanceState {
@@ -148,6 +175,11 @@ export interface PendingUpdate {
   currentVersion: string;
   newVersion: string;
   source: string; // repository/channel as the package manager reports it
+  /**
+   * Protocol 3: "security" or "normal" where the package manager says so (apt: the origin's suite
+   * is a -security one; dnf/yum: updateinfo); "" where it does not.
+   */
+  severity?: "security" | "normal" | "";
 }
 
 /** Requests the panel can make, with their params and results. */

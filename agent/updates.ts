@@ -20,7 +20,9 @@ export function parseAptUpgradable(output: string): PendingUpdate[] {
   const re = /^([^\s/]+)\/(\S+)\s+(\S+)\s+\S+\s+\[upgradable from:\s*([^\]]+)\]/;
   for (const line of output.split("\n")) {
     const m = re.exec(line.trim());
-    if (m) updates.push({ name: m[1], source: m[2], newVersion: m[3], currentVersion: m[4].trim() });
+    // The source lists the suites offering the version (e.g. "bookworm-security,bookworm-updates"):
+    // one ending in -security means the archive published it as a security update.
+    if (m) updates.push({ name: m[1], source: m[2], newVersion: m[3], currentVersion: m[4].trim(), severity: m[2].split(",").some((s) => s.endsWith("-security")) ? "security" : "normal" });
   }
   return updates;
 }
@@ -40,6 +42,31 @@ export function parseDnfCheckUpdate(output: string): PendingUpdate[] {
     updates.push({ name: nameArch.slice(0, dot), newVersion: version, currentVersion: "", source: repo });
   }
   return updates;
+}
+
+/**
+ * Package names from `dnf/yum updateinfo list --security` lines (`ADVISORY  TYPE  name-ver-rel.arch`).
+ * The NEVRA's name is everything before its last two dash-separated parts.
+ */
+export function parseUpdateinfoSecurity(output: string): Set<string> {
+  const names = new Set<string>();
+  for (const raw of output.split("\n")) {
+    const parts = raw.trim().split(/\s+/);
+    if (parts.length < 3) continue;
+    const nevra = parts[parts.length - 1];
+    const m = /^(.+)-[^-]+-[^-]+$/.exec(nevra);
+    if (m) names.add(m[1].replace(/^\d+:/, ""));
+  }
+  return names;
+}
+
+/** Marks dnf/yum results security/normal from updateinfo; leaves "" when updateinfo cannot say. */
+async function addDnfSeverity(bin: string, updates: PendingUpdate[], deadline: number): Promise<void> {
+  if (updates.length === 0) return;
+  const r = await run(bin, ["updateinfo", "list", "--security", "-q", "-C"], deadline).catch(() => null);
+  if (!r || r.exitCode !== 0) return;
+  const security = parseUpdateinfoSecurity(r.output);
+  for (const u of updates) u.severity = security.has(u.name) ? "security" : "normal";
 }
 
 /** `name-1.2.3-r0  <  1.2.4-r0` lines (apk version -l '<'). */
@@ -136,6 +163,7 @@ export async function scanUpdates(): Promise<ScanResult> {
       }
       const updates = parseDnfCheckUpdate(r.output);
       await addRpmVersions(updates, deadline);
+      await addDnfSeverity(bin, updates, deadline);
       return { manager, updates };
     }
     const apk = await which("apk");

@@ -47,6 +47,10 @@ export function AgentDetail({ agentId }: { agentId: string }) {
     [t("bootTime"), a.boot_time ? format.dateTime(new Date(a.boot_time * 1000), { dateStyle: "medium", timeStyle: "short" }) : "—"],
     [t("version"), a.version || "—"],
     [t("description"), a.description || "—"],
+    [t("loggedUsers"), a.logged_username_known ? a.logged_username || t("nobody") : t("unknown")],
+    [t("needsReboot"), a.needs_reboot_known ? (a.needs_reboot ? t("yes") : t("no")) : t("unknown")],
+    [t("maintenance"), <span key="m" data-testid="maintenance-state">{a.maintenance_mode ? t("maintenanceOn") : t("no")}</span>],
+    [t("clockSkew"), a.clock_skew_ms === null ? "—" : `${(a.clock_skew_ms / 1000).toFixed(1)} s`],
   ];
 
   return (
@@ -101,7 +105,12 @@ function EditGroups({ agent }: { agent: Agent }) {
       onSubmit={(e) => {
         e.preventDefault();
         const f = new FormData(e.currentTarget);
-        save.mutate({ siteId: Number(f.get("siteId")), monitoringType: f.get("monitoringType"), description: f.get("description") });
+        save.mutate({
+          siteId: Number(f.get("siteId")),
+          monitoringType: f.get("monitoringType"),
+          description: f.get("description"),
+          maintenanceMode: f.get("maintenanceMode") === "on",
+        });
       }}
     >
       <h2 id="groups-title" className="text-lg font-semibold">{t("groups")}</h2>
@@ -126,6 +135,9 @@ function EditGroups({ agent }: { agent: Agent }) {
         <label className="label" htmlFor="agent-description">{t("description")}</label>
         <input id="agent-description" name="description" className="input" defaultValue={agent.description} maxLength={2000} />
       </div>
+      <label className="flex items-center gap-2 text-sm">
+        <input type="checkbox" name="maintenanceMode" defaultChecked={agent.maintenance_mode} /> {t("maintenanceMode")}
+      </label>
       <div className="flex items-center gap-3">
         <button className="btn-primary" type="submit" disabled={save.isPending}>{tc("save")}</button>
         {save.isSuccess && <span role="status" className="text-sm text-emerald-700">{t("saved")}</span>}

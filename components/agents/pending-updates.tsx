@@ -47,7 +47,7 @@ export function PendingUpdates({ agentId }: { agentId: string }) {
         <div className="max-h-96 overflow-auto">
           <table className="table">
             <thead>
-              <tr><th>{t("package")}</th><th>{t("current")}</th><th>{t("available")}</th><th>{t("source")}</th></tr>
+              <tr><th>{t("package")}</th><th>{t("current")}</th><th>{t("available")}</th><th>{t("source")}</th><th>{t("severity")}</th></tr>
             </thead>
             <tbody>
               {list.map((u) => (
@@ -56,6 +56,7 @@ export function PendingUpdates({ agentId }: { agentId: string }) {
                   <td className="font-mono text-xs">{u.current_version}</td>
                   <td className="font-mono text-xs">{u.new_version}</td>
                   <td className="text-xs">{u.source}</td>
+                  <td className={`text-xs ${u.severity === "security" ? "font-medium text-red-700" : ""}`}>{u.severity || "—"}</td>
                 </tr>
               ))}
             </tbody>

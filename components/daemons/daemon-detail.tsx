@@ -43,7 +43,7 @@ function CreateInstanceForm({ daemonId, onDone }: { daemonId: number; onDone: (e
         const form = e.currentTarget;
         const f = new FormData(form);
         create.mutate(
-          { name: f.get("name"), startCommand: f.get("startCommand"), cwd: f.get("cwd") ?? "", stopCommand: f.get("stopCommand") ?? "", autoRestart: f.get("autoRestart") === "on" },
+          { name: f.get("name"), startCommand: f.get("startCommand"), cwd: f.get("cwd") ?? "", stopCommand: f.get("stopCommand") ?? "", autoRestart: f.get("autoRestart") === "on", autoStart: f.get("autoStart") === "on" },
           { onSuccess: () => form.reset() },
         );
       }}
@@ -67,6 +67,9 @@ function CreateInstanceForm({ daemonId, onDone }: { daemonId: number; onDone: (e
       </div>
       <label className="flex items-center gap-2 text-sm">
         <input type="checkbox" name="autoRestart" /> {t("autoRestart")}
+      </label>
+      <label className="flex items-center gap-2 text-sm">
+        <input type="checkbox" name="autoStart" /> {t("autoStart")}
       </label>
       <div className="md:text-right">
         <button className="btn-primary" type="submit" disabled={create.isPending}>{t("createInstance")}</button>

@@ -138,6 +138,12 @@ export function ServerDetailView({ id, isAdmin }: { id: number; isAdmin: boolean
               <Field label={t("ipv4")}>{h.ipv4 || "—"}</Field>
               <Field label={t("ipv6")}>{h.ipv6 || "—"}</Field>
               {h.gpu.length > 0 && <Field label={t("gpu")}>{h.gpu.join(", ")}</Field>}
+              <Field label={t("country")}>{s.country || "—"}</Field>
+              <Field label={t("clockSkew")}>
+                <span data-testid="clock-skew" className={s.clockSkewMs !== null && Math.abs(s.clockSkewMs) > 5_000 ? "font-medium text-amber-700" : undefined}>
+                  {s.clockSkewMs === null ? "—" : t("clockSkewValue", { seconds: (s.clockSkewMs / 1000).toFixed(1) })}
+                </span>
+              </Field>
             </dl>
           ) : (
             <p className="text-sm text-slate-500">{t("noHostInfo")}</p>

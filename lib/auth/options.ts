@@ -1,5 +1,6 @@
 import type { NextAuthOptions } from "next-auth";
 import Credentials from "next-auth/providers/credentials";
+import { audit } from "../audit";
 import { db } from "../db";
 import { config } from "../env";
 import { CLIENT_IP_HEADER } from "../http/api";
@@ -40,6 +41,9 @@ async function authorize(credentials: Record<"username" | "password" | "otp", st
   if (loginThrottle.retryAfter(username, address) > 0) throw new Error(LOGIN_ERRORS.throttled);
   const fail = (code: string): never => {
     loginThrottle.fail(username, address);
+    // MCSManager's overview counts failed sign-ins (lib/fleet/records.ts); a write per failure is
+    // small beside the password check it follows, and throttled attempts never get here.
+    void audit({ action: "auth.login.fail", target: username.slice(0, 64), ip: address }).catch(() => undefined);
     throw new Error(code);
   };
   if (!username || !password || username.length > 64 || password.length > 256) fail(LOGIN_ERRORS.invalid);
@@ -55,6 +59,7 @@ async function authorize(credentials: Record<"username" | "password" | "otp", st
     if (claimed.count === 0) fail(LOGIN_ERRORS.otpInvalid);
   }
   loginThrottle.succeed(username, address);
+  await audit({ action: "auth.login", actorId: user.id, actorName: user.username, ip: address });
   const sid = await startSession(user.id, address, headerOf(req, "user-agent"));
   return { id: String(user.id), name: user.username, sv: user.sessionVersion, sid };
 }

@@ -74,6 +74,13 @@ export class SignInThrottle {
     this.pairs.delete(this.pairKey(username, address));
   }
 
+  /** Addresses refused right now for reaching the per-address ceiling (MCSManager's `banips`). */
+  blockedAddresses(now = Date.now()): number {
+    let n = 0;
+    for (const address of this.addresses.keys()) if (this.recent(address, now).length >= this.opts.addressLimit) n++;
+    return n;
+  }
+
   private recent(address: string, now: number): number[] {
     return (this.addresses.get(address) ?? []).filter((t) => t > now - this.opts.addressWindowMs);
   }

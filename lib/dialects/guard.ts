@@ -5,6 +5,7 @@ import { SCOPE_MESSAGES, scopeRefusal } from "../auth/scope";
 import type { ApiRouter } from "../http/router";
 import { config } from "../env";
 import { actorOf, type Actor } from "../fleet/actor";
+import { GUEST } from "../fleet/policy";
 import { asDomainError, type DomainError, type DomainErrorKind } from "../fleet/errors";
 import { BodyError, type ApiRequest, type ApiResult } from "../http/api";
 
@@ -65,6 +66,11 @@ export const CSRF_MESSAGE = "CSRF Failed: a signed-in browser session must send 
 
 export interface GuardOptions {
   admin?: boolean;
+  /**
+   * Read routes of the public status view: while this says yes, a request with no credential at
+   * all runs as the guest (lib/fleet/policy.ts GUEST); a wrong credential is still refused.
+   */
+  anonymous?: () => Promise<boolean>;
   /** Extra check after authentication (cookie rules, permissions); return an error to refuse. */
   check?: (req: ApiRequest, principal: Principal, outcome: AuthOutcome & { ok: true }) => ApiResult | null;
 }
@@ -84,7 +90,10 @@ export function guarded(errors: DialectErrors, handler: AuthedHandler, opts: Gua
     try {
       if (benchSkip && req.header("x-fleetdeck-bench-skip-auth") === "1") return await handler(req, BENCH_PRINCIPAL, actorOf(BENCH_PRINCIPAL, req.ip));
       const outcome = authenticateCached(req) ?? (await authenticate(req));
-      if (!outcome.ok) return errors.unauthenticated(outcome, req);
+      if (!outcome.ok) {
+        if (outcome.reason === "missing" && opts.anonymous && (await opts.anonymous())) return await handler(req, GUEST, actorOf(GUEST, req.ip));
+        return errors.unauthenticated(outcome, req);
+      }
       const scope = outcome.principal.scope;
       if (scope) {
         // A limited token: from one of its addresses (else it is no credential at all here), for one

@@ -26,7 +26,7 @@ interface Harness {
     connects: number[];
     hellos: { serverId: number; hello: AgentHello }[];
     hosts: HostInfo[];
-    states: { serverId: number; state: LiveState; at: number }[];
+    states: { serverId: number; state: LiveState; at: number; skewMs?: number }[];
     instances: InstanceState[][];
     disconnects: number[];
     logs: string[];
@@ -52,7 +52,7 @@ async function harness(extra: Partial<AgentHubOptions> = {}): Promise<Harness> {
     onConnect: (id) => events.connects.push(id),
     onHello: (serverId, hello) => events.hellos.push({ serverId, hello }),
     onHost: (_id, host) => events.hosts.push(host),
-    onState: (serverId, state, at) => events.states.push({ serverId, state, at }),
+    onState: (serverId, state, at, skewMs) => events.states.push({ serverId, state, at, skewMs }),
     onInstances: (_id, list) => events.instances.push(list),
     onDisconnect: (id) => events.disconnects.push(id),
     log: (m) => events.logs.push(m),
@@ -259,20 +259,20 @@ describe("AgentHub frames", () => {
     expect(h.events.hosts[0]).toEqual(host);
   });
 
-  it("refuses replayed and stale state frames", async () => {
+  it("refuses replayed and out-of-order state frames; a wrong clock is not refused", async () => {
     const h = await harness();
     const c = await connect(h.url, "secret-1");
     const now = Date.now();
     send(c, { type: "state", seq: 5, at: now, state: state({ cpu: 1 }) });
     send(c, { type: "state", seq: 5, at: now, state: state({ cpu: 2 }) }); // replayed
     send(c, { type: "state", seq: 3, at: now, state: state({ cpu: 3 }) }); // older
-    send(c, { type: "state", seq: 6, at: now - 120_000, state: state({ cpu: 4 }) }); // stale
-    send(c, { type: "state", seq: 7, at: now + 120_000, state: state({ cpu: 5 }) }); // from the future
+    send(c, { type: "state", seq: 6, at: now - 120_000, state: state({ cpu: 4 }) }); // a clock 2 min behind: kept
+    send(c, { type: "state", seq: 7, at: now + 120_000, state: state({ cpu: 5 }) }); // 2 min ahead: kept
     send(c, { type: "state", seq: 8, at: Date.now(), state: state({ cpu: 6 }) });
     await waitFor("the last valid state", () => h.events.states.some((s) => s.state.cpu === 6));
-    expect(h.events.states.map((s) => s.state.cpu)).toEqual([1, 6]);
+    expect(h.events.states.map((s) => s.state.cpu)).toEqual([1, 4, 5, 6]);
     expect(h.events.states.every((s) => s.serverId === 1)).toBe(true);
-    expect(h.hub.connectionStats(1)).toEqual({ dropped: 0, refusedStates: 4, rateLimited: 0 });
+    expect(h.hub.connectionStats(1)).toEqual({ dropped: 0, refusedStates: 2, rateLimited: 0 });
     expect(h.events.logs.filter((l) => l.includes("refused a state frame"))).toHaveLength(1);
   });
 
@@ -419,27 +419,37 @@ describe("AgentHub hello and protocol versions", () => {
 });
 
 describe("AgentHub hardening", () => {
-  it("refuses state timestamps that go back, across reconnections, within a small tolerance", async () => {
+  it("keeps reports from a wrong clock, ordered by the panel's receive time, never going back across reconnections, and hands on the skew", async () => {
     const h = await harness();
     const c = await connect(h.url, "secret-1");
-    const now = Date.now();
-    send(c, { type: "state", seq: 1, at: now, state: state({ cpu: 1 }) });
-    send(c, { type: "state", seq: 2, at: now - 10_000, state: state({ cpu: 2 }) }); // 10 s back: refused
-    send(c, { type: "state", seq: 3, at: now - 500, state: state({ cpu: 3 }) }); // slewed: kept, at the previous time
-    send(c, { type: "state", seq: 4, at: now + 2_000, state: state({ cpu: 4 }) });
-    await waitFor("the fourth state", () => h.events.states.some((s) => s.state.cpu === 4));
-    expect(h.events.states.map((s) => [s.state.cpu, s.at])).toEqual([[1, now], [3, now], [4, now + 2_000]]);
-    expect(h.hub.connectionStats(1)).toMatchObject({ refusedStates: 1 });
-    expect(h.events.logs.join("\n")).toMatch(/timestamp 10\.0 s before the previous report's/);
+    const before = Date.now();
+    const DAY = 86_400_000;
+    send(c, { type: "state", seq: 1, at: before, state: state({ cpu: 1 }) });
+    send(c, { type: "state", seq: 2, at: before - DAY, state: state({ cpu: 2 }) }); // a day behind: kept
+    send(c, { type: "state", seq: 3, at: before + 365 * DAY, state: state({ cpu: 3 }) }); // a year ahead: kept
+    send(c, { type: "state", seq: 3, at: before, state: state({ cpu: 99 }) }); // a repeated seq is still refused
+    await waitFor("the third state", () => h.events.states.some((s) => s.state.cpu === 3));
+    await waitFor("the repeat refused", () => h.hub.connectionStats(1)?.refusedStates === 1);
+    const after = Date.now();
+    expect(h.events.states.map((s) => s.state.cpu)).toEqual([1, 2, 3]);
+    const ats = h.events.states.map((s) => s.at);
+    expect([...ats].sort((a, b) => a - b)).toEqual(ats);
+    for (const at of ats) {
+      expect(at).toBeGreaterThanOrEqual(before);
+      expect(at).toBeLessThanOrEqual(after);
+    }
+    const skews = h.events.states.map((s) => s.skewMs!);
+    expect(skews[1]).toBeLessThanOrEqual(-DAY + (after - before));
+    expect(skews[1]).toBeGreaterThanOrEqual(-DAY - (after - before));
+    expect(skews[2]).toBeGreaterThanOrEqual(365 * DAY - (after - before));
 
     // A new connection restarts seq but not time.
     c.ws.close();
     await waitFor("onDisconnect", () => h.events.disconnects.length === 1);
     const again = await connect(h.url, "secret-1");
-    send(again, { type: "state", seq: 1, at: now - 5_000, state: state({ cpu: 5 }) });
-    send(again, { type: "state", seq: 2, at: now + 3_000, state: state({ cpu: 6 }) });
-    await waitFor("the sixth state", () => h.events.states.some((s) => s.state.cpu === 6));
-    expect(h.events.states.map((s) => s.state.cpu)).toEqual([1, 3, 4, 6]);
+    send(again, { type: "state", seq: 1, at: before - 5 * DAY, state: state({ cpu: 5 }) });
+    await waitFor("the fifth state", () => h.events.states.some((s) => s.state.cpu === 5));
+    expect(h.events.states.at(-1)!.at).toBeGreaterThanOrEqual(ats.at(-1)!);
   });
 
   it("drops and counts frames beyond the rate limit, and closes a connection that floods", async () => {

@@ -7,9 +7,10 @@
  *   answered with HTTP 401 so that the agent stops instead of retrying.
  * - Every incoming frame is validated with the protocol's zod schemas (agent/protocol-schemas.ts);
  *   a bad frame is dropped (counted, logged once per connection) and never reaches a callback.
- *   State frames must carry a strictly increasing seq, a timestamp within 60 s of the panel's
- *   clock, and a timestamp that does not go back (per server, across reconnections: history
- *   buckets are keyed by it).
+ *   State frames must carry a strictly increasing seq. They are ordered and stored by the panel's
+ *   own receive time (never going back per server, across reconnections: history buckets are
+ *   keyed by it), not by the agent's `at`: a machine whose clock is wrong is not an outage. The
+ *   difference between its `at` and the receive time is handed on as the machine's clock skew.
  * - Frames per connection are rate-limited (a token bucket): excess frames are dropped and
  *   counted; a connection flooding far beyond the limit is closed (1008). Answers to the panel's
  *   own requests always pass. Output in answers is capped at MAX_OUTPUT_BYTES here as well.
@@ -62,8 +63,12 @@ export interface AgentHubOptions {
   /** What the agent is and may do: from its `hello`, or inferred for a protocol-1 agent. */
   onHello?(serverId: number, hello: AgentHello): void;
   onHost?(serverId: number, host: HostInfo): void;
-  /** Only frames passing validation (shape, increasing seq, `at` within 60 s of now). */
-  onState?(serverId: number, state: LiveState, at: number): void;
+  /**
+   * Only frames passing validation (shape, increasing seq). `at` is the panel's receive time;
+   * `skewMs` how far the agent's clock is ahead (+) or behind (−) of the panel's, network delay
+   * included.
+   */
+  onState?(serverId: number, state: LiveState, at: number, skewMs: number): void;
   onInstances?(serverId: number, instances: InstanceState[]): void;
   /** A batch of service monitor probes (protocol 3). */
   onMonitorResults?(serverId: number, results: MonitorResult[]): void;
@@ -118,13 +123,6 @@ export class AgentRequestError extends Error {
   }
 }
 
-/** State frames whose `at` is further than this from the panel's clock are refused. */
-export const MAX_CLOCK_SKEW_MS = 60_000;
-/**
- * A state frame's `at` may be this much before the previous one's (a clock slewed by NTP) and is
- * then recorded at the previous time; further back, it is refused.
- */
-export const AT_BACKWARDS_TOLERANCE_MS = 1_000;
 
 interface Pending {
   onResult(frame: ResultFrame): void;
@@ -607,20 +605,15 @@ export class AgentHub {
         const f = stateFrameSchema.safeParse(json);
         if (!f.success) return this.drop(conn, `state: ${issueText(f.error)}`);
         const { seq, state } = f.data;
-        let at = f.data.at;
         if (seq <= conn.lastSeq) return this.refuseState(conn, `seq ${seq} is not after ${conn.lastSeq}`);
-        const skew = at - Date.now();
-        if (Math.abs(skew) > MAX_CLOCK_SKEW_MS) {
-          return this.refuseState(conn, `timestamp ${Math.round(skew / 1000)} s away from the panel's clock; check the agent's clock`);
-        }
-        const lastAt = this.lastAt.get(sid) ?? 0;
-        if (at < lastAt - AT_BACKWARDS_TOLERANCE_MS) {
-          return this.refuseState(conn, `timestamp ${((lastAt - at) / 1000).toFixed(1)} s before the previous report's; check the agent's clock`);
-        }
-        at = Math.max(at, lastAt); // within the tolerance: recorded at the previous time, never before it
+        // The agent's clock may be wrong (minutes, years): its report still counts, at the time
+        // the panel received it. Never before the previous one (the panel's clock may be slewed).
+        const received = Date.now();
+        const at = Math.max(received, this.lastAt.get(sid) ?? 0);
+        const skewMs = f.data.at - received;
         conn.lastSeq = seq;
         this.lastAt.set(sid, at);
-        this.call("onState", () => this.opts.onState?.(sid, state, at));
+        this.call("onState", () => this.opts.onState?.(sid, state, at, skewMs));
         return;
       }
       case "instances": {

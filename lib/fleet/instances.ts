@@ -29,13 +29,16 @@ export const instanceInputSchema = z.object({
   cwd: z.string().max(1000).default(""),
   stopCommand: z.string().max(1000).default(""),
   autoRestart: z.boolean().default(false),
+  /** Start when the agent starts (MCSManager's eventTask.autoStart). */
+  autoStart: z.boolean().default(false),
 });
 export type InstanceInput = z.input<typeof instanceInputSchema>;
 export type InstanceRow = Awaited<ReturnType<typeof findInstance>> & {};
 export type InstanceAction = "start" | "stop" | "restart" | "kill";
 
-const definitionOf = (row: { uuid: string; name: string; startCommand: string; cwd: string; stopCommand: string; autoRestart: boolean }): InstanceDefinition => ({
+const definitionOf = (row: { uuid: string; name: string; startCommand: string; cwd: string; stopCommand: string; autoRestart: boolean; autoStart: boolean }): InstanceDefinition => ({
   uuid: row.uuid, name: row.name, startCommand: row.startCommand, cwd: row.cwd, stopCommand: row.stopCommand, autoRestart: row.autoRestart,
+  autoStart: row.autoStart,
 });
 
 export const INSTANCES_DISABLED = "Instances are disabled on this daemon: its agent runs instances only when started with --allow-instances";

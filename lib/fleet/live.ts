@@ -1,6 +1,7 @@
 import type { HostInfo, InstanceState, LiveState } from "../../agent/protocol";
 import { db } from "../db";
 import { singleton } from "../global";
+import { countryOf } from "./geo";
 import type { AgentHello } from "./hub";
 
 /** The server fields every view and dialect shows (the database row, minus secrets). */
@@ -10,6 +11,8 @@ export interface ServerMeta {
   tag: string;
   note: string;
   hideForGuest: boolean;
+  /** Tactical RMM's maintenance mode: the machine's alerts are muted (read by the alert engine). */
+  maintenanceMode: boolean;
   displayIndex: number;
   agentId: string;
   isLocal: boolean;
@@ -30,6 +33,8 @@ export interface LiveEntry {
   /** Estimated report interval (ms), learnt from the gaps between reports. */
   intervalMs: number;
   lastIp: string;
+  /** Country of lastIp (Nezha's CountryCode); "" for a private or unknown address. */
+  country: string;
   connected: boolean;
   instances: InstanceState[];
   /**
@@ -38,6 +43,13 @@ export interface LiveEntry {
    * the agent then decides for itself when asked.
    */
   agent: AgentHello | null;
+  /**
+   * How far the machine's clock is ahead (+) or behind (−) of the panel's, from its last report
+   * (network delay included, so a few hundred ms mean nothing); null before any report.
+   */
+  clockSkewMs: number | null;
+  /** The agent process's own CPU use, percent of one CPU between its last two reports; null before two. */
+  agentCpuPercent: number | null;
   /** Bumped whenever anything of this entry changes: keys caches of what is derived from it. */
   version: number;
 }
@@ -73,11 +85,11 @@ export function agentStatus(entry: LiveEntry, now = Date.now()): AgentStatus {
   return entry.lastActive !== null && now - entry.lastActive > OVERDUE_AFTER_MS ? "overdue" : "offline";
 }
 
-type ServerRow = ServerMeta & { hostJson?: string | null; lastActive?: Date | null; lastIp?: string };
+type ServerRow = Omit<ServerMeta, "maintenanceMode"> & { maintenanceMode?: boolean; hostJson?: string | null; lastActive?: Date | null; lastIp?: string };
 
 function metaOf(row: ServerRow): ServerMeta {
   return {
-    id: row.id, name: row.name, tag: row.tag, note: row.note, hideForGuest: row.hideForGuest,
+    id: row.id, name: row.name, tag: row.tag, note: row.note, hideForGuest: row.hideForGuest, maintenanceMode: row.maintenanceMode ?? false,
     displayIndex: row.displayIndex, agentId: row.agentId, isLocal: row.isLocal, client: row.client,
     site: row.site, monitoringType: row.monitoringType, description: row.description, remarks: row.remarks,
     createdAt: row.createdAt,
@@ -131,7 +143,7 @@ export class LiveStore {
         }
         this.entries.set(row.id, {
           meta: metaOf(row), host, state: null, lastActive: row.lastActive?.getTime() ?? null,
-          intervalMs: DEFAULT_INTERVAL_MS, lastIp: row.lastIp, connected: false, instances: [], agent: null, version: 0,
+          intervalMs: DEFAULT_INTERVAL_MS, lastIp: row.lastIp, country: countryOf(row.lastIp), connected: false, instances: [], agent: null, clockSkewMs: null, agentCpuPercent: null, version: 0,
         });
       }
       this.changed(undefined, true);
@@ -196,7 +208,7 @@ export class LiveStore {
     else {
       entry = {
         meta: metaOf(row), host: null, state: null, lastActive: null, intervalMs: DEFAULT_INTERVAL_MS,
-        lastIp: "", connected: false, instances: [], agent: null, version: 0,
+        lastIp: "", country: "", connected: false, instances: [], agent: null, clockSkewMs: null, agentCpuPercent: null, version: 0,
       };
       this.entries.set(row.id, entry);
     }
@@ -220,6 +232,7 @@ export class LiveStore {
     if (!e) return;
     e.connected = true;
     e.lastIp = ip;
+    e.country = countryOf(ip);
     this.presenceGeneration++;
     this.changed(e);
   }
@@ -248,7 +261,7 @@ export class LiveStore {
     void db.server.update({ where: { id }, data: { hostJson: JSON.stringify(host), lastIp: e.lastIp } }).catch(() => undefined);
   }
 
-  stateReported(id: number, state: LiveState, at: number): void {
+  stateReported(id: number, state: LiveState, at: number, skewMs = 0): void {
     const e = this.entries.get(id);
     if (!e) return;
     const now = Date.now();
@@ -257,8 +270,12 @@ export class LiveStore {
       // An exponential average of the gaps; long gaps are outages, not the cadence.
       if (gap > 0 && gap < 60_000) e.intervalMs = Math.round(e.intervalMs * 0.7 + gap * 0.3);
     }
+    if (e.state && e.lastActive !== null && now > e.lastActive && state.process.cpuMicros >= e.state.process.cpuMicros) {
+      e.agentCpuPercent = ((state.process.cpuMicros - e.state.process.cpuMicros) / 1000 / (now - e.lastActive)) * 100;
+    }
     e.state = state;
     e.lastActive = now;
+    e.clockSkewMs = skewMs;
     this.changed(e);
     this.onReport(e, at);
   }

@@ -14,6 +14,23 @@ import { live, type LiveEntry, type ServerMeta } from "./live";
 
 export const isAdmin = (p: Principal): boolean => p.role === "admin";
 
+/**
+ * An anonymous caller of the public status view (lib/fleet/public-status.ts), when an admin has
+ * turned it on: lists the servers not hidden from guests, and may do nothing else. Recognised by
+ * identity: only the guard hands it out.
+ */
+export const GUEST: Principal = Object.freeze({
+  userId: 0,
+  username: "guest",
+  role: "user",
+  via: "cookie",
+  perms: Object.freeze({
+    canListAgents: true, canSendCmd: false, canManageWinupdates: false, canListClients: false, canManageClients: false,
+    canListSites: false, canManageSites: false, clients: [], sites: [], instances: [],
+  }),
+}) as Principal;
+export const isGuest = (p: Principal): boolean => p === GUEST;
+
 /** The grants a route may require, named after Tactical RMM's permissions. */
 export type Permission = keyof Pick<
   Grants,
@@ -34,8 +51,10 @@ export function requireAdmin(p: Principal): void {
 }
 
 /** Whether a machine is within the principal's client/site limits (not whether they may list it). */
-export function inScope(p: Principal, meta: Pick<ServerMeta, "client" | "site">): boolean {
+export function inScope(p: Principal, meta: Pick<ServerMeta, "client" | "site"> & { hideForGuest?: boolean }): boolean {
   if (isAdmin(p)) return true;
+  // Nezha's hide_for_guest: hidden from the anonymous status view, from nobody else.
+  if (isGuest(p)) return meta.hideForGuest === false;
   const { clients, sites } = p.perms;
   if (clients.length === 0 && sites.length === 0) return true;
   return clients.includes(meta.client) || sites.includes(meta.site);
@@ -43,7 +62,7 @@ export function inScope(p: Principal, meta: Pick<ServerMeta, "client" | "site">)
 
 /** True when the principal sees every machine (the cached whole-fleet answers apply to them). */
 export function seesWholeFleet(p: Principal): boolean {
-  return isAdmin(p) || (p.perms.canListAgents && p.perms.clients.length === 0 && p.perms.sites.length === 0);
+  return isAdmin(p) || (!isGuest(p) && (p.perms.canListAgents && p.perms.clients.length === 0 && p.perms.sites.length === 0));
 }
 
 /**
@@ -51,13 +70,14 @@ export function seesWholeFleet(p: Principal): boolean {
  * principals with the same key see the same machines.
  */
 export function scopeKey(p: Principal): string {
+  if (isGuest(p)) return "guest";
   if (seesWholeFleet(p)) return "*";
   if (!p.perms.canListAgents) return "-";
   return `c=${[...p.perms.clients].sort().join(",")};s=${[...p.perms.sites].sort().join(",")}`;
 }
 
 /** May the principal list this machine (Nezha's list, the agents list, the UI's servers)? */
-export function canList(p: Principal, meta: Pick<ServerMeta, "client" | "site">): boolean {
+export function canList(p: Principal, meta: Pick<ServerMeta, "client" | "site" | "hideForGuest">): boolean {
   return can(p, "canListAgents") && inScope(p, meta);
 }
 
@@ -72,7 +92,7 @@ export interface ServerFilter {
 export async function visibleServers(p: Principal, filter: ServerFilter = {}): Promise<LiveEntry[]> {
   await live.ready();
   if (!can(p, "canListAgents")) return [];
-  const whole = inScope(p, { client: "\0", site: "\0" });
+  const whole = !isGuest(p) && inScope(p, { client: "\0", site: "\0" });
   return live
     .all()
     .filter(

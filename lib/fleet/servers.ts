@@ -19,6 +19,7 @@ export const serverInputSchema = z.object({
   monitoringType: z.enum(["server", "workstation"]).default("server"),
   description: z.string().max(2000).default(""),
   remarks: z.string().max(2000).default(""),
+  maintenanceMode: z.boolean().default(false),
 });
 export type ServerInput = z.input<typeof serverInputSchema>;
 /**

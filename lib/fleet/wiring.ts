@@ -54,7 +54,7 @@ export async function wireFleet(server: http.Server | https.Server, env: Env): P
       if (hello.protocol >= MONITORS_PROTOCOL_VERSION) hub.sendMonitors(id, monitorTasksOf(id));
     },
     onHost: (id, host) => live.hostReported(id, host),
-    onState: (id, state, at) => live.stateReported(id, state, at),
+    onState: (id, state, at, skewMs) => live.stateReported(id, state, at, skewMs),
     onInstances: (id, instances) => {
       alertEngine.onInstances(id, instances);
       live.instancesReported(id, instances);

@@ -56,7 +56,7 @@ describe("agent reports", () => {
     for (let i = 1; i < states.length; i++) {
       expect(states[i].process.cpuMicros).toBeGreaterThanOrEqual(states[i - 1].process.cpuMicros);
     }
-    // Frames were accepted by the hub in order, with timestamps from the agent's clock.
+    // Frames were accepted by the hub in order, stamped with the panel's receive time.
     const ats = h.events.states.map((s) => s.at);
     expect([...ats].sort((a, b) => a - b)).toEqual(ats);
     expect(h.hub.connectionStats(1)).toEqual({ dropped: 0, refusedStates: 0, rateLimited: 0 });

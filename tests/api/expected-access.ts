@@ -91,6 +91,7 @@ export const EXPECTED_ACCESS: Record<string, Access> = {
   "DELETE /accounts/apikeys/:id": "admin",
   "GET /agents": "canListAgents",
   "GET /agents/:agentId": "canListAgents",
+  "PUT /agents/:agentId": "admin",
   "POST /agents/:agentId/cmd": "canSendCmd",
   "GET /agents/:agentId/history": "canSendCmd",
   "GET /winupdate/:agentId": "canManageWinupdates",
@@ -178,6 +179,8 @@ export const EXPECTED_ACCESS: Record<string, Access> = {
   "GET /api/ui/notifications": "admin",
   "GET /api/ui/maintenance": "admin",
   "PUT /api/ui/maintenance": "admin",
+  "GET /api/ui/settings/public-status": "admin",
+  "PUT /api/ui/settings/public-status": "admin",
 };
 
 /**
@@ -235,6 +238,7 @@ export const EXPECTED_EFFECT: Record<string, Effect> = {
   "DELETE /accounts/apikeys/:id": "act",
   "GET /agents": "read",
   "GET /agents/:agentId": "read",
+  "PUT /agents/:agentId": "act",
   "POST /agents/:agentId/cmd": "act",
   "GET /agents/:agentId/history": "read",
   "GET /winupdate/:agentId": "read",
@@ -284,6 +288,8 @@ export const EXPECTED_EFFECT: Record<string, Effect> = {
   "POST /api/ui/profile/totp": "act",
   "DELETE /api/ui/profile/totp": "act",
   "GET /api/ui/audit": "read",
+  "GET /api/ui/settings/public-status": "read",
+  "PUT /api/ui/settings/public-status": "act",
 
   // Issue 11's routes
   "POST /api/service/remote_service": "act",

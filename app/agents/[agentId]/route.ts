@@ -1,4 +1,5 @@
 import { nextRoute } from "@/lib/http/api";
-import { agentGet } from "@/lib/dialects/trmm/routes";
+import { agentEdit, agentGet } from "@/lib/dialects/trmm/routes";
 
 export const GET = nextRoute(agentGet);
+export const PUT = nextRoute(agentEdit);

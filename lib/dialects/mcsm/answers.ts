@@ -1,5 +1,6 @@
 import os from "node:os";
 import { z } from "zod";
+import type { PanelRecords } from "../../fleet/records";
 import { live, isOnline, type LiveEntry } from "../../fleet/live";
 import { instancesOf, instanceState } from "../../fleet/instances";
 import { db } from "../../db";
@@ -80,7 +81,14 @@ export const overviewSchema = z.object({
   version: z.string(),
   specifiedDaemonVersion: z.string(),
   process: z.object({ cpu: z.number().int(), memory: z.number().int(), cwd: z.string() }),
-  record: z.object({ logined: z.number().int(), illegalAccess: z.number().int(), banips: z.number().int(), loginFailed: z.number().int() }),
+  record: z
+    .object({
+      logined: z.number().int().describe("Successful sign-ins since the panel started (audit auth.login)"),
+      illegalAccess: z.number().int().describe("API requests refused for a bad credential since the panel started (audit auth.fail: at most one per address, carrier and reason a minute)"),
+      banips: z.number().int().describe("Addresses the sign-in throttle refuses right now (over 100 failures in 15 minutes)"),
+      loginFailed: z.number().int().describe("Refused sign-ins since the panel started (audit auth.login.fail; attempts the throttle refuses before any check are not counted)"),
+    })
+    .describe("Counters since the panel started, as MCSManager keeps them"),
   system: z.object({
     user: z.object({ uid: z.number().int(), gid: z.number().int(), username: z.string(), homedir: z.string(), shell: z.string().nullable() }),
     time: z.number().int(),
@@ -115,7 +123,7 @@ function userInfo() {
  * The panel's own machine, with its daemons appended as the cached remote_services_system array
  * (online daemons only; `remoteCount` still counts every daemon).
  */
-export function overviewJson(): string {
+export function overviewJson(records: PanelRecords): string {
   const now = Date.now();
   const entries = live.all();
   const local = entries.find((e) => e.meta.isLocal);
@@ -126,8 +134,7 @@ export function overviewJson(): string {
     version: PANEL_VERSION,
     specifiedDaemonVersion: local?.host?.agentVersion ?? "",
     process: { cpu: cpu.user + cpu.system, memory: process.memoryUsage().rss, cwd: process.cwd() },
-    // Fleetdeck keeps these in its audit log, not as counters.
-    record: { logined: 0, illegalAccess: 0, banips: 0, loginFailed: 0 },
+    record: records,
     system: {
       user: userInfo(),
       time: now,

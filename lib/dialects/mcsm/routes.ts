@@ -40,6 +40,7 @@ import {
   uuidQuery,
   whoAmI,
 } from "./admin";
+import { panelRecords } from "../../fleet/records";
 import { overviewJson, overviewSchema, remoteServices, remoteServicesItem, remoteServicesList, selectInstances } from "./answers";
 import {
   CTRL_C,
@@ -121,7 +122,12 @@ export const instanceConfigBody = z.object({
   startCommand: z.string().trim().min(1, "startCommand is required").max(4000),
   stopCommand: z.string().max(1000).nullish().describe('A line written to stdin; "^C" or empty = a signal'),
   cwd: z.string().max(1000).nullish().describe("Working directory on the daemon; empty = the agent's"),
-  eventTask: z.object({ autoRestart: z.boolean().nullish() }).nullish(),
+  eventTask: z
+    .object({
+      autoRestart: z.boolean().nullish(),
+      autoStart: z.boolean().nullish().describe("Start the instance when its daemon's agent starts (agents of protocol 2 and later)"),
+    })
+    .nullish(),
 });
 export const instanceConfigPatch = instanceConfigBody.partial();
 export const deleteBody = z.object({
@@ -133,13 +139,14 @@ export const deleteBody = z.object({
 const stopCommandOf = (s: string | null | undefined) => (s === undefined ? undefined : !s || s.trim() === CTRL_C ? "" : s);
 
 function toInstanceInput(b: z.infer<typeof instanceConfigPatch>) {
-  const out: { name?: string; startCommand?: string; stopCommand?: string; cwd?: string; autoRestart?: boolean } = {};
+  const out: { name?: string; startCommand?: string; stopCommand?: string; cwd?: string; autoRestart?: boolean; autoStart?: boolean } = {};
   if (b.nickname !== undefined) out.name = b.nickname;
   if (b.startCommand !== undefined) out.startCommand = b.startCommand;
   const stop = stopCommandOf(b.stopCommand);
   if (stop !== undefined) out.stopCommand = stop;
   if (b.cwd !== undefined) out.cwd = b.cwd ?? "";
   if (b.eventTask?.autoRestart !== undefined && b.eventTask.autoRestart !== null) out.autoRestart = b.eventTask.autoRestart;
+  if (b.eventTask?.autoStart !== undefined && b.eventTask.autoStart !== null) out.autoStart = b.eventTask.autoStart;
   return out;
 }
 
@@ -182,8 +189,9 @@ export const overviewHandler = withMcsm(
   async () => {
     await live.ready();
     await ensureTotals();
-    const stamp = `${live.listStamp}:${totalsVersion()}`;
-    return answerResult(await mcsmTickAnswers.get("overview", stamp, () => mcsmRaw(overviewJson())));
+    const records = await panelRecords();
+    const stamp = `${live.listStamp}:${totalsVersion()}:${Object.values(records).join(",")}`;
+    return answerResult(await mcsmTickAnswers.get("overview", stamp, () => mcsmRaw(overviewJson(records))));
   },
   { admin: true },
 );

@@ -45,8 +45,8 @@ export const daemonSystem = z.object({
     cpuUsage: z.number().min(0).max(1),
     memUsage: z.number().min(0).max(1),
     totalmem: z.number().int(),
-    processCpu: z.number().int(),
-    processMem: z.number().int(),
+    processCpu: z.number().int().describe("The agent process's CPU use, percent of one CPU between its last two reports (0 until it has reported twice)"),
+    processMem: z.number().int().describe("The agent process's resident memory, bytes (0 before its first report)"),
   }),
   cpuMemChart: z.array(z.object({ cpu: z.number(), mem: z.number() })).describe("Latest CPU and memory use, percent"),
   config: z.object({
@@ -101,9 +101,8 @@ export function daemonSystemOf(e: LiveEntry, counts: { running: number; total: n
       cpuUsage,
       memUsage,
       totalmem,
-      // MCSManager's daemon always sends 0 here; so do we (the agent's own use is in `process`).
-      processCpu: 0,
-      processMem: 0,
+      processCpu: Math.round(e.agentCpuPercent ?? 0),
+      processMem: int(s?.process.memory),
     },
     cpuMemChart: [{ cpu: Math.round(cpuUsage * 1000) / 10, mem: Math.round(memUsage * 1000) / 10 }],
     // Daemon settings MCSManager clients parse; Fleetdeck has no equivalents, so fixed values.
@@ -173,10 +172,14 @@ export const instanceDetail = z.object({
     latency: z.number().int(),
   }),
   processInfo: z.object({
-    cpu: z.number(), memory: z.number().int(), ppid: z.number().int(), pid: z.number().int(),
-    ctime: z.number().int(), elapsed: z.number().int(), timestamp: z.number().int(),
+    cpu: z.number().describe("Percent of one CPU used by the instance's processes (its whole process group on Linux; its process tree elsewhere) over the last report interval; 0 when stopped or when its agent is older than protocol 3"),
+    memory: z.number().int().describe("Resident memory of the instance's processes, bytes; 0 when stopped or when its agent is older than protocol 3"),
+    ppid: z.number().int().describe("Always 0: the parent is the agent, whose pid is not reported"),
+    pid: z.number().int(),
+    ctime: z.number().int().describe("Unix ms the main process started, as the operating system says (the agent's spawn time for agents older than protocol 3); 0 when stopped"),
+    elapsed: z.number().int(), timestamp: z.number().int(),
   }),
-  space: z.number().int(),
+  space: z.number().int().describe("Bytes in the instance's working directory (the agent's own when none is set), walked in the background at most once a minute; 0 while unknown: not walked yet, more than 200,000 entries, or an agent older than protocol 3"),
 });
 export type InstanceDetail = z.infer<typeof instanceDetail>;
 
@@ -187,6 +190,7 @@ export interface InstanceRow {
   cwd: string;
   stopCommand: string;
   autoRestart: boolean;
+  autoStart: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -217,7 +221,7 @@ export function instanceConfigOf(row: InstanceRow, platform?: string): z.infer<t
     rconPort: 0,
     rconIp: "",
     terminalOption: { haveColor: false, pty: false, ptyWindowCol: 164, ptyWindowRow: 40 },
-    eventTask: { autoStart: false, autoRestart: row.autoRestart, ignore: false },
+    eventTask: { autoStart: row.autoStart, autoRestart: row.autoRestart, ignore: false },
     pingConfig: { ip: "", port: 0, type: 1 },
     runAs: "",
     basePort: 0,
@@ -226,6 +230,8 @@ export function instanceConfigOf(row: InstanceRow, platform?: string): z.infer<t
 
 export function instanceDetailOf(row: InstanceRow, state: InstanceState, daemon: LiveEntry, now = Date.now()): InstanceDetail {
   const status = MCSM_STATUS[state.status];
+  const usage = daemon.state?.instanceUsage?.find((u) => u.uuid === row.uuid);
+  const started = state.status === "stopped" ? 0 : (usage?.processStartedAt ?? state.startedAt ?? 0);
   return {
     instanceUuid: row.uuid,
     daemonId: daemon.meta.agentId,
@@ -234,11 +240,14 @@ export function instanceDetailOf(row: InstanceRow, state: InstanceState, daemon:
     config: instanceConfigOf(row, daemon.host?.platform),
     info: { currentPlayers: -1, maxPlayers: -1, version: "", fileLock: 0, playersChart: [], openFrpStatus: false, latency: 0 },
     processInfo: {
-      cpu: 0, memory: 0, ppid: 0, pid: state.pid ?? 0,
-      ctime: state.startedAt ?? 0,
-      elapsed: state.startedAt ? Math.max(0, now - state.startedAt) : 0,
+      cpu: usage && state.status === "running" ? usage.cpu : 0,
+      memory: usage && state.status === "running" ? Math.round(usage.memory) : 0,
+      ppid: 0,
+      pid: state.pid ?? 0,
+      ctime: started,
+      elapsed: started ? Math.max(0, now - started) : 0,
       timestamp: now,
     },
-    space: 0,
+    space: Math.round(usage?.space ?? 0),
   };
 }

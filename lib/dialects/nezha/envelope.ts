@@ -26,7 +26,7 @@ export const nezhaErrors: DialectErrors = {
   error: (status, message) => ({ status, body: { code: status, message } }),
 };
 
-export function withNezha(handler: AuthedHandler, opts: { admin?: boolean } = {}) {
+export function withNezha(handler: AuthedHandler, opts: { admin?: boolean; anonymous?: () => Promise<boolean> } = {}) {
   return guarded(nezhaErrors, handler, opts);
 }
 

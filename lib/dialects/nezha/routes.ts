@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { Dialect } from "../../http/router";
 import { live } from "../../fleet/live";
 import { createServer } from "../../fleet/servers";
+import { publicStatusEnabled } from "../../fleet/public-status";
 import { nezhaAnswer, parseSelection } from "./answers";
 import { answerResult } from "../../http/api";
 import { nezhaDetailsItem, nezhaEnvelope, nezhaListItem } from "./shapes";
@@ -28,12 +29,12 @@ const registerQuery = z.object({ simple: z.string().optional().describe("1 or tr
 export const serverList = withNezha(async (req, me) => {
   await live.ready();
   return answerResult(nezhaAnswer(me, "list", parseSelection(req.query, false)));
-});
+}, { anonymous: publicStatusEnabled });
 
 export const serverDetails = withNezha(async (req, me) => {
   await live.ready();
   return answerResult(nezhaAnswer(me, "details", parseSelection(req.query, true)));
-});
+}, { anonymous: publicStatusEnabled });
 
 /** Later Nezha v0: scripts enroll a machine with a token and get the agent's secret back. */
 export const serverRegister = withNezha(
@@ -75,7 +76,10 @@ export const monitorHistory = withNezha(async (req, me) => {
   return nezhaOk(
     items.map((i) => ({ monitor_id: i.monitorId, server_id: i.serverId, monitor_name: i.monitorName, server_name: i.serverName, created_at: i.createdAt, avg_delay: i.avgDelay })),
   );
-});
+}, { anonymous: publicStatusEnabled });
+const PUBLIC_NOTE =
+  "Without any credential: refused (403), unless an administrator has turned on the public status view; then answered with only the servers whose hide_for_guest is false. A wrong credential is always refused.";
+const PUBLIC_NOTE_LIST = `The servers the caller may list (a user needs can_list_agents and sees only their clients/sites). ${PUBLIC_NOTE}`;
 
 export const nezhaDialect: Dialect = {
   name: "nezha",
@@ -84,7 +88,7 @@ export const nezhaDialect: Dialect = {
     {
       pattern: "/api/v1/server/list",
       methods: { GET: serverList },
-      docs: { GET: { summary: "List servers (Nezha v0)", description: "The servers the caller may list (a user needs can_list_agents and sees only their clients/sites).", query: listQuery, response: nezhaEnvelope(z.array(nezhaListItem)) } },
+      docs: { GET: { summary: "List servers (Nezha v0)", description: PUBLIC_NOTE_LIST, query: listQuery, response: nezhaEnvelope(z.array(nezhaListItem)) } },
     },
     {
       pattern: "/api/v1/server/details",
@@ -92,7 +96,7 @@ export const nezhaDialect: Dialect = {
       docs: {
         GET: {
           summary: "Servers with host info and live status (Nezha v0)",
-          description: "Every server, hidden ones included, when neither id nor tag is given.",
+          description: `Every server the caller may list when neither id nor tag is given. ${PUBLIC_NOTE}`,
           query: detailsQuery,
           response: nezhaEnvelope(z.array(nezhaDetailsItem)),
         },

@@ -14,13 +14,14 @@ const common = {
   ipv6: z.string(),
   valid_ip: z.string().describe("ipv4 when there is one, else ipv6, else empty"),
   display_index: z.number().int(),
-  hide_for_guest: z.boolean(),
+  hide_for_guest: z.boolean().describe("Hidden from anonymous callers of the public status view (when an admin has turned it on); signed-in callers and tokens see it as usual"),
 };
 export const nezhaListItem = z.object(common);
 export const nezhaHost = z.object({
   Platform: z.string(), PlatformVersion: z.string(), CPU: z.array(z.string()).nullable(), MemTotal: z.number().int(),
   DiskTotal: z.number().int(), SwapTotal: z.number().int(), Arch: z.string(), Virtualization: z.string(),
-  BootTime: z.number().int(), CountryCode: z.string(), Version: z.string(), GPU: z.array(z.string()).nullable(),
+  BootTime: z.number().int(),
+  CountryCode: z.string().describe("ISO 3166-1 alpha-2 country of the address the panel sees the agent connect from (shipped country-level database); empty when that address is private, loopback or unknown"), Version: z.string(), GPU: z.array(z.string()).nullable(),
 });
 export const nezhaStatus = z.object({
   CPU: z.number(), MemUsed: z.number().int(), SwapUsed: z.number().int(), DiskUsed: z.number().int(),
@@ -70,7 +71,7 @@ export function detailsItemOf(e: LiveEntry): z.infer<typeof nezhaDetailsItem> {
       Arch: h?.arch ?? "",
       Virtualization: h?.virtualization ?? "",
       BootTime: int(h?.bootTime),
-      CountryCode: "",
+      CountryCode: e.country,
       Version: h?.agentVersion ?? "",
       GPU: h?.gpu.length ? h.gpu : null,
     },

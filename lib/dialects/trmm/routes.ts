@@ -8,6 +8,7 @@ import { singleton } from "../../global";
 import { answerResult } from "../../http/api";
 import { TickCache } from "../../http/encoded";
 import { pendingUpdates, startUpdateScan } from "../../fleet/updates";
+import { updateServer } from "../../fleet/servers";
 import { agentDetail, agentListQuery, listAgents } from "./agents";
 import { cmdBody, parseCmdBody, queuedMessage, UNABLE_TO_CONTACT } from "./commands";
 import { historyItemOf, trmmAgentBrief, trmmAgentDetail, trmmAgentRow, trmmHistoryItem, trmmWinUpdate, winUpdateOf } from "./shapes";
@@ -39,6 +40,30 @@ export const agentList = withTrmm(
 export const agentGet = withTrmm(async (req, me) => ({ status: 200, body: await agentDetail(await agentOf(me, req.params.agentId, "canListAgents")) }), {
   permission: "canListAgents",
 });
+
+/**
+ * Tactical RMM's agent edit (`PUT /agents/{agent_id}/`), for the fields Fleetdeck keeps:
+ * maintenance mode (mutes the agent's alerts) and the description. Admins only.
+ */
+export const agentEditBody = z
+  .object({
+    maintenance_mode: z.boolean().optional(),
+    description: z.string().max(2000).optional(),
+  })
+  .describe("Fields Fleetdeck does not keep (policies, check intervals…) are ignored");
+export const agentEdit = withTrmm(
+  async (req, me, actor) => {
+    const entry = await agentOf(me, req.params.agentId, "canListAgents");
+    const b = agentEditBody.parse((await req.json()) ?? {});
+    const patch = {
+      ...(b.maintenance_mode !== undefined ? { maintenanceMode: b.maintenance_mode } : {}),
+      ...(b.description !== undefined ? { description: b.description } : {}),
+    };
+    if (Object.keys(patch).length) await updateServer(entry.meta.id, patch, actor);
+    return { status: 200, body: "The agent was updated successfully" };
+  },
+  { admin: true },
+);
 
 export const agentCmd = withTrmm(
   async (req, me, actor) => {
@@ -99,8 +124,19 @@ export const trmmDialect: Dialect = {
     },
     {
       pattern: "/agents/:agentId",
-      methods: { GET: agentGet },
-      docs: { GET: doc({ summary: "One agent (Tactical RMM)", description: "Needs can_list_agents.", response: trmmAgentDetail, errors: agentErrors }) },
+      methods: { GET: agentGet, PUT: agentEdit },
+      docs: {
+        GET: doc({ summary: "One agent (Tactical RMM)", description: "Needs can_list_agents.", response: trmmAgentDetail, errors: agentErrors }),
+        PUT: doc({
+          summary: "Edit an agent: maintenance mode, description (Tactical RMM)",
+          description: "Admins only. `maintenance_mode: true` mutes the agent's alerts until it is turned off.",
+          admin: true,
+          acts: true,
+          body: agentEditBody,
+          response: z.string(),
+          errors: agentErrors,
+        }),
+      },
     },
     {
       pattern: "/agents/:agentId/cmd",

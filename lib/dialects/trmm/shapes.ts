@@ -35,10 +35,21 @@ export const trmmAgentRow = z.object({
   cpu_model: z.array(z.string()),
   local_ips: z.string().describe("Comma-separated"),
   version: z.string().describe("Agent version"),
-  needs_reboot: z.boolean(),
+  needs_reboot: z
+    .boolean()
+    .describe(
+      "The machine asks for a reboot: /var/run/reboot-required on Debian/Ubuntu, `needs-restarting -r` on RHEL-family. " +
+        "false where the machine has no such signal (macOS, other Linux families, Windows agents of Fleetdeck) or the agent is older than protocol 3: see needs_reboot_known",
+    ),
   has_patches_pending: z.boolean(),
-  logged_username: z.string(),
-  maintenance_mode: z.boolean(),
+  logged_username: z
+    .string()
+    .describe("The users logged in now (utmp, as `who` lists them), comma-separated; empty when nobody is, or when unknown (see logged_username_known)"),
+  maintenance_mode: z.boolean().describe("Alerts of this agent are muted. Set with PUT /agents/{agent_id}/ (admins)"),
+  // Fleetdeck-only: what the two fields above cannot say themselves.
+  needs_reboot_known: z.boolean().describe("Fleetdeck: false when needs_reboot cannot be known on this machine (see needs_reboot)"),
+  logged_username_known: z.boolean().describe("Fleetdeck: false when the logged-in users cannot be known (no `who`, Windows, agent older than protocol 3)"),
+  clock_skew_ms: z.number().int().nullable().describe("Fleetdeck: the machine's clock minus the panel's at its last report (network delay included); null before any report"),
 });
 
 /** `GET /agents/{agent_id}/`. */
@@ -70,12 +81,14 @@ export const trmmHistoryItem = z.object({
 
 export const trmmWinUpdate = z.object({
   id: z.number().int(),
-  kb: z.string(),
-  title: z.string(),
+  kb: z.string().describe("Windows KB number; always empty: Fleetdeck's agents report Linux/macOS package managers' updates, which have no KB"),
+  title: z.string().describe("Package name and version from → to"),
   description: z.string(),
-  severity: z.string(),
-  installed: z.boolean(),
-  downloaded: z.boolean(),
+  severity: z
+    .string()
+    .describe('"security" or "normal" where the package manager says so (apt: offered by a -security suite; dnf/yum: updateinfo); empty where it cannot say (apk, pacman, brew, agents older than protocol 3)'),
+  installed: z.boolean().describe("Always false: these are the updates still pending"),
+  downloaded: z.boolean().describe("Always false: whether a package is already in the local cache is not reported"),
   action: z.string(),
   result: z.string(),
   date_installed: z.string().nullable(),
@@ -124,10 +137,13 @@ export function agentRowOf(e: LiveEntry, pendingUpdates: number, now = Date.now(
     cpu_model: h?.cpu ?? [],
     local_ips: (h?.localIps ?? []).join(", "),
     version: h?.agentVersion ?? "",
-    needs_reboot: false,
+    needs_reboot: e.state?.needsReboot === true,
     has_patches_pending: pendingUpdates > 0,
-    logged_username: "",
-    maintenance_mode: false,
+    logged_username: (e.state?.users ?? []).join(", "),
+    maintenance_mode: e.meta.maintenanceMode,
+    needs_reboot_known: typeof e.state?.needsReboot === "boolean",
+    logged_username_known: Array.isArray(e.state?.users),
+    clock_skew_ms: e.clockSkewMs === null ? null : Math.round(e.clockSkewMs),
   };
 }
 
@@ -184,6 +200,7 @@ export interface PendingUpdateRow {
   newVersion: string;
   source: string;
   manager: string;
+  severity: string;
   scannedAt: Date;
 }
 
@@ -194,7 +211,7 @@ export function winUpdateOf(u: PendingUpdateRow): z.infer<typeof trmmWinUpdate> 
     kb: "",
     title: versions ? `${u.name} ${versions}` : u.name,
     description: u.source ? `${u.manager} (${u.source})` : u.manager,
-    severity: "",
+    severity: u.severity,
     installed: false,
     downloaded: false,
     action: "nothing",

@@ -6,6 +6,8 @@ import { changeOwnPassword, confirmTotp, disableTotp, profileOf, startTotp } fro
 import { idParam as tokenIdParam, issueKey, issueToken, keyCreateSchema, keyUpdateSchema, listKeys, listTokens, revokeKey, revokeToken, updateKey } from "../../fleet/tokens";
 import { setupFirstAdmin, createUser, deleteUser, listUsers, roleSchema, updateUser, userPatchSchema } from "../../fleet/users";
 import { bodyOf, idParam, publicUi, uiOk, withUi } from "./envelope";
+import { publicStatusEnabled, setPublicStatus } from "../../fleet/public-status";
+import { parseWith } from "../guard";
 
 // ---- setup (anonymous, while no user exists) -------------------------------------------------------
 
@@ -133,3 +135,13 @@ export const totpDisable = withUi(async (req, me, actor) => {
 
 /** `?before=<id>&limit=<1-200>&action=<action or family>`, newest first. */
 export const auditLog = withUi(async (req) => uiOk(await auditPage(Object.fromEntries(req.query))), { admin: true });
+
+/** The public status view's switch (lib/fleet/public-status.ts): admins only, audited. */
+export const publicStatusGet = withUi(async () => uiOk({ enabled: await publicStatusEnabled() }), { admin: true });
+export const publicStatusSet = withUi(
+  async (req, me, actor) => {
+    const { enabled } = parseWith(z.object({ enabled: z.boolean() }), await req.json());
+    return uiOk({ enabled: await setPublicStatus(me, actor, enabled) });
+  },
+  { admin: true },
+);

@@ -49,7 +49,7 @@ export const getAgent = withUi(
  * (a pair that does not exist yet is made).
  */
 const agentPatch = serverPatchSchema
-  .pick({ client: true, site: true, monitoringType: true, description: true })
+  .pick({ client: true, site: true, monitoringType: true, description: true, maintenanceMode: true })
   .extend({ siteId: z.number({ error: "siteId must be a site's id" }).int().positive().optional() })
   .strict();
 

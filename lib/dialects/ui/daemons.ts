@@ -47,6 +47,7 @@ export interface InstanceRowView {
   cwd: string;
   stopCommand: string;
   autoRestart: boolean;
+  autoStart: boolean;
   status: "stopped" | "starting" | "running" | "stopping";
   pid: number | null;
   exitCode: number | null;
@@ -88,11 +89,11 @@ async function daemonOf(req: ApiRequest): Promise<LiveEntry> {
   return e;
 }
 
-function instanceView(serverId: number, r: { uuid: string; name: string; startCommand: string; cwd: string; stopCommand: string; autoRestart: boolean }): InstanceRowView {
+function instanceView(serverId: number, r: { uuid: string; name: string; startCommand: string; cwd: string; stopCommand: string; autoRestart: boolean; autoStart: boolean }): InstanceRowView {
   const s = instanceState(serverId, r.uuid);
   return {
     uuid: r.uuid, name: r.name, startCommand: r.startCommand, cwd: r.cwd, stopCommand: r.stopCommand, autoRestart: r.autoRestart,
-    status: s.status, pid: s.pid, exitCode: s.exitCode, startedAt: s.startedAt,
+    autoStart: r.autoStart, status: s.status, pid: s.pid, exitCode: s.exitCode, startedAt: s.startedAt,
   };
 }
 
@@ -109,6 +110,7 @@ const instanceBody = z.object({
   cwd: z.string().optional(),
   stopCommand: z.string().optional(),
   autoRestart: z.boolean().optional(),
+  autoStart: z.boolean().optional(),
 });
 const instancePatchBody = instanceBody.partial();
 const actionBody = z.object({ action: z.enum(["start", "stop", "restart", "kill"]) });

@@ -94,6 +94,11 @@ const routes: RouteDef[] = [
   { pattern: "/api/ui/alerts", methods: { GET: alerts.alertsList }, docs: { GET: doc("Alert history (machines the caller may list)") } },
   { pattern: "/api/ui/notifications", methods: { GET: alerts.notificationsList }, docs: { GET: doc("Notification attempts (the outbox)", true) } },
   { pattern: "/api/ui/maintenance", methods: { GET: alerts.maintenanceGet, PUT: alerts.maintenanceSet }, docs: { GET: doc("What is in maintenance", true), PUT: act("Switch maintenance mode", true) } },
+  {
+    pattern: "/api/ui/settings/public-status",
+    methods: { GET: accounts.publicStatusGet, PUT: accounts.publicStatusSet },
+    docs: { GET: doc("Whether the public status view is on", true), PUT: act("Turn the public status view on or off", true) },
+  },
   { pattern: "/api/ui/audit", methods: { GET: accounts.auditLog }, docs: { GET: doc("The audit log", true) } },
 ];
 

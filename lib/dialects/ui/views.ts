@@ -62,6 +62,10 @@ export interface ServerDetail extends ServerRow {
    * whether it is older than the panel's. null when the panel has not heard from it.
    */
   agent: { protocol: number; outdated: boolean; commands: boolean | null; instances: boolean | null } | null;
+  /** The machine's clock minus the panel's, from its last report (ms; null before any report). */
+  clockSkewMs: number | null;
+  /** Country of the address the agent connects from ("" when private or unknown). */
+  country: string;
 }
 
 /** A history point as the charts want it: `at` in unix ms. */
@@ -121,6 +125,8 @@ export function serverDetail(e: LiveEntry, opts: { admin: boolean }, now = Date.
     isLocal: e.meta.isLocal,
     createdAt: e.meta.createdAt.toISOString(),
     agent: e.agent ? { protocol: e.agent.protocol, outdated: e.agent.outdated, ...e.agent.capabilities } : null,
+    clockSkewMs: e.clockSkewMs,
+    country: e.country,
   };
 }
 

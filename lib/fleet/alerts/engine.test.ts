@@ -15,7 +15,7 @@ function state(over: Partial<LiveState> = {}): LiveState {
 function entry(id: number, over: Partial<LiveEntry["meta"]> = {}, lastActive: number | null = null): LiveEntry {
   return {
     meta: {
-      id, name: `s${id}`, tag: "", note: "", hideForGuest: false, displayIndex: 0, agentId: `a${id}`, isLocal: false, client: "Default", site: "Default",
+      id, name: `s${id}`, tag: "", note: "", hideForGuest: false, maintenanceMode: false, displayIndex: 0, agentId: `a${id}`, isLocal: false, client: "Default", site: "Default",
       monitoringType: "server", description: "", remarks: "", createdAt: new Date(0), ...over,
     },
     host: { diskTotal: 100 } as LiveEntry["host"], state: null, lastActive, intervalMs: 2_000, lastIp: "", connected: true, instances: [], agent: null, version: 0,
