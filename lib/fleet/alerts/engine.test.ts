@@ -18,7 +18,8 @@ function entry(id: number, over: Partial<LiveEntry["meta"]> = {}, lastActive: nu
       id, name: `s${id}`, tag: "", note: "", hideForGuest: false, maintenanceMode: false, displayIndex: 0, agentId: `a${id}`, isLocal: false, client: "Default", site: "Default",
       monitoringType: "server", description: "", remarks: "", createdAt: new Date(0), ...over,
     },
-    host: { diskTotal: 100 } as LiveEntry["host"], state: null, lastActive, intervalMs: 2_000, lastIp: "", connected: true, instances: [], agent: null, version: 0,
+    host: { diskTotal: 100 } as LiveEntry["host"], state: null, lastActive, intervalMs: 2_000, lastIp: "", country: "", connected: true, instances: [], agent: null,
+    clockSkewMs: null, agentCpuPercent: null, version: 0,
   };
 }
 
