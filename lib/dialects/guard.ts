@@ -4,6 +4,7 @@ import { ALL_GRANTS, type Principal } from "../auth/principal";
 import { SCOPE_MESSAGES, scopeRefusal } from "../auth/scope";
 import type { ApiRouter } from "../http/router";
 import { config } from "../env";
+import { isDatabaseUnreachable } from "../db";
 import { actorOf, type Actor } from "../fleet/actor";
 import { asDomainError, type DomainError, type DomainErrorKind } from "../fleet/errors";
 import { BodyError, type ApiRequest, type ApiResult } from "../http/api";
@@ -120,6 +121,9 @@ async function routeTable(): Promise<ApiRouter> {
 /** Everything a handler may throw, answered once, here, in the dialect's envelope. */
 export function toErrorResult(errors: DialectErrors, e: unknown, req: ApiRequest): ApiResult {
   if (e instanceof ApiError) return errors.error(e.status, e.message, e.fields);
+  // PostgreSQL stopped or restarting: a 503 the client may retry, in the dialect's envelope (not
+  // the dialect's wording of "unavailable", which is about agents: Tactical RMM's is a 400).
+  if (isDatabaseUnreachable(e)) return errors.error(503, "The database is unreachable; try again shortly");
   const domain = asDomainError(e);
   if (domain) {
     if (errors.domain) return errors.domain(domain, req);

@@ -12,6 +12,7 @@ import { syncInstances } from "./instances";
 import { startLocalAgent } from "./local-agent";
 import { failInterruptedRuns } from "./commands";
 import { startRetention } from "./retention";
+import { clusterView, localChange, runsJobs, startCluster } from "./cluster";
 
 export const HUB = "agentHub";
 
@@ -20,23 +21,32 @@ export const HUB = "agentHub";
  * history, and (unless FLEETDECK_LOCAL_AGENT=0) an agent on the panel's own host.
  */
 export async function wireFleet(server: http.Server | https.Server, env: Env): Promise<{ stop(): Promise<void> }> {
-  // Before any agent connects: runs a previous process left "running" will never be answered.
-  const interrupted = await failInterruptedRuns();
-  if (interrupted) console.log(`fleetdeck: marked ${interrupted} command run(s) interrupted by the last stop as failed`);
   await live.ready();
   const hub = new AgentHub({
     authenticate: serverIdForSecret,
     onConnect: (id, ip) => {
       live.connected(id, ip);
+      localChange(id, "c");
       // The panel is the source of truth for instances: every (re)connect resends them.
       void syncInstances(id).catch(() => undefined);
     },
-    onHost: (id, host) => live.hostReported(id, host),
-    onState: (id, state, at) => live.stateReported(id, state, at),
-    onInstances: (id, instances) => live.instancesReported(id, instances),
-    onDisconnect: (id) => live.disconnected(id),
+    // Each change of an agent held here is also published to the other panel processes (cluster.ts).
+    onHost: (id, host) => (live.hostReported(id, host), localChange(id, "h")),
+    onState: (id, state, at) => (live.stateReported(id, state, at), localChange(id, "s")),
+    onInstances: (id, instances) => (live.instancesReported(id, instances), localChange(id, "i")),
+    onDisconnect: (id) => (live.disconnected(id), localChange(id, "d")),
   });
   setSingleton(HUB, hub);
+  // Several processes on PostgreSQL: see and reach the agents the others hold (nothing on SQLite).
+  const cluster = await startCluster((id, method, params, timeoutMs) =>
+    hub.request(id, method as Parameters<typeof hub.request>[1], params as never, timeoutMs),
+  );
+  // Before any agent connects: runs a previous process left "running" will never be answered.
+  // With other panel processes alive, "running" runs may be theirs: only the first process does it.
+  if (clusterView().peers.length === 0) {
+    const interrupted = await failInterruptedRuns();
+    if (interrupted) console.log(`fleetdeck: marked ${interrupted} command run(s) interrupted by the last stop as failed`);
+  }
   live.onRevoke = (id) => {
     hub.disconnect(id, "server deleted or secret rotated");
     history.forget(id);
@@ -51,11 +61,12 @@ export async function wireFleet(server: http.Server | https.Server, env: Env): P
   const timers = [
     setInterval(() => void history.flush(), 2_000),
     setInterval(() => history.closeStale(), 10_000),
-    setInterval(() => void history.prune().catch(() => undefined), 10 * 60_000),
+    // Once per fleet: only the process holding the jobs lease prunes (cluster.ts).
+    setInterval(() => void (runsJobs() ? history.prune().catch(() => undefined) : undefined), 10 * 60_000),
     setInterval(() => void live.persistLastActive(), 60_000),
   ];
   for (const t of timers) t.unref();
-  timers.push(...startRetention());
+  timers.push(...startRetention(console.log, runsJobs));
 
   // Under TLS the local agent would need to trust the panel's certificate for a name it may not
   // carry (127.0.0.1); it talks to the hub over a plain loopback-only door instead, which never
@@ -77,6 +88,7 @@ export async function wireFleet(server: http.Server | https.Server, env: Env): P
       history.closeStale(Number.MAX_SAFE_INTEGER);
       await history.flush().catch(() => undefined);
       await live.persistLastActive().catch(() => undefined);
+      await cluster.stop();
       await hub.close().catch(() => undefined);
       sideDoor?.close();
     },
