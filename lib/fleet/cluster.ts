@@ -580,7 +580,9 @@ export async function startCluster(ask: Ask): Promise<{ stop(): Promise<void> }>
   const env = config();
   const internal = http.createServer((req, res) => void serveInternal(req, res).catch(() => res.destroy()));
   const bindHost = env.HOST === "localhost" ? "127.0.0.1" : env.HOST;
-  await new Promise<void>((resolve, reject) => internal.once("error", reject).listen(0, bindHost, resolve));
+  // exclusive: in a node:cluster worker a plain listen(0) would share one port among the workers,
+  // and a peer's request would reach whichever worker, not the one holding the agent.
+  await new Promise<void>((resolve, reject) => internal.once("error", reject).listen({ port: 0, host: bindHost, exclusive: true }, resolve));
   state.internal = internal;
   state.url = `http://${advertisedHost(env.HOST)}:${(internal.address() as AddressInfo).port}`;
   state.notifier = new pg.Pool({ connectionString: env.DATABASE_URL, max: 2, application_name: "fleetdeck-notify", connectionTimeoutMillis: 5_000 });
