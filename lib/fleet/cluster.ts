@@ -282,7 +282,8 @@ function applyItem(from: string, item: Item): void {
   }
 }
 
-const invalidators = new Map<string, (id: number) => void>();
+// On globalThis with the rest: Next's bundles load their own copy of this module.
+const invalidators = singleton("clusterInvalidators", () => new Map<string, (id: number) => void>());
 /** Lets a module drop a cache of its own when a peer says the data behind it changed. */
 export function onPeerChange(kind: "u", fn: (id: number) => void): void {
   invalidators.set(kind, fn);

@@ -13,6 +13,7 @@ import { unavailable } from "./errors";
 import type { LiveEntry } from "./live";
 import { singleton } from "../global";
 import { requirePermission } from "./policy";
+import { metaChange, onPeerChange } from "./cluster";
 
 /** The agent's own scan gives up after 120 s; allow it a little more to answer. */
 const SCAN_ANSWER_MS = 130_000;
@@ -32,6 +33,9 @@ const scans = singleton("trmmUpdateScans", () => new Map<number, ScanStatus>());
  * Loaded once from the database, then kept in step by every stored scan.
  */
 const counts = singleton("trmmPendingCounts", () => ({ loaded: null as Promise<Map<number, number>> | null }));
+
+// Another panel process stored a scan: reload the counts on next use.
+onPeerChange("u", () => (counts.loaded = null));
 
 export function pendingCounts(): Promise<Map<number, number>> {
   return (counts.loaded ??= db.pendingUpdate
@@ -82,6 +86,7 @@ async function storeScan(serverId: number, manager: string, updates: PendingUpda
     db.pendingUpdate.createMany({ data: updates.map((u) => ({ serverId, manager, scannedAt, ...u })) }),
   ]);
   (await pendingCounts()).set(serverId, updates.length);
+  metaChange("u", serverId);
 }
 
 export type PendingUpdateRow = Awaited<ReturnType<typeof pendingUpdates>>[number];
