@@ -16,6 +16,7 @@ import { newSetupCode, setupCodeBanner } from "./auth/setup-code";
 import { sealTotpSeeds } from "./fleet/profile";
 import { flushAuthFailures } from "./audit";
 import { wireFleet } from "./fleet/wiring";
+import { asDomainError } from "./fleet/errors";
 import { serveAgentFiles } from "./agent-endpoints";
 import { serveUiStream } from "./ui-stream";
 
@@ -112,8 +113,16 @@ export async function startPanel(env: Env, opts: { dev: boolean; dir: string }) 
   await prepareDatabase();
 
   if (env.ADMIN_USERNAME && env.ADMIN_PASSWORD && (await userCount()) === 0) {
-    await createFirstAdmin({ username: env.ADMIN_USERNAME, password: env.ADMIN_PASSWORD }, SYSTEM);
-    console.log(`fleetdeck: created administrator "${env.ADMIN_USERNAME}" from ADMIN_USERNAME`);
+    // Several processes starting at once (PANEL_PROCESSES) race for this: one wins, the others
+    // find the administrator made and go on.
+    const made = await createFirstAdmin({ username: env.ADMIN_USERNAME, password: env.ADMIN_PASSWORD }, SYSTEM).then(
+      () => true,
+      (e: unknown) => {
+        if (asDomainError(e)?.kind === "conflict") return false;
+        throw e;
+      },
+    );
+    if (made) console.log(`fleetdeck: created administrator "${env.ADMIN_USERNAME}" from ADMIN_USERNAME`);
   }
   const sealed = await sealTotpSeeds();
   if (sealed) console.log(`fleetdeck: sealed ${sealed} two-factor seed(s) stored in plaintext by an earlier version`);

@@ -212,6 +212,14 @@ describe.skipIf(!TEST_PG_URL)("two panel processes serving one fleet", () => {
         return r.status === 503 && r;
       });
       expect(history.json).toMatchObject({ detail: expect.stringMatching(/database/i) });
+      // A credential not in the caches needs the database: each API answers 503 its own way.
+      const unknown = "fdk_" + "x".repeat(43);
+      const n = await call(p2, "/api/v1/server/list", { headers: { authorization: unknown } });
+      expect(n.status).toBe(503);
+      const m = await call(p2, `/api/service/remote_services_system?apikey=${unknown}`);
+      expect(m).toMatchObject({ status: 503, json: { status: 503 } });
+      const u = await ui(p2, cookie2, "/api/ui/tokens");
+      expect(u.status).toBe(503);
       expect((await call(p2, "/readyz")).status).toBe(503);
       expect((await call(p2, "/healthz")).status).toBe(200);
       // Live state is in memory: reads of it go on, and the agent keeps reporting.
