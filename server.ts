@@ -47,7 +47,10 @@ async function main() {
  * may hold an agent or answer any request. A worker that dies is started again (its agents
  * reconnect to the others meanwhile); SIGTERM/SIGINT stop them all.
  */
-function superviseWorkers(env: Env): void {
+async function superviseWorkers(env: Env): Promise<void> {
+  // The workers share one setup code (lib/auth/setup-code.ts); a new start makes a new one.
+  const { voidSharedSetupCode } = await import("./lib/auth/setup-code");
+  await voidSharedSetupCode();
   let stopping = false;
   let restarts = 0;
   // One local agent per host, not per process: one worker runs it, and its replacement after it.
