@@ -2,20 +2,24 @@
  * The agent's connection to the panel: one WebSocket, reconnected with back-off; reports host
  * info and live state; answers the panel's requests.
  */
+import { rootCertificates } from "node:tls";
 import WebSocket, { type RawData } from "ws";
 import { collectHost, StateCollector } from "./collect";
-import { runCommand, MAX_COMMAND_TIMEOUT } from "./commands";
+import { runCommand } from "./commands";
 import type { AgentConfig } from "./config";
 import { AgentError } from "./errors";
-import { InstanceManager, parseDefinition } from "./instances";
+import { InstanceManager, INSTANCES_DISABLED_MESSAGE } from "./instances";
 import {
   MAX_FRAME_BYTES,
   PROTOCOL_VERSION,
   type AgentToPanel,
-  type InstanceDefinition,
+  type Capabilities,
+  type RequestMap,
+  type RequestMethod,
 } from "./protocol";
+import { envelopeSchema, isRequestMethod, issueText, paramsSchemas, requestFrameSchema, welcomeFrameSchema } from "./protocol-schemas";
 import { scanUpdates } from "./updates";
-import { errorMessage, isRecord, log } from "./util";
+import { AGENT_VERSION, errorMessage, log } from "./util";
 
 /** Host info is re-sent this often while connected. */
 export const HOST_EVERY_MS = 10 * 60_000;
@@ -30,7 +34,6 @@ const STABLE_CONNECTION_MS = 10_000;
 const PANEL_SILENCE_MS = 45_000;
 /** State frames are skipped while this much is still unsent (slow link). */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
-const MAX_INSTANCES = 10_000;
 
 export const COMMANDS_DISABLED_MESSAGE = "This agent does not accept commands (start it with --allow-commands)";
 
@@ -38,12 +41,6 @@ export const COMMANDS_DISABLED_MESSAGE = "This agent does not accept commands (s
 export function backoffDelay(failures: number): number {
   const base = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** Math.min(failures, 10));
   return Math.round(base / 2 + Math.random() * (base / 2));
-}
-
-function requireString(params: Record<string, unknown>, key: string): string {
-  const v = params[key];
-  if (typeof v !== "string") throw new AgentError("bad_request", `params.${key} must be a string`);
-  return v;
 }
 
 export class Agent {
@@ -57,12 +54,15 @@ export class Agent {
   private wakeLoop: (() => void) | null = null;
   private readonly collector = new StateCollector();
   readonly instances: InstanceManager;
+  readonly capabilities: Capabilities;
 
   constructor(
     private readonly cfg: AgentConfig,
     private readonly exit: (code: number) => void,
   ) {
+    this.capabilities = { commands: cfg.allowCommands, instances: cfg.allowInstances };
     this.instances = new InstanceManager({
+      allowed: cfg.allowInstances,
       dataDir: cfg.dataDir ?? undefined,
       onChange: (instances) => {
         if (this.hostSent) this.send(this.ws, { type: "instances", instances });
@@ -119,6 +119,8 @@ export class Agent {
       headers: { Authorization: `Bearer ${this.cfg.secret}` },
       maxPayload: MAX_FRAME_BYTES,
       handshakeTimeout: 15_000,
+      // --ca adds to the system's CAs (a self-signed panel, a private CA) rather than replacing them.
+      ...(this.cfg.ca ? { ca: [...rootCertificates, this.cfg.ca] } : {}),
     });
     this.ws = ws;
     let openedAt = 0;
@@ -182,6 +184,8 @@ export class Agent {
   }
 
   private onOpen(ws: WebSocket): void {
+    // First frame: what this agent is and may do, before anything the panel could act on.
+    this.send(ws, { type: "hello", protocol: PROTOCOL_VERSION, agentVersion: AGENT_VERSION, capabilities: this.capabilities });
     void (async () => {
       const host = await collectHost().catch((err: unknown) => {
         log(`host info failed: ${errorMessage(err)}`);
@@ -203,7 +207,15 @@ export class Agent {
   private send(ws: WebSocket | null, frame: AgentToPanel): boolean {
     if (!ws || ws.readyState !== WebSocket.OPEN) return false;
     try {
-      ws.send(JSON.stringify(frame), (err) => {
+      let text = JSON.stringify(frame);
+      // The panel closes a connection that sends more than MAX_FRAME_BYTES; the agent would
+      // reconnect and send it again. An oversized answer becomes an error; other frames are skipped.
+      if (Buffer.byteLength(text) > MAX_FRAME_BYTES) {
+        log(`not sending a ${frame.type} frame larger than ${MAX_FRAME_BYTES} bytes`);
+        if (frame.type !== "result") return false;
+        text = JSON.stringify({ type: "result", id: frame.id, ok: false, code: "internal", error: `the answer is larger than the protocol's ${MAX_FRAME_BYTES} bytes` } satisfies AgentToPanel);
+      }
+      ws.send(text, (err) => {
         if (err) log(`send failed: ${err.message}`);
       });
       return true;
@@ -250,85 +262,101 @@ export class Agent {
   private malformedLogged = false;
 
   private onMessage(ws: WebSocket, data: RawData, isBinary: boolean): void {
-    let frame: unknown;
+    let json: unknown;
     try {
       if (isBinary) throw new Error("binary frame");
-      frame = JSON.parse(Buffer.isBuffer(data) ? data.toString("utf8") : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]).toString("utf8"));
+      json = JSON.parse(Buffer.isBuffer(data) ? data.toString("utf8") : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]).toString("utf8"));
     } catch {
-      frame = null;
+      json = null;
     }
-    if (!isRecord(frame) || typeof frame.type !== "string") {
-      if (!this.malformedLogged) log("ignoring a malformed frame from the panel");
-      this.malformedLogged = true;
-      return;
-    }
-    if (frame.type === "welcome") {
-      log(`connected to panel as server #${String(frame.serverId)}`);
-      if (frame.protocol !== PROTOCOL_VERSION) {
-        log(`note: the panel speaks protocol ${String(frame.protocol)}, this agent ${PROTOCOL_VERSION}`);
+    const envelope = envelopeSchema.safeParse(json);
+    if (!envelope.success) return this.malformed();
+    if (envelope.data.type === "welcome") {
+      const welcome = welcomeFrameSchema.safeParse(json);
+      if (!welcome.success) return this.malformed();
+      log(`connected to panel as server #${welcome.data.serverId}`);
+      if (welcome.data.protocol !== PROTOCOL_VERSION) {
+        log(`note: the panel speaks protocol ${welcome.data.protocol}, this agent ${PROTOCOL_VERSION}`);
       }
       return;
     }
-    if (frame.type === "request") {
-      const id = frame.id;
-      if (typeof id !== "number" || !Number.isSafeInteger(id)) return; // cannot even answer it
-      void this.answer(ws, id, frame.method, frame.params);
+    if (envelope.data.type === "request") {
+      const request = requestFrameSchema.safeParse(json);
+      if (!request.success) {
+        // Answer what can be answered: a request with a usable id gets a bad_request result.
+        const id = (json as { id?: unknown }).id;
+        if (typeof id === "number" && Number.isSafeInteger(id)) {
+          this.send(ws, { type: "result", id, ok: false, code: "bad_request", error: issueText(request.error) });
+        } else this.malformed();
+        return;
+      }
+      void this.answer(ws, request.data.id, request.data.method, request.data.params);
     }
     // Unknown frame types are ignored (a newer panel may send more).
   }
 
-  private async answer(ws: WebSocket, id: number, method: unknown, params: unknown): Promise<void> {
+  private malformed(): void {
+    if (!this.malformedLogged) log("ignoring a malformed frame from the panel");
+    this.malformedLogged = true;
+  }
+
+  private async answer(ws: WebSocket, id: number, method: string, params: unknown): Promise<void> {
     let frame: AgentToPanel;
     try {
-      const data = await this.dispatch(method, isRecord(params) ? params : {});
+      if (!isRequestMethod(method)) throw new AgentError("bad_request", `unknown method ${JSON.stringify(method)}`);
+      const parsed = paramsSchemas[method].safeParse(params);
+      if (!parsed.success) throw new AgentError("bad_request", issueText(parsed.error, "params"));
+      const data = await this.dispatch(method, parsed.data);
       frame = { type: "result", id, ok: true, data };
     } catch (err) {
       const code = err instanceof AgentError ? err.code : "internal";
-      if (!(err instanceof AgentError)) log(`request ${String(method)} failed: ${errorMessage(err)}`);
+      if (!(err instanceof AgentError)) log(`request ${method} failed: ${errorMessage(err)}`);
       frame = { type: "result", id, ok: false, code, error: errorMessage(err) };
     }
     this.send(ws, frame);
   }
 
-  private async dispatch(method: unknown, params: Record<string, unknown>): Promise<unknown> {
+  /**
+   * Runs one validated request. What runs something a panel user supplied is checked against the
+   * machine owner's flags here, whatever the panel believes: commands, and instances' definitions
+   * (start and stop commands), starts and console input. Stop, kill and output act only on
+   * instances that run, which none can without --allow-instances; update scans are read-only.
+   */
+  private async dispatch(method: RequestMethod, params: RequestMap[RequestMethod]["params"]): Promise<unknown> {
+    // `params` passed paramsSchemas[method]: each case reads it as its own method's params.
+    const as = <M extends RequestMethod>(_m: M) => params as RequestMap[M]["params"];
+    const needInstances = (): void => {
+      if (!this.capabilities.instances) throw new AgentError("instances_disabled", INSTANCES_DISABLED_MESSAGE);
+    };
     switch (method) {
-      case "cmd.run": {
-        if (!this.cfg.allowCommands) throw new AgentError("commands_disabled", COMMANDS_DISABLED_MESSAGE);
-        const shell = requireString(params, "shell");
-        const cmd = requireString(params, "cmd");
-        const timeout = params.timeout;
-        if (typeof timeout !== "number" || !Number.isFinite(timeout) || timeout <= 0 || timeout > MAX_COMMAND_TIMEOUT) {
-          throw new AgentError("bad_request", `params.timeout must be a number of seconds from 1 to ${MAX_COMMAND_TIMEOUT}`);
-        }
-        const customShell = params.customShell;
-        if (customShell !== undefined && customShell !== null && typeof customShell !== "string") {
-          throw new AgentError("bad_request", "params.customShell must be a string");
-        }
-        return runCommand({ shell, cmd, timeout, customShell: customShell ?? undefined });
-      }
+      case "cmd.run":
+        if (!this.capabilities.commands) throw new AgentError("commands_disabled", COMMANDS_DISABLED_MESSAGE);
+        return runCommand(as("cmd.run"));
       case "updates.scan":
         return scanUpdates();
       case "instance.sync": {
-        const list = params.instances;
-        if (!Array.isArray(list)) throw new AgentError("bad_request", "params.instances must be a list");
-        if (list.length > MAX_INSTANCES) throw new AgentError("bad_request", `at most ${MAX_INSTANCES} instances`);
-        const defs: InstanceDefinition[] = list.map(parseDefinition);
-        return this.instances.sync(defs);
+        const { instances } = as("instance.sync");
+        // An empty list only forgets definitions: harmless, so a panel may always send it.
+        if (instances.length) needInstances();
+        return this.instances.sync(instances);
       }
       case "instance.start":
-        return this.instances.start(requireString(params, "uuid"));
-      case "instance.stop":
-        return this.instances.stop(requireString(params, "uuid"));
+        needInstances();
+        return this.instances.start(as("instance.start").uuid);
       case "instance.restart":
-        return this.instances.restart(requireString(params, "uuid"));
+        needInstances();
+        return this.instances.restart(as("instance.restart").uuid);
+      case "instance.input": {
+        needInstances();
+        const { uuid, line } = as("instance.input");
+        return this.instances.input(uuid, line);
+      }
+      case "instance.stop":
+        return this.instances.stop(as("instance.stop").uuid);
       case "instance.kill":
-        return this.instances.kill(requireString(params, "uuid"));
-      case "instance.input":
-        return this.instances.input(requireString(params, "uuid"), requireString(params, "line"));
+        return this.instances.kill(as("instance.kill").uuid);
       case "instance.output":
-        return this.instances.output(requireString(params, "uuid"));
-      default:
-        throw new AgentError("bad_request", `unknown method ${JSON.stringify(String(method))}`);
+        return this.instances.output(as("instance.output").uuid);
     }
   }
 }

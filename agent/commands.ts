@@ -2,15 +2,13 @@
  * `cmd.run`: runs one command through a shell and returns its combined output.
  */
 import { MAX_OUTPUT_BYTES, type RequestMap } from "./protocol";
+export { MAX_COMMAND_TIMEOUT } from "./protocol";
 import { AgentError } from "./errors";
 import { runProcess } from "./process";
 import { isExecutable, which } from "./util";
 
 type CmdParams = RequestMap["cmd.run"]["params"];
 type CmdResult = RequestMap["cmd.run"]["result"];
-
-/** Longest timeout accepted for one command (seconds). */
-export const MAX_COMMAND_TIMEOUT = 24 * 3600;
 
 /**
  * For POSIX shells, stderr is sent into the stdout pipe by the shell itself, so that the combined

@@ -1,6 +1,7 @@
 /**
  * Command-line and environment configuration of the agent.
  */
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { AGENT_WS_PATH } from "./protocol";
@@ -12,8 +13,15 @@ export interface AgentConfig {
   wsUrl: string;
   secret: string;
   intervalSeconds: number;
+  /** Run commands the panel sends (cmd.run). */
   allowCommands: boolean;
+  /** Run instances the panel defines: their start and stop commands and their stdin. */
+  allowInstances: boolean;
   dataDir: string | null;
+  /** PEM certificate(s) trusted for a wss:// panel, besides the system's CAs (--ca). */
+  ca: string | null;
+  /** The panel is reached over plain ws:// on a non-loopback address: warn at start. */
+  cleartextRemote: boolean;
 }
 
 export type ParsedArgs = { kind: "run"; config: AgentConfig } | { kind: "help" } | { kind: "version" };
@@ -25,8 +33,12 @@ export const USAGE = `Usage: fleetdeck-agent --panel <url> --secret <secret> [op
   --panel <url>        the panel's address, e.g. https://panel.example.com (env FLEETDECK_PANEL)
   --secret <secret>    this server's secret, shown by the panel (env FLEETDECK_SECRET)
   --interval <s>       seconds between state reports, 1-10 (default 2)
-  --allow-commands     accept remote commands (cmd.run) from the panel
+  --allow-commands     run commands sent from the panel (env FLEETDECK_ALLOW_COMMANDS=1)
+  --allow-instances    run instances defined on the panel: their start and stop commands
+                       and console input (env FLEETDECK_ALLOW_INSTANCES=1)
   --data-dir <dir>     keep instance definitions here across agent restarts
+  --ca <file>          trust this PEM certificate or CA for a https:// panel, besides the
+                       system's CAs (env FLEETDECK_CA)
   --help, --version
 
 Exit codes: 0 stopped by a signal, 1 bad arguments, 2 the panel refused the secret.`;
@@ -49,13 +61,43 @@ export function toWsUrl(panel: string): string {
   return url.toString();
 }
 
+const LOOPBACK_HOSTS = new Set(["localhost", "[::1]", "::1"]);
+
+/** True for a host name that never leaves the machine (localhost, 127.0.0.0/8, ::1). */
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.toLowerCase();
+  return LOOPBACK_HOSTS.has(h) || h.endsWith(".localhost") || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+/** An on/off environment variable: 1/true/yes or 0/false/no (empty = unset). */
+function envFlag(env: NodeJS.ProcessEnv, name: string): boolean | undefined {
+  const v = (env[name] ?? "").trim().toLowerCase();
+  if (v === "") return undefined;
+  if (v === "1" || v === "true" || v === "yes") return true;
+  if (v === "0" || v === "false" || v === "no") return false;
+  throw new UsageError(`${name} must be 1 or 0, not ${JSON.stringify(env[name])}`);
+}
+
+function readCa(file: string): string {
+  let pem: string;
+  try {
+    pem = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new UsageError(`cannot read --ca ${file}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (!pem.includes("-----BEGIN CERTIFICATE-----")) throw new UsageError(`--ca ${file} holds no PEM certificate`);
+  return pem;
+}
+
 export function parseAgentArgs(argv: string[], env: NodeJS.ProcessEnv): ParsedArgs {
   let values: {
     panel?: string;
     secret?: string;
     interval?: string;
     "allow-commands"?: boolean;
+    "allow-instances"?: boolean;
     "data-dir"?: string;
+    ca?: string;
     help?: boolean;
     version?: boolean;
   };
@@ -69,7 +111,9 @@ export function parseAgentArgs(argv: string[], env: NodeJS.ProcessEnv): ParsedAr
         secret: { type: "string" },
         interval: { type: "string" },
         "allow-commands": { type: "boolean" },
+        "allow-instances": { type: "boolean" },
         "data-dir": { type: "string" },
+        ca: { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean" },
       },
@@ -94,16 +138,23 @@ export function parseAgentArgs(argv: string[], env: NodeJS.ProcessEnv): ParsedAr
   }
   const dataDirArg = values["data-dir"];
   if (dataDirArg !== undefined && !dataDirArg) throw new UsageError("--data-dir must not be empty");
+  const caFile = values.ca ?? (env.FLEETDECK_CA || undefined);
+  if (caFile !== undefined && !caFile) throw new UsageError("--ca must not be empty");
 
+  const wsUrl = toWsUrl(panel);
+  const url = new URL(wsUrl);
   return {
     kind: "run",
     config: {
       panel,
-      wsUrl: toWsUrl(panel),
+      wsUrl,
       secret,
       intervalSeconds: Number(intervalText),
-      allowCommands: values["allow-commands"] ?? false,
+      allowCommands: values["allow-commands"] ?? envFlag(env, "FLEETDECK_ALLOW_COMMANDS") ?? false,
+      allowInstances: values["allow-instances"] ?? envFlag(env, "FLEETDECK_ALLOW_INSTANCES") ?? false,
       dataDir: dataDirArg ? path.resolve(dataDirArg) : null,
+      ca: caFile ? readCa(caFile) : null,
+      cleartextRemote: url.protocol === "ws:" && !isLoopbackHost(url.hostname),
     },
   };
 }

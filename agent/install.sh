@@ -15,13 +15,13 @@
 #   /etc/fleetdeck-agent/agent.env             FLEETDECK_PANEL and FLEETDECK_SECRET, mode 600, root
 #   /etc/systemd/system/fleetdeck-agent.service  a hardened unit, enabled and started
 #   user fleetdeck-agent                       the agent runs as this user, unless --allow-commands
-#                                              or --allow-instances ask for root
+#                                              asks for root
 #
 # Options:
 #   --panel <url>        the panel's address (kept from the last install when omitted)
 #   --code <code>        the enrollment code (a re-install without one keeps the current secret)
 #   --allow-commands     accept remote commands from the panel; runs the agent as root
-#   --allow-instances    run the agent as root so that its instances may run as root
+#   --allow-instances    run the instances defined on the panel (as the agent's user)
 #   --interval <s>       seconds between reports, 1-10 (default 2)
 #   --no-start           install the files but do not start (or need) systemd
 #   --prefix <dir>       install under <dir> instead of / (tests); implies --no-start
@@ -35,6 +35,7 @@ CODE=""
 PREFIX=""
 START=1
 ALLOW_COMMANDS=0
+ALLOW_INSTANCES=0
 AS_ROOT=0
 INTERVAL=2
 UNINSTALL=0
@@ -59,7 +60,7 @@ while [ $# -gt 0 ]; do
     --interval) need_value "$@"; INTERVAL=$2; shift 2 ;;
     --interval=*) INTERVAL=${1#*=}; shift ;;
     --allow-commands) ALLOW_COMMANDS=1; AS_ROOT=1; shift ;;
-    --allow-instances) AS_ROOT=1; shift ;;
+    --allow-instances) ALLOW_INSTANCES=1; shift ;;
     --no-start) START=0; shift ;;
     --uninstall) UNINSTALL=1; shift ;;
     -h | --help) sed -n '2,/^set -eu/p' "$0" 2>/dev/null | sed '$d' | sed 's/^# \{0,1\}//' >&2 || true; exit 0 ;;
@@ -212,6 +213,7 @@ rm -f "$ROOT$OPT_DIR/.install-info"
 
 AGENT_ARGS="--data-dir $STATE_DIR --interval $INTERVAL"
 [ "$ALLOW_COMMANDS" = 0 ] || AGENT_ARGS="$AGENT_ARGS --allow-commands"
+[ "$ALLOW_INSTANCES" = 0 ] || AGENT_ARGS="$AGENT_ARGS --allow-instances"
 
 if [ "$AS_ROOT" = 1 ]; then
   RUN_AS="User=root"

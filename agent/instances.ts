@@ -9,8 +9,9 @@ import path from "node:path";
 import { AgentError } from "./errors";
 import { killTree } from "./process";
 import type { InstanceDefinition, InstanceState, InstanceStatus } from "./protocol";
+import { instanceDefinitionSchema, issueText } from "./protocol-schemas";
 import { RingBuffer } from "./ringbuffer";
-import { errorMessage, isDirectory, isRecord, log } from "./util";
+import { errorMessage, isDirectory, log } from "./util";
 
 /** Output kept per instance. */
 export const INSTANCE_OUTPUT_BYTES = 64 * 1024;
@@ -45,32 +46,23 @@ export interface InstanceManagerOptions {
   onChange(states: InstanceState[]): void;
   /** When set, definitions are saved here on sync and loaded at start-up. */
   dataDir?: string;
+  /**
+   * The machine's owner allowed instances (--allow-instances). Without it no process is ever
+   * started, whatever the panel asks and whatever a saved definition says (automatic restarts
+   * included): the check sits where processes are spawned, not only where requests arrive.
+   */
+  allowed: boolean;
 }
 
-/** Checks one definition from the wire; throws bad_request with the offending field. */
-export function parseDefinition(value: unknown): InstanceDefinition {
-  if (!isRecord(value)) throw new AgentError("bad_request", "an instance definition must be an object");
-  const str = (key: string, required: boolean): string => {
-    const v = value[key];
-    if (v === undefined && !required) return "";
-    if (typeof v !== "string") throw new AgentError("bad_request", `instance field ${key} must be a string`);
-    return v;
-  };
-  const uuid = str("uuid", true);
-  if (!uuid) throw new AgentError("bad_request", "instance uuid must not be empty");
-  const startCommand = str("startCommand", true);
-  if (!startCommand.trim()) throw new AgentError("bad_request", `instance ${uuid}: startCommand must not be empty`);
-  const autoRestart = value.autoRestart ?? false;
-  if (typeof autoRestart !== "boolean") throw new AgentError("bad_request", "instance field autoRestart must be a boolean");
-  return {
-    uuid,
-    name: str("name", false),
-    startCommand,
-    cwd: str("cwd", false),
-    stopCommand: str("stopCommand", false),
-    autoRestart,
-  };
+/** Checks one definition (from the wire or the data dir); throws bad_request naming the field. */
+export function parseDefinition(value: unknown, index = 0): InstanceDefinition {
+  const r = instanceDefinitionSchema.safeParse(value);
+  if (!r.success) throw new AgentError("bad_request", issueText(r.error, `instances.${index}`));
+  return r.data;
 }
+
+/** Why an instance may not run here: the machine's owner did not allow instances. */
+export const INSTANCES_DISABLED_MESSAGE = "This agent does not run instances (start it with --allow-instances)";
 
 function waitOrTimeout(p: Promise<void>, ms: number): Promise<void> {
   return new Promise((resolve) => {
@@ -91,6 +83,7 @@ export class InstanceManager {
   /** Loads the definitions saved by the last sync (when a data dir is set). */
   async load(): Promise<void> {
     if (!this.opts.dataDir) return;
+    if (!this.opts.allowed) return; // definitions saved while instances were allowed stay on disk, unused
     let raw: string;
     try {
       raw = await readFile(path.join(this.opts.dataDir, "instances.json"), "utf8");
@@ -100,7 +93,7 @@ export class InstanceManager {
     try {
       const doc: unknown = JSON.parse(raw);
       if (!Array.isArray(doc)) throw new Error("not a list");
-      for (const def of doc.map(parseDefinition)) this.instances.set(def.uuid, this.create(def));
+      for (const def of doc.map((d, i) => parseDefinition(d, i))) this.instances.set(def.uuid, this.create(def));
       log(`loaded ${this.instances.size} instance definition(s) from ${this.opts.dataDir}`);
     } catch (err) {
       log(`ignoring unreadable ${path.join(this.opts.dataDir, "instances.json")}: ${errorMessage(err)}`);
@@ -118,6 +111,7 @@ export class InstanceManager {
   }
 
   async sync(defs: InstanceDefinition[]): Promise<{ count: number }> {
+    if (!this.opts.allowed && defs.length) throw new AgentError("instances_disabled", INSTANCES_DISABLED_MESSAGE);
     const seen = new Set<string>();
     for (const d of defs) {
       if (seen.has(d.uuid)) throw new AgentError("bad_request", `duplicate instance uuid ${d.uuid}`);
@@ -277,6 +271,7 @@ export class InstanceManager {
   }
 
   private async spawnInstance(inst: Instance): Promise<void> {
+    if (!this.opts.allowed) throw new AgentError("instances_disabled", INSTANCES_DISABLED_MESSAGE);
     const cwd = inst.def.cwd || process.cwd();
     if (!(await isDirectory(cwd))) {
       throw new AgentError("start_failed", `working directory ${cwd} does not exist`);

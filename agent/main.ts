@@ -1,6 +1,6 @@
 /**
  * fleetdeck-agent: `tsx agent/main.ts --panel <url> --secret <secret> [--interval 2]
- * [--allow-commands] [--data-dir <dir>]`. See agent/README.md.
+ * [--allow-commands] [--allow-instances] [--data-dir <dir>] [--ca <file>]`. See agent/README.md.
  */
 import { Agent } from "./agent";
 import { parseAgentArgs, USAGE, UsageError } from "./config";
@@ -57,8 +57,15 @@ function main(): void {
 
   log(
     `agent ${AGENT_VERSION} → ${cfg.wsUrl} (interval ${cfg.intervalSeconds} s, ` +
-      `commands ${cfg.allowCommands ? "allowed" : "disabled"})`,
+      `commands ${cfg.allowCommands ? "allowed" : "disabled"}, instances ${cfg.allowInstances ? "allowed" : "disabled"})`,
   );
+  if (cfg.cleartextRemote) {
+    log(
+      `WARNING: ${cfg.panel} is reached without TLS over the network: this server's secret and ` +
+        "everything the panel sends travel in clear text and can be altered on the way. Use an " +
+        "https:// panel (TLS_CERT/TLS_KEY on the panel, or a reverse proxy); --ca trusts a self-signed certificate.",
+    );
+  }
   agent.start().catch((err: unknown) => {
     log(`cannot start: ${errorMessage(err)}`);
     process.exit(1);

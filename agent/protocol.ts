@@ -6,17 +6,41 @@
  * HTTP 401 (the agent then stops with a clear message); any other failure makes the agent
  * reconnect with exponential back-off. Every frame is one JSON text message.
  *
- * Agent → panel: `host` (on connect and every 10 minutes), `state` (every --interval seconds),
- * `instances` (whenever an instance changes state) and `result` (the answer to a request).
+ * Agent → panel: `hello` (its first frame: protocol version and capabilities), `host` (on
+ * connect and every 10 minutes), `state` (every --interval seconds), `instances` (whenever an
+ * instance changes state) and `result` (the answer to a request).
  * Panel → agent: `welcome` (first frame after the upgrade) and `request`.
+ *
+ * Both sides validate what they receive with the zod schemas of agent/protocol-schemas.ts.
+ *
+ * Versions: 2 added `hello` and capabilities. An agent of protocol 1 sends no `hello`; the panel
+ * takes its first other frame as the sign, treats it as it always behaved (it decides about
+ * commands itself; it runs instances) and marks it outdated.
  */
 
 export const AGENT_WS_PATH = "/agent/ws";
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
+/** The oldest protocol the panel still serves (one version behind). */
+export const MIN_PROTOCOL_VERSION = 1;
 /** Largest frame either side accepts (bytes). */
 export const MAX_FRAME_BYTES = 1024 * 1024;
 /** Largest command or console output an agent returns (bytes); longer output is cut and flagged. */
 export const MAX_OUTPUT_BYTES = 64 * 1024;
+/** Longest timeout an agent accepts for one command (seconds). */
+export const MAX_COMMAND_TIMEOUT = 24 * 3600;
+/** Most instances one agent holds (the panel refuses more before they reach a frame). */
+export const MAX_INSTANCES = 10_000;
+
+/**
+ * What the machine's owner allowed the agent to do with what panel users supply: run commands
+ * (`--allow-commands`) and run instances — their start and stop commands and stdin
+ * (`--allow-instances`). Read-only collection the agent does on its own (metrics, update scans)
+ * needs none. The agent enforces them itself whatever the panel sends.
+ */
+export interface Capabilities {
+  commands: boolean;
+  instances: boolean;
+}
 
 export interface HostInfo {
   hostname: string;
@@ -126,6 +150,7 @@ export type AgentErrorCode =
   | "internal";
 
 export type AgentToPanel =
+  | { type: "hello"; protocol: number; agentVersion: string; capabilities: Capabilities }
   | { type: "host"; host: HostInfo }
   | { type: "state"; seq: number; at: number; state: LiveState }
   | { type: "instances"; instances: InstanceState[] }

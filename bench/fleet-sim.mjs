@@ -72,6 +72,8 @@ export class SimAgent {
       const ws = new WebSocket(wsUrl, { headers: { Authorization: `Bearer ${this.secret}` }, perMessageDeflate: false, handshakeTimeout: 60_000 });
       ws.once("open", () => {
         this.ws = ws;
+        // Protocol 2: the first frame says what the agent may run (nothing, for a simulation).
+        ws.send(JSON.stringify({ type: "hello", protocol: 2, agentVersion: "bench", capabilities: { commands: false, instances: false } }));
         ws.send(hostFrame(this.index));
         resolve();
       });

@@ -50,6 +50,7 @@ function fakeAgent(url, secret, n) {
   ws.on("message", (data) => {
     const frame = JSON.parse(String(data));
     if (frame.type !== "welcome") return;
+    ws.send(JSON.stringify({ type: "hello", protocol: 2, agentVersion: "sim", capabilities: { commands: false, instances: false } }));
     ws.send(JSON.stringify({
       type: "host",
       host: {

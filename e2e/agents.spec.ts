@@ -51,11 +51,16 @@ test("send a command to an agent, see its output and history, scan for updates",
   await expect(page.getByTestId("no-updates").or(page.getByRole("columnheader", { name: "Available" }))).toBeVisible();
 });
 
-test("an administrator moves an agent to a client and site; the list filters by them", async ({ page }) => {
+test("an administrator adds a client and site, moves an agent there; the list filters by them", async ({ page }) => {
   await signIn(page);
+  await page.goto("/dashboard/clients");
+  await page.getByLabel("Client name").fill("E2E Corp");
+  await page.getByLabel("First site").fill("Lab");
+  await page.getByRole("button", { name: "Add client" }).click();
+  await expect(page.getByTestId("client-E2E Corp")).toContainText("Lab");
+
   await openLocalAgent(page);
-  await page.getByLabel("Client").fill("E2E Corp");
-  await page.getByLabel("Site").fill("Lab");
+  await page.getByLabel("Client / site").selectOption({ label: "E2E Corp / Lab" });
   await page.getByLabel("Type").selectOption("workstation");
   await page.getByRole("button", { name: "Save" }).click();
   await expect(page.getByRole("status")).toHaveText("Saved.");
@@ -73,8 +78,7 @@ test("an administrator moves an agent to a client and site; the list filters by 
 
   // Put it back for the other specs.
   await openLocalAgent(page);
-  await page.getByLabel("Client").fill("Default");
-  await page.getByLabel("Site").fill("Default");
+  await page.getByLabel("Client / site").selectOption({ label: "Default / Default" });
   await page.getByLabel("Type").selectOption("server");
   await page.getByRole("button", { name: "Save" }).click();
   await expect(page.getByRole("status")).toHaveText("Saved.");

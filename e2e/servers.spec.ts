@@ -35,6 +35,11 @@ test("a server's page shows its host and draws the charts, even before any histo
   await expect(host.getByText("CPU model")).toBeVisible();
   await expect(host.getByText("Architecture")).toBeVisible();
   await expect(host).toContainText(/x64|arm64|ia32/);
+  // What the machine's owner allowed (the local agent runs with both, see playwright.config.ts).
+  const capabilities = page.getByTestId("capabilities");
+  await expect(capabilities).toContainText("Allowed on this machine");
+  await expect(capabilities.locator('[data-capability="commands"]')).toHaveText("Commands: allowed");
+  await expect(capabilities.locator('[data-capability="instances"]')).toHaveText("Instances: allowed");
 
   const charts = page.getByTestId("history-chart");
   await expect(charts).toHaveCount(4);

@@ -13,6 +13,7 @@ export default async function DashboardLayout({ children }: { children: React.Re
     ...(me.role === "admin" ? [{ href: "/dashboard/daemons", label: t("daemons") }] : []),
     { href: "/dashboard/instances", label: t("instances") },
     { href: "/dashboard/agents", label: t("agents") },
+    { href: "/dashboard/clients", label: t("clients") },
     ...(me.role === "admin"
       ? [
           { href: "/dashboard/users", label: t("users") },

@@ -7,8 +7,11 @@ import { fetchJson } from "../fetch-json";
 import { CommandDialog } from "./command-dialog";
 import { CommandHistory } from "./command-history";
 import { PendingUpdates } from "./pending-updates";
+import { QueuedWork } from "./queued-work";
+import type { QueuedJobView } from "@/lib/fleet/queue";
 import { StatusBadge } from "./status-badge";
 import { agentKey, type Agent, type AgentRights } from "./types";
+import type { ClientView } from "@/lib/fleet/clients";
 
 export function AgentDetail({ agentId }: { agentId: string }) {
   const t = useTranslations("agents");
@@ -17,7 +20,7 @@ export function AgentDetail({ agentId }: { agentId: string }) {
   const [commandOpen, setCommandOpen] = useState(false);
   const detail = useQuery({
     queryKey: agentKey(agentId),
-    queryFn: () => fetchJson<{ rights: AgentRights; agent: Agent }>(`/api/ui/agents/${encodeURIComponent(agentId)}`),
+    queryFn: () => fetchJson<{ rights: AgentRights; agent: Agent; queued: QueuedJobView[] }>(`/api/ui/agents/${encodeURIComponent(agentId)}`),
     refetchInterval: 5_000,
   });
   if (detail.error) {
@@ -29,7 +32,7 @@ export function AgentDetail({ agentId }: { agentId: string }) {
     );
   }
   if (!detail.data) return <p className="text-slate-500">{tc("loading")}</p>;
-  const { agent: a, rights } = detail.data;
+  const { agent: a, rights, queued } = detail.data;
   const facts: [string, React.ReactNode][] = [
     [t("agentId"), <code key="id" className="text-xs">{a.agent_id}</code>],
     [t("client"), a.client],
@@ -68,6 +71,9 @@ export function AgentDetail({ agentId }: { agentId: string }) {
         ))}
       </dl>
       {rights.admin && <EditGroups agent={a} />}
+      {(queued.length > 0 || !a.connected) && (
+        <QueuedWork jobs={queued} canCancel={(j) => (j.kind === "scan" ? rights.canManageWinupdates : rights.canSendCmd)} />
+      )}
       {rights.canManageWinupdates && <PendingUpdates agentId={a.agent_id} />}
       {rights.canSendCmd && <CommandHistory agentId={a.agent_id} />}
       {commandOpen && <CommandDialog agent={a} onClose={() => setCommandOpen(false)} />}
@@ -84,6 +90,10 @@ function EditGroups({ agent }: { agent: Agent }) {
     mutationFn: (body: Record<string, unknown>) => fetchJson(`/api/ui/agents/${encodeURIComponent(agent.agent_id)}`, { method: "PATCH", body }),
     onSuccess: () => qc.invalidateQueries({ queryKey: ["agents"] }),
   });
+  // An agent moves to an existing site (managed on the Clients page).
+  const groups = useQuery({ queryKey: ["clients"], queryFn: () => fetchJson<{ clients: ClientView[] }>("/api/ui/clients") });
+  const sites = (groups.data?.clients ?? []).flatMap((c) => c.sites.map((s) => ({ id: s.id, label: `${c.name} / ${s.name}`, current: c.name === agent.client && s.name === agent.site })));
+  const current = sites.find((s) => s.current)?.id;
   return (
     <form
       className="card space-y-3"
@@ -91,18 +101,18 @@ function EditGroups({ agent }: { agent: Agent }) {
       onSubmit={(e) => {
         e.preventDefault();
         const f = new FormData(e.currentTarget);
-        save.mutate({ client: f.get("client"), site: f.get("site"), monitoringType: f.get("monitoringType"), description: f.get("description") });
+        save.mutate({ siteId: Number(f.get("siteId")), monitoringType: f.get("monitoringType"), description: f.get("description") });
       }}
     >
       <h2 id="groups-title" className="text-lg font-semibold">{t("groups")}</h2>
       <div className="grid grid-cols-1 gap-3 md:grid-cols-3">
-        <div>
-          <label className="label" htmlFor="agent-client">{t("client")}</label>
-          <input id="agent-client" name="client" className="input" defaultValue={agent.client} required maxLength={100} />
-        </div>
-        <div>
-          <label className="label" htmlFor="agent-site">{t("site")}</label>
-          <input id="agent-site" name="site" className="input" defaultValue={agent.site} required maxLength={100} />
+        <div className="md:col-span-2">
+          <label className="label" htmlFor="agent-site">{t("pickSite")}</label>
+          <select id="agent-site" name="siteId" className="input" key={current ?? "loading"} defaultValue={current} required>
+            {sites.map((s) => (
+              <option key={s.id} value={s.id}>{s.label}</option>
+            ))}
+          </select>
         </div>
         <div>
           <label className="label" htmlFor="agent-type">{t("type")}</label>

@@ -5,12 +5,10 @@ import { useEffect, useId, useRef, useState } from "react";
 import { fetchJson } from "../fetch-json";
 import { agentKey, type Agent } from "./types";
 
-interface Outcome {
-  id: number;
-  status: "done" | "timeout";
-  exitCode: number | null;
-  output: string;
-}
+type Outcome =
+  | { id: number; status: "done" | "timeout"; exitCode: number | null; output: string }
+  /** The agent was offline and the command was queued for it (lib/fleet/commands.ts QueuedCommand). */
+  | { status: "queued"; job: { id: number } };
 
 // The same names the API accepts (lib/fleet/commands.ts SHELLS); the default follows the platform.
 export const SHELLS = ["/bin/bash", "sh", "powershell", "cmd", "custom"] as const;
@@ -25,7 +23,7 @@ export function CommandDialog({ agent, onClose }: { agent: Agent; onClose: () =>
   const [shell, setShell] = useState<Shell>(agent.plat === "windows" ? "powershell" : "/bin/bash");
   const run = useMutation({
     mutationFn: (body: Record<string, unknown>) => fetchJson<Outcome>(`/api/ui/agents/${encodeURIComponent(agent.agent_id)}/cmd`, { method: "POST", body }),
-    onSettled: () => qc.invalidateQueries({ queryKey: [...agentKey(agent.agent_id), "history"] }),
+    onSettled: () => qc.invalidateQueries({ queryKey: agentKey(agent.agent_id) }),
   });
 
   useEffect(() => {
@@ -50,6 +48,7 @@ export function CommandDialog({ agent, onClose }: { agent: Agent; onClose: () =>
               shell,
               cmd: f.get("cmd"),
               timeout: Number(f.get("timeout")),
+              queueIfOffline: f.get("queueIfOffline") === "on",
               ...(shell === "custom" ? { custom_shell: f.get("custom_shell") } : {}),
             });
           }}
@@ -78,6 +77,12 @@ export function CommandDialog({ agent, onClose }: { agent: Agent; onClose: () =>
             <label className="label" htmlFor="cmd-text">{t("command")}</label>
             <textarea id="cmd-text" name="cmd" className="input font-mono" rows={3} required maxLength={65536} />
           </div>
+          {!agent.connected && (
+            <label className="flex items-center gap-2 text-sm">
+              <input type="checkbox" name="queueIfOffline" defaultChecked />
+              {t("queueIfOffline")}
+            </label>
+          )}
           <p className="text-xs text-slate-500">{t("commandsHint")}</p>
           <div className="flex gap-2">
             <button className="btn-primary" type="submit" disabled={run.isPending}>{run.isPending ? t("running") : t("run")}</button>
@@ -85,7 +90,8 @@ export function CommandDialog({ agent, onClose }: { agent: Agent; onClose: () =>
           </div>
         </form>
         {run.error && <p role="alert" className="rounded bg-red-50 px-3 py-2 text-sm text-red-700">{run.error.message}</p>}
-        {run.data && (
+        {run.data?.status === "queued" && <p role="status" className="rounded bg-amber-50 px-3 py-2 text-sm text-amber-800">{t("queuedCommand", { id: run.data.job.id })}</p>}
+        {run.data && run.data.status !== "queued" && (
           <div className="space-y-1">
             <div className="flex gap-3 text-sm text-slate-600">
               <span className="font-medium">{t("output")}</span>

@@ -22,6 +22,17 @@ function Field({ label, children }: { label: string; children: React.ReactNode }
   );
 }
 
+/** One capability as the agent announced it: allowed, disabled, or unknown (null). */
+function Capability({ name, label, value }: { name: string; label: string; value: boolean | null }) {
+  const t = useTranslations("servers");
+  const tone = value === true ? "bg-emerald-100 text-emerald-800" : value === false ? "bg-slate-100 text-slate-600" : "bg-amber-50 text-amber-800";
+  return (
+    <li className={`rounded px-2 py-0.5 ${tone}`} data-capability={name} data-value={String(value)}>
+      {label}: {value === true ? t("capAllowed") : value === false ? t("capDisabled") : t("capUnknown")}
+    </li>
+  );
+}
+
 export function ServerDetailView({ id, isAdmin }: { id: number; isAdmin: boolean }) {
   const t = useTranslations("servers");
   const tc = useTranslations("common");
@@ -130,6 +141,14 @@ export function ServerDetailView({ id, isAdmin }: { id: number; isAdmin: boolean
           ) : (
             <p className="text-sm text-slate-500">{t("noHostInfo")}</p>
           )}
+          <div data-testid="capabilities">
+            <h3 className="text-xs text-slate-500" title={t("capabilitiesHint")}>{t("capabilities")}</h3>
+            <ul className="flex flex-wrap gap-2 text-sm">
+              <Capability name="commands" label={t("capCommands")} value={s.agent?.commands ?? null} />
+              <Capability name="instances" label={t("capInstances")} value={s.agent?.instances ?? null} />
+              {s.agent?.outdated && <li className="rounded bg-amber-100 px-2 py-0.5 text-amber-800">{t("agentOutdated", { protocol: s.agent.protocol })}</li>}
+            </ul>
+          </div>
         </div>
       </div>
 

@@ -29,6 +29,7 @@ import { config } from "../env";
 import { db, databaseProvider } from "../db";
 import { singleton } from "../global";
 import { live, type LiveEntry } from "./live";
+import type { AgentHello } from "./hub";
 
 const CHANNEL = "fleetdeck_cluster";
 /** NOTIFY refuses payloads of 8000 bytes or more; stay under with room for the envelope. */
@@ -68,7 +69,7 @@ function unpackState(a: unknown[]): LiveState {
 
 /**
  * One item of a batch: [kind, serverId, ...]. s = state [intervalMs, packed], h = host,
- * i = instances, c = connected [ip], d = disconnected, m = server row changed, r = server removed,
+ * i = instances, a = the agent's hello (capabilities), c = connected [ip], d = disconnected, m = server row changed, r = server removed,
  * k = secret rotated, u = pending updates changed.
  */
 type Item = [string, number, ...unknown[]];
@@ -140,7 +141,7 @@ export function remoteHolder(serverId: number): string | undefined {
 // ---- publishing (called from wiring.ts for the agents this process holds) ----
 
 /** An agent held here changed: `kind` s(tate), h(ost), i(nstances), c(onnected), d(isconnected). */
-export function localChange(serverId: number, kind: "s" | "h" | "i" | "c" | "d"): void {
+export function localChange(serverId: number, kind: "s" | "h" | "i" | "c" | "d" | "a"): void {
   if (!state.enabled) return;
   if (kind === "c") state.holders.set(serverId, state.nodeId);
   if (kind === "d" && state.holders.get(serverId) === state.nodeId) state.holders.delete(serverId);
@@ -165,6 +166,7 @@ function itemsOf(id: number, kinds: string): Item[] {
   }
   if (!e) return out;
   if (kinds.includes("c")) out.push(["c", id, e.lastIp]);
+  if (kinds.includes("a")) out.push(["a", id, e.agent]);
   if (kinds.includes("h") && e.host) out.push(["h", id, e.host]);
   if (kinds.includes("i")) out.push(["i", id, e.instances]);
   if (kinds.includes("s") && e.state) out.push(["s", id, e.intervalMs, packState(e.state)]);
@@ -246,6 +248,9 @@ function applyItem(from: string, item: Item): void {
       if (state.holders.get(id) !== from) return; // it moved on to another process already
       state.holders.delete(id);
       live.applyRemote(id, { connected: false });
+      return;
+    case "a":
+      live.applyRemote(id, { agent: (item[2] ?? null) as AgentHello | null });
       return;
     case "h":
       live.applyRemote(id, { host: item[2] as HostInfo });
@@ -405,6 +410,7 @@ interface SnapshotEntry {
   intervalMs: number;
   lastIp: string;
   instances: InstanceState[];
+  agent: AgentHello | null;
 }
 
 function snapshotOf(ids?: number[]): SnapshotEntry[] {
@@ -413,7 +419,7 @@ function snapshotOf(ids?: number[]): SnapshotEntry[] {
   for (const id of want) {
     const e: LiveEntry | undefined = live.get(id);
     if (!e || !e.connected || state.holders.get(id) !== state.nodeId) continue;
-    out.push({ id, host: e.host, state: e.state, intervalMs: e.intervalMs, lastIp: e.lastIp, instances: e.instances });
+    out.push({ id, host: e.host, state: e.state, intervalMs: e.intervalMs, lastIp: e.lastIp, instances: e.instances, agent: e.agent });
   }
   return out;
 }
@@ -423,7 +429,7 @@ function applySnapshot(from: string, entries: SnapshotEntry[]): void {
   try {
     for (const s of entries) {
       state.holders.set(s.id, from);
-      live.applyRemote(s.id, { connected: true, lastIp: s.lastIp, host: s.host ?? undefined, instances: s.instances, state: s.state ?? undefined, intervalMs: s.intervalMs });
+      live.applyRemote(s.id, { connected: true, lastIp: s.lastIp, host: s.host ?? undefined, instances: s.instances, state: s.state ?? undefined, intervalMs: s.intervalMs, agent: s.agent ?? null });
     }
   } finally {
     state.applying = false;

@@ -2,7 +2,8 @@
  * Remote commands: record the run, hand it to the agent over its WebSocket, and keep its output
  * in the command history. Every command is audited with who sent it and from where; a command to
  * a machine whose agent is not connected is refused at once and recorded as failed, so the
- * history also shows attempts that never ran.
+ * history also shows attempts that never ran — unless the caller asked for it to be queued
+ * (lib/fleet/queue.ts), in which case it runs when the agent connects again.
  */
 import { z } from "zod";
 import { MAX_OUTPUT_BYTES } from "../../agent/protocol";
@@ -12,8 +13,9 @@ import { db } from "../db";
 import type { Actor } from "./actor";
 import { agentFailure, askAgent, isAgentConnected } from "./agents";
 import { DomainError, invalid, unavailable } from "./errors";
-import type { LiveEntry } from "./live";
+import { capability, type LiveEntry } from "./live";
 import { requirePermission } from "./policy";
+import { queueJob, type QueuedJobView } from "./queue";
 
 /** Shell names Tactical RMM clients send, plus the short POSIX ones. */
 export const SHELLS = ["bash", "/bin/bash", "sh", "/bin/sh", "cmd", "powershell", "custom"] as const;
@@ -80,24 +82,63 @@ function commandError(e: unknown): DomainError {
     case "timeout":
     case "bad_response":
       return unavailable(`Unable to contact the agent (${failure.message})`, failure.code);
+    case "too_large":
+      return new DomainError("too_large", `The command is too large for the agent protocol: ${failure.message}`);
     default:
       return invalid(`The agent failed to run the command: ${failure.message}`);
   }
 }
 
+/** Who a command runs for: the sender, or the user who queued it. */
+export interface CommandOwner {
+  userId: number | null;
+  username: string;
+  ip?: string;
+  /** Set when the command was queued: the audit entry names the job. */
+  jobId?: number;
+  /** Told the history entry's id as soon as it exists (a queued job links to it). */
+  onRecorded?: (runId: number) => void;
+}
+
+/** A command accepted for later: it runs when the machine's agent connects again. */
+export interface QueuedCommand {
+  status: "queued";
+  job: QueuedJobView;
+}
+
 /**
  * Runs a command on a machine and records it (who, when, which machine, command, exit code,
- * output). The caller must hold `canSendCmd` for this machine (checked here too).
+ * output). The caller must hold `canSendCmd` for this machine (checked here too). With
+ * `queueIfOffline`, a machine whose agent is not connected gets the command queued instead of
+ * refused.
  */
-export async function runCommand(p: Principal, actor: Actor, entry: LiveEntry, input: CommandInput): Promise<CommandOutcome> {
+export async function runCommand(p: Principal, actor: Actor, entry: LiveEntry, input: CommandInput): Promise<CommandOutcome>;
+export async function runCommand(p: Principal, actor: Actor, entry: LiveEntry, input: CommandInput, opts: { queueIfOffline: boolean }): Promise<CommandOutcome | QueuedCommand>;
+export async function runCommand(p: Principal, actor: Actor, entry: LiveEntry, input: CommandInput, opts: { queueIfOffline?: boolean } = {}): Promise<CommandOutcome | QueuedCommand> {
   requirePermission(p, "canSendCmd");
+  if (opts.queueIfOffline && !isAgentConnected(entry.meta.id)) {
+    return { status: "queued", job: await queueJob(p, actor, entry, { kind: "cmd", command: input }) };
+  }
+  return executeCommand(entry, input, { userId: actor.id, username: actor.name, ip: actor.ip });
+}
+
+/**
+ * Records a run and asks the agent (no permission check: the caller did it, now or when it
+ * queued the command). Offline or failing agents leave a failed run in the history.
+ */
+export async function executeCommand(entry: LiveEntry, input: CommandInput, owner: CommandOwner): Promise<CommandOutcome> {
   const serverId = entry.meta.id;
   const run = await db.commandRun.create({
-    data: { serverId, userId: actor.id, username: actor.name, shell: input.shell, command: input.cmd, timeout: input.timeout, status: "running" },
+    data: { serverId, userId: owner.userId, username: owner.username, shell: input.shell, command: input.cmd, timeout: input.timeout, status: "running" },
   });
-  void audit({ action: "agent.cmd", actorId: actor.id, actorName: actor.name, target: entry.meta.name, detail: `#${run.id} server #${serverId} ${input.shell}: ${input.cmd.slice(0, 200)}`, ip: actor.ip }).catch(() => undefined);
+  owner.onRecorded?.(run.id);
+  const queued = owner.jobId !== undefined ? ` (queued job #${owner.jobId})` : "";
+  void audit({ action: "agent.cmd", actorId: owner.userId, actorName: owner.username, target: entry.meta.name, detail: `#${run.id} server #${serverId}${queued} ${input.shell}: ${input.cmd.slice(0, 200)}`, ip: owner.ip }).catch(() => undefined);
   try {
     if (!isAgentConnected(serverId)) throw unavailable("Unable to contact the agent: it is not connected", "offline");
+    // Known from the connected agent's hello: refused at once rather than after a round trip (an
+    // agent that did not say is asked, and refuses itself).
+    if (capability(entry, "commands") === false) throw new DomainError("invalid", COMMANDS_DISABLED, { reason: "capability" });
     const r = await askAgent(
       serverId,
       "cmd.run",

@@ -9,12 +9,13 @@ import WebSocket from "ws";
 import {
   AGENT_WS_PATH,
   MAX_FRAME_BYTES,
+  MAX_OUTPUT_BYTES,
   PROTOCOL_VERSION,
   type HostInfo,
   type InstanceState,
   type LiveState,
 } from "../../agent/protocol";
-import { AgentHub, AgentRequestError, type AgentHubOptions } from "./hub";
+import { AgentHub, AgentRequestError, type AgentHello, type AgentHubOptions } from "./hub";
 
 interface Harness {
   hub: AgentHub;
@@ -23,6 +24,7 @@ interface Harness {
   upgrades: boolean[];
   events: {
     connects: number[];
+    hellos: { serverId: number; hello: AgentHello }[];
     hosts: HostInfo[];
     states: { serverId: number; state: LiveState; at: number }[];
     instances: InstanceState[][];
@@ -44,10 +46,11 @@ afterEach(async () => {
 });
 
 async function harness(extra: Partial<AgentHubOptions> = {}): Promise<Harness> {
-  const events: Harness["events"] = { connects: [], hosts: [], states: [], instances: [], disconnects: [], logs: [] };
+  const events: Harness["events"] = { connects: [], hellos: [], hosts: [], states: [], instances: [], disconnects: [], logs: [] };
   const hub = new AgentHub({
     authenticate: async (secret) => ({ "secret-1": 1, "secret-2": 2 })[secret] ?? null,
     onConnect: (id) => events.connects.push(id),
+    onHello: (serverId, hello) => events.hellos.push({ serverId, hello }),
     onHost: (_id, host) => events.hosts.push(host),
     onState: (serverId, state, at) => events.states.push({ serverId, state, at }),
     onInstances: (_id, list) => events.instances.push(list),
@@ -242,7 +245,7 @@ describe("AgentHub frames", () => {
     expect(h.events.hosts).toEqual([host]);
     expect(h.events.states.map((s) => s.state.cpu)).toEqual([33]);
     expect(h.events.instances).toEqual([[{ uuid: "a", status: "running", pid: 42, exitCode: null, startedAt: 1 }]]);
-    expect(h.hub.connectionStats(1)).toEqual({ dropped: bad.length + 1, refusedStates: 0 });
+    expect(h.hub.connectionStats(1)).toEqual({ dropped: bad.length + 1, refusedStates: 0, rateLimited: 0 });
     expect(h.hub.isConnected(1)).toBe(true);
     // Logged once per connection, not once per frame.
     expect(h.events.logs.filter((l) => l.includes("dropped an invalid frame"))).toHaveLength(1);
@@ -269,7 +272,7 @@ describe("AgentHub frames", () => {
     await waitFor("the last valid state", () => h.events.states.some((s) => s.state.cpu === 6));
     expect(h.events.states.map((s) => s.state.cpu)).toEqual([1, 6]);
     expect(h.events.states.every((s) => s.serverId === 1)).toBe(true);
-    expect(h.hub.connectionStats(1)).toEqual({ dropped: 0, refusedStates: 4 });
+    expect(h.hub.connectionStats(1)).toEqual({ dropped: 0, refusedStates: 4, rateLimited: 0 });
     expect(h.events.logs.filter((l) => l.includes("refused a state frame"))).toHaveLength(1);
   });
 
@@ -394,5 +397,118 @@ describe("AgentHub connections", () => {
     expect(h.hub.isConnected(1)).toBe(false);
     expect(h.events.disconnects).toEqual([1]);
     expect(await refusedStatus(h.url, { Authorization: "Bearer secret-1" })).toBe(503);
+  });
+});
+
+describe("AgentHub hello and protocol versions", () => {
+  it("reports a hello's capabilities, and takes an agent that starts with anything else for protocol 1", async () => {
+    const h = await harness();
+    const v2 = await connect(h.url, "secret-1");
+    send(v2, { type: "hello", protocol: PROTOCOL_VERSION, agentVersion: "0.2.0", capabilities: { commands: false, instances: true, future: true } });
+    const v1 = await connect(h.url, "secret-2");
+    send(v1, { type: "host", host });
+    await waitFor("both hellos", () => h.events.hellos.length === 2);
+    expect(h.events.hellos).toEqual([
+      { serverId: 1, hello: { protocol: PROTOCOL_VERSION, agentVersion: "0.2.0", capabilities: { commands: false, instances: true }, outdated: false } },
+      // Protocol 1 ran instances unconditionally and decided about commands itself.
+      { serverId: 2, hello: { protocol: 1, agentVersion: "", capabilities: { commands: null, instances: true }, outdated: true } },
+    ]);
+    // The protocol-1 agent's first frame was still processed.
+    await waitFor("its host", () => h.events.hosts.length === 1);
+  });
+});
+
+describe("AgentHub hardening", () => {
+  it("refuses state timestamps that go back, across reconnections, within a small tolerance", async () => {
+    const h = await harness();
+    const c = await connect(h.url, "secret-1");
+    const now = Date.now();
+    send(c, { type: "state", seq: 1, at: now, state: state({ cpu: 1 }) });
+    send(c, { type: "state", seq: 2, at: now - 10_000, state: state({ cpu: 2 }) }); // 10 s back: refused
+    send(c, { type: "state", seq: 3, at: now - 500, state: state({ cpu: 3 }) }); // slewed: kept, at the previous time
+    send(c, { type: "state", seq: 4, at: now + 2_000, state: state({ cpu: 4 }) });
+    await waitFor("the fourth state", () => h.events.states.some((s) => s.state.cpu === 4));
+    expect(h.events.states.map((s) => [s.state.cpu, s.at])).toEqual([[1, now], [3, now], [4, now + 2_000]]);
+    expect(h.hub.connectionStats(1)).toMatchObject({ refusedStates: 1 });
+    expect(h.events.logs.join("\n")).toMatch(/timestamp 10\.0 s before the previous report's/);
+
+    // A new connection restarts seq but not time.
+    c.ws.close();
+    await waitFor("onDisconnect", () => h.events.disconnects.length === 1);
+    const again = await connect(h.url, "secret-1");
+    send(again, { type: "state", seq: 1, at: now - 5_000, state: state({ cpu: 5 }) });
+    send(again, { type: "state", seq: 2, at: now + 3_000, state: state({ cpu: 6 }) });
+    await waitFor("the sixth state", () => h.events.states.some((s) => s.state.cpu === 6));
+    expect(h.events.states.map((s) => s.state.cpu)).toEqual([1, 3, 4, 6]);
+  });
+
+  it("drops and counts frames beyond the rate limit, and closes a connection that floods", async () => {
+    const h = await harness({ rateLimit: { perSecond: 1, burst: 5, closeAfter: 50 } });
+    const c = await connect(h.url, "secret-1");
+    for (let i = 0; i < 20; i++) send(c, { type: "host", host: { ...host, hostname: `h${i}` } });
+    await waitFor("the frames to be counted", () => {
+      const s = h.hub.connectionStats(1);
+      return s && s.rateLimited >= 14;
+    });
+    // The burst went through (a token may have been refilled meanwhile); the rest was dropped.
+    expect(h.events.hosts.length).toBeGreaterThanOrEqual(5);
+    expect(h.events.hosts.length).toBeLessThanOrEqual(6);
+    expect(h.hub.isConnected(1)).toBe(true);
+    expect(h.events.logs.filter((l) => l.includes("dropping the excess"))).toHaveLength(1);
+
+    for (let i = 0; i < 100; i++) send(c, { type: "host", host });
+    const closed = await c.closed;
+    expect(closed.code).toBe(1008);
+    expect(closed.reason).toBe("too many messages: more than 1 frames/s");
+    await waitFor("onDisconnect", () => h.events.disconnects.includes(1));
+  });
+
+  it("lets answers to the panel's own requests through an empty bucket", async () => {
+    const h = await harness({ rateLimit: { perSecond: 0.001, burst: 2, closeAfter: 1_000 } });
+    const c = await connect(h.url, "secret-1");
+    c.ws.on("message", (d) => {
+      const f = JSON.parse(String(d)) as { type: string; id: number };
+      if (f.type === "request") send(c, { type: "result", id: f.id, ok: true, data: { count: 0 } });
+    });
+    for (let i = 0; i < 5; i++) send(c, { type: "host", host });
+    await waitFor("the bucket to be empty", () => (h.hub.connectionStats(1)?.rateLimited ?? 0) >= 3);
+    for (let i = 0; i < 3; i++) expect(await h.hub.request(1, "instance.sync", { instances: [] }, 2_000)).toEqual({ count: 0 });
+    // A made-up result is not an answer the panel waits for: it is limited like anything else.
+    send(c, { type: "result", id: 999_999, ok: true, data: {} });
+    await waitFor("the made-up result to be dropped", () => h.hub.connectionStats(1)?.rateLimited === 4);
+  });
+
+  it("caps output in answers at MAX_OUTPUT_BYTES whatever the agent sends", async () => {
+    const h = await harness();
+    const c = await connect(h.url, "secret-1");
+    const big = "é".repeat(MAX_OUTPUT_BYTES) + "tail"; // 2 bytes a character: twice the cap, and more
+    c.ws.on("message", (d) => {
+      const f = JSON.parse(String(d)) as { type: string; id: number; method: string };
+      if (f.type !== "request") return;
+      if (f.method === "cmd.run") send(c, { type: "result", id: f.id, ok: true, data: { output: big, exitCode: 0, timedOut: false, truncated: false } });
+      if (f.method === "instance.output") send(c, { type: "result", id: f.id, ok: true, data: { output: big } });
+      if (f.method === "instance.input") send(c, { type: "result", id: f.id, ok: false, code: "internal", error: "x".repeat(100_000) });
+    });
+    const r = await h.hub.request(1, "cmd.run", { shell: "sh", cmd: "yes", timeout: 5 }, 5_000);
+    expect(Buffer.byteLength(r.output)).toBe(MAX_OUTPUT_BYTES);
+    expect(r.output).toMatch(/^é+$/);
+    expect(r.truncated).toBe(true);
+    const o = await h.hub.request(1, "instance.output", { uuid: "u" }, 5_000);
+    expect(Buffer.byteLength(o.output)).toBeLessThanOrEqual(MAX_OUTPUT_BYTES);
+    expect(o.output.endsWith("étail")).toBe(true); // a console keeps its latest lines
+    const e = await h.hub.request(1, "instance.input", { uuid: "u", line: "x" }, 5_000).catch((err: unknown) => err);
+    expect(e).toMatchObject({ code: "internal" });
+    expect((e as Error).message.length).toBeLessThanOrEqual(4097);
+  });
+
+  it("refuses at once a request larger than a frame, and keeps the connection", async () => {
+    const h = await harness();
+    const c = await connect(h.url, "secret-1");
+    const defs = Array.from({ length: 300 }, (_, i) => ({ uuid: `u${i}`, name: "", startCommand: "x".repeat(4000), cwd: "", stopCommand: "", autoRestart: false }));
+    const e = await h.hub.request(1, "instance.sync", { instances: defs }, 60_000).catch((err: unknown) => err);
+    expect(e).toBeInstanceOf(AgentRequestError);
+    expect(e).toMatchObject({ code: "too_large" });
+    expect(c.received.filter((f) => (f as { type: string }).type === "request")).toEqual([]);
+    expect(h.hub.isConnected(1)).toBe(true);
   });
 });

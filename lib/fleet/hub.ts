@@ -5,34 +5,56 @@
  *
  * - Authentication happens on the upgrade (`Authorization: Bearer <secret>`); a refused secret is
  *   answered with HTTP 401 so that the agent stops instead of retrying.
- * - Every incoming frame is validated with zod; a bad frame is dropped (counted, logged once per
- *   connection) and never reaches a callback. State frames must carry a strictly increasing seq
- *   and a timestamp within 60 s of the panel's clock.
+ * - Every incoming frame is validated with the protocol's zod schemas (agent/protocol-schemas.ts);
+ *   a bad frame is dropped (counted, logged once per connection) and never reaches a callback.
+ *   State frames must carry a strictly increasing seq, a timestamp within 60 s of the panel's
+ *   clock, and a timestamp that does not go back (per server, across reconnections: history
+ *   buckets are keyed by it).
+ * - Frames per connection are rate-limited (a token bucket): excess frames are dropped and
+ *   counted; a connection flooding far beyond the limit is closed (1008). Answers to the panel's
+ *   own requests always pass. Output in answers is capped at MAX_OUTPUT_BYTES here as well.
+ * - The agent's first frame is `hello` (protocol 2: its capabilities). An agent that starts with
+ *   anything else speaks protocol 1: `onHello` then reports it as such (outdated).
+ * - A request whose frame would exceed MAX_FRAME_BYTES is refused here ("too_large"): sent, it
+ *   would make the agent close the connection, reconnect and be sent it again.
  * - One connection per server: a new one replaces (closes) the old one.
  * - Ping every 15 s; a connection silent for 30 s (no pong, no frame) is terminated.
  */
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
-import { z } from "zod";
 import {
   AGENT_WS_PATH,
   MAX_FRAME_BYTES,
+  MIN_PROTOCOL_VERSION,
   PROTOCOL_VERSION,
   type AgentErrorCode,
+  type Capabilities,
   type HostInfo,
   type InstanceState,
   type LiveState,
   type PanelToAgent,
-  type PendingUpdate,
   type RequestMap,
   type RequestMethod,
 } from "../../agent/protocol";
+import {
+  envelopeSchema,
+  helloFrameSchema,
+  hostFrameSchema,
+  instancesFrameSchema,
+  issueText,
+  resultFrameSchema,
+  resultSchemas,
+  stateFrameSchema,
+  type ResultFrame,
+} from "../../agent/protocol-schemas";
 
 export interface AgentHubOptions {
   /** Resolve a secret to a server id, or null to refuse (→ 401 on the upgrade). */
   authenticate(secret: string): Promise<number | null>;
   onConnect?(serverId: number, remoteAddress: string): void;
+  /** What the agent is and may do: from its `hello`, or inferred for a protocol-1 agent. */
+  onHello?(serverId: number, hello: AgentHello): void;
   onHost?(serverId: number, host: HostInfo): void;
   /** Only frames passing validation (shape, increasing seq, `at` within 60 s of now). */
   onState?(serverId: number, state: LiveState, at: number): void;
@@ -44,10 +66,40 @@ export interface AgentHubOptions {
   pingIntervalMs?: number;
   /** A connection with no pong and no frame for this long is terminated (default 30 000 ms). */
   pongTimeoutMs?: number;
+  /** Frames per connection: sustained rate, burst, and excess after which it is closed. */
+  rateLimit?: Partial<RateLimit>;
 }
 
+export interface RateLimit {
+  /** Frames per second a connection may send on average. */
+  perSecond: number;
+  /** Frames it may send at once (the bucket's size). */
+  burst: number;
+  /** Dropped frames (draining at perSecond) beyond which the connection is closed. */
+  closeAfter: number;
+}
+
+/**
+ * An agent sends about one frame per second (state) plus bursts when instances change or it
+ * answers requests; these limits leave it ample room and stop a runaway or hostile one.
+ */
+export const DEFAULT_RATE_LIMIT: RateLimit = { perSecond: 20, burst: 200, closeAfter: 2_000 };
+
+/** What the panel knows of an agent from its first frame. */
+export interface AgentHello {
+  protocol: number;
+  agentVersion: string;
+  /** null: unknown (a protocol-1 agent decides about commands itself when asked). */
+  capabilities: { [K in keyof Capabilities]: boolean | null };
+  /** The agent speaks an older protocol than the panel (it still works; it should be updated). */
+  outdated: boolean;
+}
+
+/** What a protocol-1 agent could do: it ran instances unconditionally and checked commands itself. */
+const PROTOCOL_1_CAPABILITIES: AgentHello["capabilities"] = { commands: null, instances: true };
+
 /** Why a request failed: the agent's own code, or one of the hub's. */
-export type AgentRequestErrorCode = AgentErrorCode | "offline" | "timeout" | "bad_response";
+export type AgentRequestErrorCode = AgentErrorCode | "offline" | "timeout" | "bad_response" | "too_large";
 
 export class AgentRequestError extends Error {
   readonly code: AgentRequestErrorCode;
@@ -60,124 +112,11 @@ export class AgentRequestError extends Error {
 
 /** State frames whose `at` is further than this from the panel's clock are refused. */
 export const MAX_CLOCK_SKEW_MS = 60_000;
-
-// ---------------------------------------------------------------------------------------------
-// Schemas of what agents send. Unknown extra keys are stripped (a newer agent may send more).
-
-const str = (max = 1024) => z.string().max(max);
-const count = () => z.number().int().nonnegative();
-const bytes = () => z.number().nonnegative();
-
-const hostSchema: z.ZodType<HostInfo> = z.object({
-  hostname: str(255),
-  platform: str(64),
-  platformVersion: str(256),
-  release: str(256),
-  cpu: z.array(str(512)).max(256),
-  arch: str(64),
-  virtualization: str(128),
-  bootTime: z.number().nonnegative(),
-  memTotal: bytes(),
-  diskTotal: bytes(),
-  swapTotal: bytes(),
-  ipv4: str(64),
-  ipv6: str(128),
-  localIps: z.array(str(128)).max(256),
-  gpu: z.array(str(512)).max(64),
-  agentVersion: str(64),
-  cwd: str(4096),
-});
-
-const liveStateSchema: z.ZodType<LiveState> = z.object({
-  cpu: z.number().min(0).max(100),
-  memUsed: bytes(),
-  memTotal: bytes(),
-  swapUsed: bytes(),
-  diskUsed: bytes(),
-  netInTransfer: bytes(),
-  netOutTransfer: bytes(),
-  netInSpeed: bytes(),
-  netOutSpeed: bytes(),
-  uptime: z.number().nonnegative(),
-  load1: z.number().nonnegative(),
-  load5: z.number().nonnegative(),
-  load15: z.number().nonnegative(),
-  tcpConnCount: count(),
-  udpConnCount: count(),
-  processCount: count(),
-  temperatures: z.array(z.object({ name: str(128), temperature: z.number() })).max(512),
-  process: z.object({ cpuMicros: z.number().nonnegative(), memory: bytes() }),
-});
-
-const instanceStateSchema: z.ZodType<InstanceState> = z.object({
-  uuid: str(256),
-  status: z.enum(["stopped", "starting", "running", "stopping"]),
-  pid: z.number().int().positive().nullable(),
-  exitCode: z.number().int().nullable(),
-  startedAt: z.number().nonnegative().nullable(),
-});
-
-const envelopeSchema = z.object({ type: z.string() });
-const hostFrameSchema = z.object({ type: z.literal("host"), host: hostSchema });
-const stateFrameSchema = z.object({
-  type: z.literal("state"),
-  seq: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
-  at: z.number().int().nonnegative(),
-  state: liveStateSchema,
-});
-const instancesFrameSchema = z.object({ type: z.literal("instances"), instances: z.array(instanceStateSchema).max(10_000) });
-
-const agentErrorCodes = [
-  "commands_disabled",
-  "bad_shell",
-  "unknown_instance",
-  "instance_not_running",
-  "instance_running",
-  "start_failed",
-  "bad_request",
-  "internal",
-] as const satisfies readonly AgentErrorCode[];
-
-const resultFrameSchema = z.union([
-  z.object({ type: z.literal("result"), id: z.number().int(), ok: z.literal(true), data: z.unknown() }),
-  z.object({
-    type: z.literal("result"),
-    id: z.number().int(),
-    ok: z.literal(false),
-    // A code this panel does not know (newer agent) is reported as "internal".
-    code: z.enum(agentErrorCodes).catch("internal"),
-    error: z.string().max(64 * 1024),
-  }),
-]);
-
-const pendingUpdateSchema: z.ZodType<PendingUpdate> = z.object({
-  name: str(512),
-  currentVersion: str(512),
-  newVersion: str(512),
-  source: str(512),
-});
-
-/** What each request's result must look like. */
-const resultSchemas: { [M in RequestMethod]: z.ZodType<RequestMap[M]["result"]> } = {
-  "cmd.run": z.object({
-    output: z.string(),
-    exitCode: z.number().int().nullable(),
-    timedOut: z.boolean(),
-    truncated: z.boolean(),
-  }),
-  "updates.scan": z.object({ manager: str(64), updates: z.array(pendingUpdateSchema).max(100_000) }),
-  "instance.sync": z.object({ count: count() }),
-  "instance.start": instanceStateSchema,
-  "instance.stop": instanceStateSchema,
-  "instance.restart": instanceStateSchema,
-  "instance.kill": instanceStateSchema,
-  "instance.input": z.object({ ok: z.literal(true) }),
-  "instance.output": z.object({ output: z.string() }),
-};
-
-// ---------------------------------------------------------------------------------------------
-
-type ResultFrame = z.infer<typeof resultFrameSchema>;
+/**
+ * A state frame's `at` may be this much before the previous one's (a clock slewed by NTP) and is
+ * then recorded at the previous time; further back, it is refused.
+ */
+export const AT_BACKWARDS_TOLERANCE_MS = 1_000;
 
 interface Pending {
   onResult(frame: ResultFrame): void;
@@ -192,9 +131,18 @@ interface Connection {
   pending: Map<number, Pending>;
   dropped: number;
   refusedStates: number;
+  rateLimited: number;
   loggedDrop: boolean;
   loggedRefusal: boolean;
+  loggedRate: boolean;
   closed: boolean;
+  /** Token bucket: frames it may still send now, refilled at perSecond. */
+  tokens: number;
+  /** Dropped frames not yet drained (at perSecond): beyond closeAfter, the connection is closed. */
+  excess: number;
+  lastRefill: number;
+  /** The first frame decides the protocol: `hello` (2+) or anything else (1). */
+  helloSeen: boolean;
 }
 
 function bearerSecret(header: string | undefined): string | null {
@@ -217,6 +165,13 @@ function refuseUpgrade(socket: Duplex, status: 401 | 500 | 503, text: string): v
   );
 }
 
+/** Whether a frame looks like the answer to one of this connection's pending requests. */
+function isPendingResult(conn: Connection, data: RawData, isBinary: boolean): boolean {
+  if (isBinary) return false;
+  const m = /^\s*\{\s*"type"\s*:\s*"result"\s*,\s*"id"\s*:\s*(\d{1,16})[,}]/.exec(rawToString(data).slice(0, 100));
+  return !!m && conn.pending.has(Number(m[1]));
+}
+
 function rawToString(data: RawData): string {
   if (Buffer.isBuffer(data)) return data.toString("utf8");
   if (Array.isArray(data)) return Buffer.concat(data).toString("utf8");
@@ -231,9 +186,13 @@ export class AgentHub {
   private readonly log: (message: string) => void;
   private nextRequestId = 0;
   private closed = false;
+  private readonly rate: RateLimit;
+  /** Latest accepted state timestamp per server, across connections (history is keyed by it). */
+  private readonly lastAt = new Map<number, number>();
 
   constructor(opts: AgentHubOptions) {
     this.opts = opts;
+    this.rate = { ...DEFAULT_RATE_LIMIT, ...opts.rateLimit };
     this.log = opts.log ?? ((m) => console.warn(`[agent-hub] ${m}`));
     this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
     const pongTimeout = opts.pongTimeoutMs ?? 30_000;
@@ -317,10 +276,15 @@ export class AgentHub {
     return [...this.conns.keys()];
   }
 
-  /** Frames dropped (invalid) and state frames refused (stale/replayed) on the current connection. */
-  connectionStats(serverId: number): { dropped: number; refusedStates: number } | null {
+  /** Frames dropped (invalid), state frames refused (stale/replayed) and frames dropped over the rate limit, on the current connection. */
+  connectionStats(serverId: number): { dropped: number; refusedStates: number; rateLimited: number } | null {
     const c = this.conns.get(serverId);
-    return c ? { dropped: c.dropped, refusedStates: c.refusedStates } : null;
+    return c ? { dropped: c.dropped, refusedStates: c.refusedStates, rateLimited: c.rateLimited } : null;
+  }
+
+  /** Forgets what the hub keeps of a server between connections (it was deleted). */
+  forget(serverId: number): void {
+    this.lastAt.delete(serverId);
   }
 
   /** Sends a request and resolves with the result, rejects with AgentRequestError {code, message} (code 'offline' if not connected, 'timeout' after timeoutMs, 'bad_response' for a malformed result, or the agent's AgentErrorCode). */
@@ -335,7 +299,12 @@ export class AgentHub {
       return Promise.reject(new AgentRequestError("offline", `the agent of server #${serverId} is not connected`));
     }
     const id = ++this.nextRequestId;
-    const schema = resultSchemas[method] as z.ZodType<RequestMap[M]["result"]>;
+    const frame: PanelToAgent = { type: "request", id, method, params };
+    const text = JSON.stringify(frame);
+    if (Buffer.byteLength(text) > MAX_FRAME_BYTES) {
+      return Promise.reject(new AgentRequestError("too_large", `the ${method} request is larger than the agent protocol's ${MAX_FRAME_BYTES / 1024 / 1024} MiB frame limit`));
+    }
+    const schema = resultSchemas[method];
     return new Promise<RequestMap[M]["result"]>((resolve, reject) => {
       const timer = setTimeout(() => {
         conn.pending.delete(id);
@@ -350,15 +319,14 @@ export class AgentHub {
           }
           const parsed = schema.safeParse(frame.data);
           if (parsed.success) resolve(parsed.data);
-          else reject(new AgentRequestError("bad_response", `the agent's answer to ${method} is malformed: ${parsed.error.issues[0]?.message ?? "invalid"}`));
+          else reject(new AgentRequestError("bad_response", `the agent's answer to ${method} is malformed: ${issueText(parsed.error)}`));
         },
         onFail: (err) => {
           clearTimeout(timer);
           reject(err);
         },
       });
-      const frame: PanelToAgent = { type: "request", id, method, params };
-      conn.ws.send(JSON.stringify(frame), (err) => {
+      conn.ws.send(text, (err) => {
         if (!err) return;
         const p = conn.pending.get(id);
         conn.pending.delete(id);
@@ -408,9 +376,15 @@ export class AgentHub {
       pending: new Map(),
       dropped: 0,
       refusedStates: 0,
+      rateLimited: 0,
       loggedDrop: false,
       loggedRefusal: false,
+      loggedRate: false,
       closed: false,
+      tokens: this.rate.burst,
+      excess: 0,
+      lastRefill: Date.now(),
+      helloSeen: false,
     };
     const old = this.conns.get(serverId);
     this.conns.set(serverId, conn);
@@ -466,9 +440,59 @@ export class AgentHub {
     }
   }
 
+  /**
+   * Takes a token for one frame; false when the bucket is empty (the frame is dropped). A
+   * connection whose dropped frames pile up beyond closeAfter is closed.
+   */
+  private admit(conn: Connection, exempt: boolean): boolean {
+    const now = Date.now();
+    const refill = ((now - conn.lastRefill) / 1000) * this.rate.perSecond;
+    conn.lastRefill = now;
+    conn.tokens = Math.min(this.rate.burst, conn.tokens + refill);
+    conn.excess = Math.max(0, conn.excess - refill);
+    if (conn.tokens >= 1) {
+      conn.tokens -= 1;
+      return true;
+    }
+    if (exempt) return true;
+    conn.rateLimited++;
+    conn.excess++;
+    if (!conn.loggedRate) {
+      conn.loggedRate = true;
+      this.log(`server #${conn.serverId}: more than ${this.rate.perSecond} frames/s (burst ${this.rate.burst}); dropping the excess`);
+    }
+    if (conn.excess > this.rate.closeAfter) {
+      this.log(`server #${conn.serverId}: flooding (${conn.rateLimited} frames over the limit), closing the connection`);
+      this.dropConnection(conn);
+      this.closeSocket(conn.ws, 1008, `too many messages: more than ${this.rate.perSecond} frames/s`);
+    }
+    return false;
+  }
+
+  /** The agent's first frame says which protocol it speaks (see the header). */
+  private firstFrame(conn: Connection, type: string, json: unknown): void {
+    conn.helloSeen = true;
+    let hello: AgentHello;
+    if (type === "hello") {
+      const f = helloFrameSchema.safeParse(json);
+      if (!f.success) {
+        this.drop(conn, `hello: ${issueText(f.error)}`);
+        conn.helloSeen = false; // a valid hello may still come
+        return;
+      }
+      hello = { protocol: f.data.protocol, agentVersion: f.data.agentVersion, capabilities: f.data.capabilities, outdated: f.data.protocol < PROTOCOL_VERSION };
+    } else {
+      hello = { protocol: MIN_PROTOCOL_VERSION, agentVersion: "", capabilities: PROTOCOL_1_CAPABILITIES, outdated: true };
+    }
+    this.call("onHello", () => this.opts.onHello?.(conn.serverId, hello));
+  }
+
   private onMessage(conn: Connection, data: RawData, isBinary: boolean): void {
     if (conn.closed) return;
     conn.lastSeen = Date.now();
+    // Answers to the panel's own requests are bounded by what the panel asks: never rate-limited.
+    // (A cheap look for the id; the frame is validated below like any other.)
+    if (!this.admit(conn, conn.pending.size > 0 && isPendingResult(conn, data, isBinary))) return;
     if (isBinary) return this.drop(conn, "binary frame");
     let json: unknown;
     try {
@@ -479,29 +503,48 @@ export class AgentHub {
     const envelope = envelopeSchema.safeParse(json);
     if (!envelope.success) return this.drop(conn, "no type");
     const sid = conn.serverId;
+    if (!conn.helloSeen) {
+      this.firstFrame(conn, envelope.data.type, json);
+      if (envelope.data.type === "hello") return;
+    }
     switch (envelope.data.type) {
+      case "hello": {
+        // A later hello (capabilities cannot change without a restart, but a newer agent may resend).
+        const f = helloFrameSchema.safeParse(json);
+        if (!f.success) return this.drop(conn, `hello: ${issueText(f.error)}`);
+        const hello: AgentHello = { protocol: f.data.protocol, agentVersion: f.data.agentVersion, capabilities: f.data.capabilities, outdated: f.data.protocol < PROTOCOL_VERSION };
+        this.call("onHello", () => this.opts.onHello?.(sid, hello));
+        return;
+      }
       case "host": {
         const f = hostFrameSchema.safeParse(json);
-        if (!f.success) return this.drop(conn, `host: ${f.error.issues[0]?.path.join(".")} ${f.error.issues[0]?.message}`);
+        if (!f.success) return this.drop(conn, `host: ${issueText(f.error)}`);
         this.call("onHost", () => this.opts.onHost?.(sid, f.data.host));
         return;
       }
       case "state": {
         const f = stateFrameSchema.safeParse(json);
-        if (!f.success) return this.drop(conn, `state: ${f.error.issues[0]?.path.join(".")} ${f.error.issues[0]?.message}`);
-        const { seq, at, state } = f.data;
+        if (!f.success) return this.drop(conn, `state: ${issueText(f.error)}`);
+        const { seq, state } = f.data;
+        let at = f.data.at;
         if (seq <= conn.lastSeq) return this.refuseState(conn, `seq ${seq} is not after ${conn.lastSeq}`);
         const skew = at - Date.now();
         if (Math.abs(skew) > MAX_CLOCK_SKEW_MS) {
           return this.refuseState(conn, `timestamp ${Math.round(skew / 1000)} s away from the panel's clock; check the agent's clock`);
         }
+        const lastAt = this.lastAt.get(sid) ?? 0;
+        if (at < lastAt - AT_BACKWARDS_TOLERANCE_MS) {
+          return this.refuseState(conn, `timestamp ${((lastAt - at) / 1000).toFixed(1)} s before the previous report's; check the agent's clock`);
+        }
+        at = Math.max(at, lastAt); // within the tolerance: recorded at the previous time, never before it
         conn.lastSeq = seq;
+        this.lastAt.set(sid, at);
         this.call("onState", () => this.opts.onState?.(sid, state, at));
         return;
       }
       case "instances": {
         const f = instancesFrameSchema.safeParse(json);
-        if (!f.success) return this.drop(conn, `instances: ${f.error.issues[0]?.message}`);
+        if (!f.success) return this.drop(conn, `instances: ${issueText(f.error)}`);
         this.call("onInstances", () => this.opts.onInstances?.(sid, f.data.instances));
         return;
       }

@@ -9,7 +9,7 @@
  */
 import crypto from "node:crypto";
 import { z } from "zod";
-import { MAX_FRAME_BYTES, type InstanceDefinition, type InstanceState, type PanelToAgent } from "../../agent/protocol";
+import { MAX_FRAME_BYTES, MAX_INSTANCES, type InstanceDefinition, type InstanceState, type PanelToAgent } from "../../agent/protocol";
 import { audit } from "../audit";
 import { forgetAllUsers, type Principal } from "../auth/principal";
 import { db } from "../db";
@@ -17,7 +17,7 @@ import type { Actor } from "./actor";
 import { agentFailure, askAgent, isAgentConnected } from "./agents";
 import { DomainError, invalid, notFound, parseInput, unavailable } from "./errors";
 import { definitionsChanged } from "./instance-counts";
-import { live, type LiveEntry } from "./live";
+import { capability, live, type LiveEntry } from "./live";
 import { requireAdmin, requireInstance } from "./policy";
 
 /** Longest wait for an agent's answer (API clients commonly give up at 5 s). */
@@ -38,9 +38,23 @@ const definitionOf = (row: { uuid: string; name: string; startCommand: string; c
   uuid: row.uuid, name: row.name, startCommand: row.startCommand, cwd: row.cwd, stopCommand: row.stopCommand, autoRestart: row.autoRestart,
 });
 
+export const INSTANCES_DISABLED = "Instances are disabled on this daemon: its agent runs instances only when started with --allow-instances";
+
+/**
+ * Refuses at once when the daemon's connected agent said its owner did not allow instances (an
+ * agent that did not say is asked, and refuses itself; an offline one is answered as offline —
+ * it may come back with instances allowed).
+ */
+function requireInstances(serverId: number): void {
+  const entry = live.get(serverId);
+  if (entry && isAgentConnected(serverId) && capability(entry, "instances") === false) throw new DomainError("invalid", INSTANCES_DISABLED, { reason: "capability" });
+}
+
 /** Sends a server's instance definitions to its agent (on connect and after every change). */
 export async function syncInstances(serverId: number): Promise<void> {
   if (!isAgentConnected(serverId)) return;
+  const entry = live.get(serverId);
+  if (entry && capability(entry, "instances") === false) return; // it would refuse them
   const rows = await db.instance.findMany({ where: { serverId }, orderBy: { id: "asc" } });
   await askAgent(serverId, "instance.sync", { instances: rows.map(definitionOf) }, 10_000);
 }
@@ -54,6 +68,7 @@ async function assertSyncFits(serverId: number, change: { add?: InstanceDefiniti
   const rows = await db.instance.findMany({ where: { serverId }, orderBy: { id: "asc" } });
   const defs = rows.map((r) => (change.replace && r.uuid === change.replace.uuid ? change.replace : definitionOf(r)));
   if (change.add) defs.push(change.add);
+  if (defs.length > MAX_INSTANCES) throw invalid(`A daemon holds at most ${MAX_INSTANCES} instances`);
   const frame: PanelToAgent = { type: "request", id: Number.MAX_SAFE_INTEGER, method: "instance.sync", params: { instances: defs } };
   const bytes = Buffer.byteLength(JSON.stringify(frame));
   if (bytes > MAX_FRAME_BYTES) {
@@ -123,7 +138,9 @@ export function instanceError(err: unknown, what: string): unknown {
     case "start_failed":
       return invalid(`The instance failed to start: ${e.message}`);
     case "instances_disabled":
-      return new DomainError("invalid", `Instances are disabled on this daemon: its agent runs instances only when started with --allow-instances`, { reason: "capability" });
+      return new DomainError("invalid", INSTANCES_DISABLED, { reason: "capability" });
+    case "too_large":
+      return new DomainError("too_large", `Cannot ${what}: ${e.message}`);
     default:
       return invalid(`The daemon refused to ${what}: ${e.message}`);
   }
@@ -165,6 +182,7 @@ function auditInstance(action: string, actor: Actor, serverId: number, row: { uu
  */
 export async function runInstanceAction(p: Principal, actor: Actor, serverId: number, uuid: string, action: InstanceAction): Promise<InstanceState> {
   const row = await instanceFor(p, serverId, uuid);
+  requireInstances(serverId);
   await auditInstance(action, actor, serverId, row);
   try {
     return await withResync(serverId, () => askAgent(serverId, `instance.${action}`, { uuid }, AGENT_TIMEOUT_MS));
@@ -177,6 +195,7 @@ export async function runInstanceAction(p: Principal, actor: Actor, serverId: nu
 /** Writes one line to the instance's standard input (every line is audited). */
 export async function sendInstanceInput(p: Principal, actor: Actor, serverId: number, uuid: string, line: string): Promise<void> {
   const row = await instanceFor(p, serverId, uuid);
+  requireInstances(serverId);
   await auditInstance("input", actor, serverId, row, JSON.stringify(line.slice(0, 500)));
   try {
     await withResync(serverId, () => askAgent(serverId, "instance.input", { uuid, line }, AGENT_TIMEOUT_MS));
@@ -188,6 +207,7 @@ export async function sendInstanceInput(p: Principal, actor: Actor, serverId: nu
 /** The instance's recent console output (bounded by the agent's ring buffer). */
 export async function readInstanceOutput(p: Principal, serverId: number, uuid: string): Promise<string> {
   await instanceFor(p, serverId, uuid);
+  requireInstances(serverId);
   try {
     return (await withResync(serverId, () => askAgent(serverId, "instance.output", { uuid }, AGENT_TIMEOUT_MS))).output;
   } catch (e) {
@@ -202,6 +222,7 @@ export async function createInstance(p: Principal, actor: Actor, serverId: numbe
   const data = parseInput(instanceInputSchema, input);
   await live.ready();
   if (!live.get(serverId)) throw notFound("server", "No such daemon");
+  requireInstances(serverId);
   const uuid = crypto.randomUUID().replace(/-/g, "");
   await assertSyncFits(serverId, { add: definitionOf({ ...data, uuid }) });
   const row = await db.instance.create({ data: { ...data, serverId, uuid } });

@@ -1,6 +1,7 @@
 import type { HostInfo, InstanceState, LiveState } from "../../agent/protocol";
 import { db } from "../db";
 import { singleton } from "../global";
+import type { AgentHello } from "./hub";
 
 /** The server fields every view and dialect shows (the database row, minus secrets). */
 export interface ServerMeta {
@@ -31,6 +32,12 @@ export interface LiveEntry {
   lastIp: string;
   connected: boolean;
   instances: InstanceState[];
+  /**
+   * What the agent said of itself when it last connected: protocol, version and capabilities
+   * (what its machine's owner allowed it to run). null until it connects after the panel started:
+   * the agent then decides for itself when asked.
+   */
+  agent: AgentHello | null;
   /** Bumped whenever anything of this entry changes: keys caches of what is derived from it. */
   version: number;
 }
@@ -49,6 +56,15 @@ export function offlineAfterMs(entry: LiveEntry): number {
 
 export function isOnline(entry: LiveEntry, now = Date.now()): boolean {
   return entry.lastActive !== null && now - entry.lastActive <= offlineAfterMs(entry);
+}
+
+/**
+ * Whether the server's agent may do this: true, false (its owner did not allow it: refuse at
+ * once), or null (unknown — not connected since the panel started, or an agent too old to say:
+ * ask it, it refuses itself).
+ */
+export function capability(entry: LiveEntry, what: "commands" | "instances"): boolean | null {
+  return entry.agent?.capabilities[what] ?? null;
 }
 
 export type AgentStatus = "online" | "offline" | "overdue";
@@ -117,7 +133,7 @@ export class LiveStore {
         }
         this.entries.set(row.id, {
           meta: metaOf(row), host, state: null, lastActive: row.lastActive?.getTime() ?? null,
-          intervalMs: DEFAULT_INTERVAL_MS, lastIp: row.lastIp, connected: false, instances: [], version: 0,
+          intervalMs: DEFAULT_INTERVAL_MS, lastIp: row.lastIp, connected: false, instances: [], agent: null, version: 0,
         });
       }
       this.changed(undefined, true);
@@ -182,7 +198,7 @@ export class LiveStore {
     else {
       entry = {
         meta: metaOf(row), host: null, state: null, lastActive: null, intervalMs: DEFAULT_INTERVAL_MS,
-        lastIp: "", connected: false, instances: [], version: 0,
+        lastIp: "", connected: false, instances: [], agent: null, version: 0,
       };
       this.entries.set(row.id, entry);
     }
@@ -210,11 +226,12 @@ export class LiveStore {
    */
   applyRemote(
     id: number,
-    patch: { connected?: boolean; lastIp?: string; host?: HostInfo; instances?: InstanceState[]; state?: LiveState; intervalMs?: number },
+    patch: { connected?: boolean; lastIp?: string; host?: HostInfo; instances?: InstanceState[]; state?: LiveState; intervalMs?: number; agent?: AgentHello | null },
   ): void {
     const e = this.entries.get(id);
     if (!e) return;
-    if (patch.connected !== undefined || patch.host || patch.instances) this.presenceGeneration++;
+    if (patch.connected !== undefined || patch.host || patch.instances || patch.agent !== undefined) this.presenceGeneration++;
+    if (patch.agent !== undefined) e.agent = patch.agent;
     if (patch.connected !== undefined) e.connected = patch.connected;
     if (patch.lastIp !== undefined) e.lastIp = patch.lastIp;
     if (patch.host) e.host = patch.host;
@@ -235,6 +252,13 @@ export class LiveStore {
     e.connected = true;
     e.lastIp = ip;
     this.presenceGeneration++;
+    this.changed(e);
+  }
+
+  agentHello(id: number, hello: AgentHello): void {
+    const e = this.entries.get(id);
+    if (!e) return;
+    e.agent = hello;
     this.changed(e);
   }
 

@@ -49,7 +49,9 @@ export async function startLocalAgent(env: Env, panelUrl = `http://127.0.0.1:${e
   const build = (await import(pathToFileURL(path.join(root, "scripts/build-agent.mjs")).href)) as AgentBuild;
   const { nodeArgs } = await build.ensureAgentBundle({ quiet: true });
   const args = [...nodeArgs, build.AGENT_BUNDLE, "--panel", panelUrl, "--interval", String(env.FLEETDECK_AGENT_INTERVAL)];
+  // What panel users may run on the panel's own host: nothing unless its operator says so.
   if (env.FLEETDECK_LOCAL_AGENT_COMMANDS) args.push("--allow-commands");
+  if (env.FLEETDECK_LOCAL_AGENT_INSTANCES) args.push("--allow-instances");
   const child = spawn(process.execPath, args, {
     cwd: root,
     env: localAgentEnv(process.env, secret),

@@ -6,6 +6,7 @@ import { AGENT_SECRET_PREFIX, newSecret, sha256 } from "../auth/secrets";
 import { live } from "./live";
 import type { Actor } from "./actor";
 import { notFound, parseInput } from "./errors";
+import { ensureSite } from "./clients";
 
 export const serverInputSchema = z.object({
   name: z.string().trim().min(1, "Name is required").max(100),
@@ -20,7 +21,15 @@ export const serverInputSchema = z.object({
   remarks: z.string().max(2000).default(""),
 });
 export type ServerInput = z.input<typeof serverInputSchema>;
-export const serverPatchSchema = serverInputSchema.partial();
+/**
+ * A patch changes only the fields it names: the input schema's defaults must not apply (zod's
+ * `.partial()` keeps them, which reset every unnamed field to its default).
+ */
+export const serverPatchSchema = z.object(
+  Object.fromEntries(
+    Object.entries(serverInputSchema.shape).map(([k, v]) => [k, (v instanceof z.ZodDefault ? (v.unwrap() as z.ZodType) : v).optional()]),
+  ) as { [K in keyof typeof serverInputSchema.shape]: z.ZodOptional<z.ZodType<z.output<(typeof serverInputSchema.shape)[K]>, z.input<(typeof serverInputSchema.shape)[K]>>> },
+);
 
 /** TRMM agent ids look like this: 40 random letters. MCSManager's daemon uuid is the same value. */
 function newAgentId(): string {
@@ -32,8 +41,10 @@ function newAgentId(): string {
 export async function createServer(input: ServerInput, actor: Actor, opts: { isLocal?: boolean } = {}) {
   const data = parseInput(serverInputSchema, input);
   const secret = newSecret(AGENT_SECRET_PREFIX);
+  // The client/site names are kept beside the site row they name (made when new).
+  const siteId = await ensureSite(data.client, data.site);
   const server = await db.server.create({
-    data: { ...data, secretHash: sha256(secret), agentId: newAgentId(), isLocal: opts.isLocal ?? false },
+    data: { ...data, siteId, secretHash: sha256(secret), agentId: newAgentId(), isLocal: opts.isLocal ?? false },
   });
   live.upsertServer(server);
   await audit({ action: "server.create", actorId: actor.id, actorName: actor.name, target: server.name, detail: `#${server.id}`, ip: actor.ip });
@@ -42,8 +53,11 @@ export async function createServer(input: ServerInput, actor: Actor, opts: { isL
 
 export async function updateServer(id: number, patch: unknown, actor: Actor) {
   const data = parseInput(serverPatchSchema, patch);
-  if (!(await db.server.findUnique({ where: { id } }))) throw notFound("server", "No such server");
-  const server = await db.server.update({ where: { id }, data });
+  const before = await db.server.findUnique({ where: { id } });
+  if (!before) throw notFound("server", "No such server");
+  const moved = data.client !== undefined || data.site !== undefined;
+  const siteId = moved ? await ensureSite(data.client ?? before.client, data.site ?? before.site) : undefined;
+  const server = await db.server.update({ where: { id }, data: { ...data, ...(siteId !== undefined ? { siteId } : {}) } });
   live.upsertServer(server);
   await audit({ action: "server.update", actorId: actor.id, actorName: actor.name, target: server.name, detail: Object.keys(data).join(","), ip: actor.ip });
   return server;

@@ -1,7 +1,8 @@
 /**
  * Update scans (`POST /winupdate/{agent_id}/scan/`): the agent lists what its package manager
  * would upgrade, and the panel keeps the latest list per server in PendingUpdate. Tactical RMM
- * answers the scan request at once and the scan runs in the background; so do we.
+ * answers the scan request at once and the scan runs in the background; so do we, and a machine
+ * that is offline gets its scan when it is back.
  */
 import type { PendingUpdate } from "../../agent/protocol";
 import { audit } from "../audit";
@@ -13,6 +14,7 @@ import { unavailable } from "./errors";
 import type { LiveEntry } from "./live";
 import { singleton } from "../global";
 import { requirePermission } from "./policy";
+import { queueJob } from "./queue";
 import { metaChange, onPeerChange } from "./cluster";
 
 /** The agent's own scan gives up after 120 s; allow it a little more to answer. */
@@ -28,6 +30,8 @@ export interface ScanStatus {
 }
 
 const scans = singleton("trmmUpdateScans", () => new Map<number, ScanStatus>());
+/** The scans under way, so that a queued scan and a requested one share one agent request. */
+const running = singleton("updateScansRunning", () => new Map<number, Promise<ScanStatus>>());
 /**
  * Pending-update counts per server, so agent lists (has_patches_pending) never query per agent.
  * Loaded once from the database, then kept in step by every stored scan.
@@ -53,18 +57,34 @@ export function scanStatus(serverId: number): ScanStatus | null {
 
 /**
  * Starts a scan unless one is already running for this server (the caller gets the same answer:
- * the running scan's result will be stored). An agent without an open connection is refused at
- * once rather than accepted and silently never scanned.
+ * the running scan's result will be stored). An agent without an open connection gets the scan
+ * queued (lib/fleet/queue.ts): it runs when the agent connects again, as Tactical RMM's answer
+ * ("a scan will be performed") promises.
  */
-export function startUpdateScan(p: Principal, actor: Actor, entry: LiveEntry): void {
+export async function startUpdateScan(p: Principal, actor: Actor, entry: LiveEntry): Promise<"started" | "queued"> {
   requirePermission(p, "canManageWinupdates");
   const serverId = entry.meta.id;
-  if (!isAgentConnected(serverId)) throw unavailable("Unable to contact the agent: it is not connected", "offline");
-  if (scans.get(serverId)?.state === "running") return;
+  if (!isAgentConnected(serverId)) {
+    await queueJob(p, actor, entry, { kind: "scan" });
+    return "queued";
+  }
+  if (scans.get(serverId)?.state === "running") return "started";
+  void audit({ action: "agent.updates.scan", actorId: actor.id, actorName: actor.name, target: entry.meta.name, detail: `server #${serverId}`, ip: actor.ip }).catch(() => undefined);
+  void runUpdateScan(serverId).catch(() => undefined);
+  return "started";
+}
+
+/**
+ * Runs a scan now and settles when its result is stored (or it failed); no permission check (the
+ * caller did it, now or when it queued the scan). Joins a scan already running on the server.
+ */
+export function runUpdateScan(serverId: number): Promise<ScanStatus> {
+  const current = running.get(serverId);
+  if (current) return current;
+  if (!isAgentConnected(serverId)) return Promise.reject(unavailable("The agent is not connected", "offline"));
   const status: ScanStatus = { state: "running", startedAt: new Date().toISOString(), finishedAt: null, manager: null, found: null, error: null };
   scans.set(serverId, status);
-  void audit({ action: "agent.updates.scan", actorId: actor.id, actorName: actor.name, target: entry.meta.name, detail: `server #${serverId}`, ip: actor.ip }).catch(() => undefined);
-  void askAgent(serverId, "updates.scan", {}, SCAN_ANSWER_MS)
+  const done = askAgent(serverId, "updates.scan", {}, SCAN_ANSWER_MS)
     .then(async (r) => {
       await storeScan(serverId, r.manager, r.updates);
       Object.assign(status, { state: "done", manager: r.manager, found: r.updates.length });
@@ -73,9 +93,13 @@ export function startUpdateScan(p: Principal, actor: Actor, entry: LiveEntry): v
       const reason = e instanceof AgentRequestError ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e);
       Object.assign(status, { state: "failed", error: reason });
     })
-    .finally(() => {
+    .then(() => {
       status.finishedAt = new Date().toISOString();
+      running.delete(serverId);
+      return status;
     });
+  running.set(serverId, done);
+  return done;
 }
 
 /** Replaces a server's pending updates with a scan's result, in one transaction. */

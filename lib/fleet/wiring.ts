@@ -12,58 +12,75 @@ import { syncInstances } from "./instances";
 import { startLocalAgent } from "./local-agent";
 import { failInterruptedRuns } from "./commands";
 import { startRetention } from "./retention";
+import { backfillClientsAndSites } from "./clients";
+import { expireJobs, runQueuedJobs, settleInterruptedJobs } from "./queue";
 import { clusterView, localChange, runsJobs, startCluster } from "./cluster";
 
 export const HUB = "agentHub";
 
 /**
  * Attaches the fleet to the panel's server: the agents' WebSocket, live state, downsampled
- * history, and (unless FLEETDECK_LOCAL_AGENT=0) an agent on the panel's own host.
+ * history, the queue of work for offline machines (run when their agent connects), and (unless
+ * FLEETDECK_LOCAL_AGENT=0) an agent on the panel's own host.
  */
 export async function wireFleet(server: http.Server | https.Server, env: Env): Promise<{ stop(): Promise<void> }> {
+  // Before any agent connects: client/site rows for older databases.
+  const linked = await backfillClientsAndSites();
+  if (linked) console.log(`fleetdeck: linked ${linked} server(s) to their client/site rows`);
   await live.ready();
-  const hub = new AgentHub({
+  // Several processes on PostgreSQL: see and reach the agents the others hold (nothing on SQLite).
+  let hub: AgentHub | null = null;
+  const cluster = await startCluster((id, method, params, timeoutMs) =>
+    hub ? hub.request(id, method as Parameters<AgentHub["request"]>[1], params as never, timeoutMs) : Promise.reject(new Error("starting")),
+  );
+  // Before any agent connects: runs a previous process left "running" will never be answered, and
+  // queued jobs it was running are failed, never rerun. With other panel processes alive, those
+  // may be theirs: only a fleet's first process settles them.
+  if (clusterView().peers.length === 0) {
+    const interrupted = await failInterruptedRuns();
+    if (interrupted) console.log(`fleetdeck: marked ${interrupted} command run(s) interrupted by the last stop as failed`);
+    await settleInterruptedJobs();
+  }
+  if (runsJobs()) await expireJobs();
+  hub = new AgentHub({
     authenticate: serverIdForSecret,
-    onConnect: (id, ip) => {
-      live.connected(id, ip);
-      localChange(id, "c");
-      // The panel is the source of truth for instances: every (re)connect resends them.
-      void syncInstances(id).catch(() => undefined);
-    },
     // Each change of an agent held here is also published to the other panel processes (cluster.ts).
+    onConnect: (id, ip) => (live.connected(id, ip), localChange(id, "c")),
+    onHello: (id, hello) => {
+      live.agentHello(id, hello);
+      localChange(id, "a");
+      // The panel is the source of truth for instances: every (re)connect resends them, once the
+      // agent has said whether it runs instances at all.
+      void syncInstances(id).catch(() => undefined);
+      // Work queued while the machine was offline runs now (each job claimed once).
+      void runQueuedJobs(id);
+    },
     onHost: (id, host) => (live.hostReported(id, host), localChange(id, "h")),
     onState: (id, state, at) => (live.stateReported(id, state, at), localChange(id, "s")),
     onInstances: (id, instances) => (live.instancesReported(id, instances), localChange(id, "i")),
     onDisconnect: (id) => (live.disconnected(id), localChange(id, "d")),
   });
+  const theHub = hub;
   setSingleton(HUB, hub);
-  // Several processes on PostgreSQL: see and reach the agents the others hold (nothing on SQLite).
-  const cluster = await startCluster((id, method, params, timeoutMs) =>
-    hub.request(id, method as Parameters<typeof hub.request>[1], params as never, timeoutMs),
-  );
-  // Before any agent connects: runs a previous process left "running" will never be answered.
-  // With other panel processes alive, "running" runs may be theirs: only the first process does it.
-  if (clusterView().peers.length === 0) {
-    const interrupted = await failInterruptedRuns();
-    if (interrupted) console.log(`fleetdeck: marked ${interrupted} command run(s) interrupted by the last stop as failed`);
-  }
   live.onRevoke = (id) => {
-    hub.disconnect(id, "server deleted or secret rotated");
+    theHub.disconnect(id, "server deleted or secret rotated");
+    theHub.forget(id);
     history.forget(id);
   };
   live.onReport = (entry, at) => history.record(entry.meta.id, entry.state!, at);
 
   const upgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (!hub.handleUpgrade(req, socket, head)) socket.destroy();
+    if (!theHub.handleUpgrade(req, socket, head)) socket.destroy();
   };
   server.on("upgrade", upgrade);
 
   const timers = [
     setInterval(() => void history.flush(), 2_000),
     setInterval(() => history.closeStale(), 10_000),
-    // Once per fleet: only the process holding the jobs lease prunes (cluster.ts).
+    // Once per fleet: only the process holding the jobs lease runs these (cluster.ts).
     setInterval(() => void (runsJobs() ? history.prune().catch(() => undefined) : undefined), 10 * 60_000),
     setInterval(() => void live.persistLastActive(), 60_000),
+    setInterval(() => void (runsJobs() ? expireJobs().catch(() => undefined) : undefined), 60_000),
   ];
   for (const t of timers) t.unref();
   timers.push(...startRetention(console.log, runsJobs));
@@ -89,7 +106,7 @@ export async function wireFleet(server: http.Server | https.Server, env: Env): P
       await history.flush().catch(() => undefined);
       await live.persistLastActive().catch(() => undefined);
       await cluster.stop();
-      await hub.close().catch(() => undefined);
+      await theHub.close().catch(() => undefined);
       sideDoor?.close();
     },
   };

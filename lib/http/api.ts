@@ -21,6 +21,8 @@ export interface ApiRequest {
   ip: string;
   /** Parsed JSON body; `undefined` when empty; throws BodyError when not JSON or too large. */
   json(): Promise<unknown>;
+  /** The body as text (read once, shared with json()); for the form-encoded bodies some clients send. */
+  text(): Promise<string>;
 }
 
 export interface ApiResult {
@@ -91,7 +93,9 @@ export const CLIENT_IP_HEADER = "x-fleetdeck-client-ip";
 export const PATH_HEADER = "x-fleetdeck-path";
 
 export function fromNode(req: IncomingMessage, url: URL, params: Record<string, string> = {}): ApiRequest {
+  let raw: Promise<string> | undefined;
   let body: Promise<unknown> | undefined;
+  const text = () => (raw ??= readNodeBody(req));
   return {
     method: req.method ?? "GET",
     path: url.pathname,
@@ -107,7 +111,8 @@ export function fromNode(req: IncomingMessage, url: URL, params: Record<string, 
     },
     // Set by the server from the socket and TRUST_PROXY (lib/http/address.ts) before any handler runs.
     ip: (req.headers[CLIENT_IP_HEADER] as string | undefined) ?? req.socket.remoteAddress ?? "",
-    json: () => (body ??= readNodeBody(req).then(parseJson)),
+    text,
+    json: () => (body ??= text().then(parseJson)),
   };
 }
 
@@ -168,7 +173,9 @@ async function readWebBody(req: Request): Promise<string> {
 
 export function fromWeb(req: Request, params: Record<string, string> = {}): ApiRequest {
   const url = new URL(req.url);
+  let raw: Promise<string> | undefined;
   let body: Promise<unknown> | undefined;
+  const text = () => (raw ??= readWebBody(req));
   return {
     method: req.method,
     path: url.pathname,
@@ -177,8 +184,8 @@ export function fromWeb(req: Request, params: Record<string, string> = {}): ApiR
     params,
     header: (name) => req.headers.get(name) ?? undefined,
     ip: req.headers.get(CLIENT_IP_HEADER) ?? "",
-    json: () =>
-      (body ??= readWebBody(req).then(parseJson)),
+    text,
+    json: () => (body ??= text().then(parseJson)),
   };
 }
 

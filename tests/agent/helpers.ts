@@ -6,12 +6,13 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import http from "node:http";
+import https from "node:https";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { until } from "../helpers/wait";
 import type { HostInfo, InstanceState, LiveState } from "../../agent/protocol";
-import { AgentHub, type AgentHubOptions } from "../../lib/fleet/hub";
+import { AgentHub, type AgentHello, type AgentHubOptions } from "../../lib/fleet/hub";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -23,6 +24,7 @@ const { nodeArgs: AGENT_NODE_ARGS } = await build.ensureAgentBundle({ quiet: tru
 
 export interface HubEvents {
   connects: { serverId: number; remoteAddress: string }[];
+  hellos: { serverId: number; hello: AgentHello }[];
   hosts: { serverId: number; host: HostInfo }[];
   states: { serverId: number; state: LiveState; at: number }[];
   instances: { serverId: number; instances: InstanceState[] }[];
@@ -32,7 +34,7 @@ export interface HubEvents {
 
 export interface TestHub {
   hub: AgentHub;
-  server: http.Server;
+  server: http.Server | https.Server;
   port: number;
   url: string;
   events: HubEvents;
@@ -42,11 +44,13 @@ export interface TestHub {
 /** Secrets known to the test hubs: secret → server id. */
 export const SECRETS: Record<string, number> = { "good-secret-1": 1, "good-secret-2": 2, "good-secret-3": 3 };
 
+/** `tls`: serve https/wss with this certificate and key (PEM) instead of plain http/ws. */
 export async function startHub(
-  options: { port?: number; events?: HubEvents; hubOptions?: Partial<AgentHubOptions> } = {},
+  options: { port?: number; events?: HubEvents; hubOptions?: Partial<AgentHubOptions>; tls?: { cert: string; key: string } } = {},
 ): Promise<TestHub> {
   const events: HubEvents = options.events ?? {
     connects: [],
+    hellos: [],
     hosts: [],
     states: [],
     instances: [],
@@ -56,6 +60,7 @@ export async function startHub(
   const hub = new AgentHub({
     authenticate: async (secret) => SECRETS[secret] ?? null,
     onConnect: (serverId, remoteAddress) => events.connects.push({ serverId, remoteAddress }),
+    onHello: (serverId, hello) => events.hellos.push({ serverId, hello }),
     onHost: (serverId, host) => events.hosts.push({ serverId, host }),
     onState: (serverId, state, at) => events.states.push({ serverId, state, at }),
     onInstances: (serverId, instances) => events.instances.push({ serverId, instances }),
@@ -63,10 +68,11 @@ export async function startHub(
     log: (m) => events.logs.push(m),
     ...options.hubOptions,
   });
-  const server = http.createServer((_req, res) => {
+  const notFound = (_req: http.IncomingMessage, res: http.ServerResponse): void => {
     res.statusCode = 404;
     res.end("not found\n");
-  });
+  };
+  const server = options.tls ? https.createServer(options.tls, notFound) : http.createServer(notFound);
   server.on("upgrade", (req, socket, head) => {
     if (!hub.handleUpgrade(req, socket, head)) socket.destroy();
   });
@@ -79,7 +85,7 @@ export async function startHub(
     hub,
     server,
     port,
-    url: `http://127.0.0.1:${port}`,
+    url: `${options.tls ? "https" : "http"}://127.0.0.1:${port}`,
     events,
     async close() {
       await hub.close();
@@ -105,7 +111,8 @@ const running = new Set<AgentProcess>();
 export function spawnAgent(args: string[], env: Record<string, string | undefined> = {}): AgentProcess {
   const child = spawn(process.execPath, [...AGENT_NODE_ARGS, build.AGENT_BUNDLE, ...args], {
     cwd: ROOT,
-    env: { ...process.env, FLEETDECK_PANEL: "", FLEETDECK_SECRET: "", ...env },
+    // The test runner's own environment must not grant anything the test did not ask for.
+    env: { ...process.env, FLEETDECK_PANEL: "", FLEETDECK_SECRET: "", FLEETDECK_ALLOW_COMMANDS: "", FLEETDECK_ALLOW_INSTANCES: "", FLEETDECK_CA: "", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let err = "";

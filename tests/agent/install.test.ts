@@ -148,6 +148,15 @@ describe("install.sh --prefix", () => {
     expect(text).toContain("\nNoNewPrivileges=yes\n");
   });
 
+  it("passes --allow-instances to the agent, which keeps its own user", async () => {
+    const r = await run("sh", [script, "--prefix", root, "--allow-instances", "--interval", "5"]);
+    expect(r.code, r.stderr).toBe(0);
+    const text = fs.readFileSync(unit, "utf8");
+    expect(text).toContain("\nUser=fleetdeck-agent\n");
+    expect(text).toContain("--interval 5 --allow-instances\n");
+    expect(text).not.toContain("--allow-commands");
+  });
+
   it("the installed bundle runs with plain node from outside the repository and reports to the panel", async () => {
     const env = Object.fromEntries(
       fs

@@ -27,7 +27,7 @@ const output = async (uuid: string): Promise<string> => (await h.hub.request(SID
 beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), "fleetdeck-instances-"));
   h = await startHub();
-  agent = spawnAgent(["--panel", h.url, "--secret", "good-secret-3", "--data-dir", dir]);
+  agent = spawnAgent(["--panel", h.url, "--secret", "good-secret-3", "--data-dir", dir, "--allow-instances"]);
   await waitFor("the agent", () => h.hub.isConnected(SID), 20_000, () => agent.stderr());
 }, 30_000);
 

@@ -39,6 +39,9 @@ it("runs the bundle with only PATH, HOME, locale, TZ and its own FLEETDECK_* var
   const cmdline = fs.readFileSync(`/proc/${agentPid}/cmdline`, "utf8").split("\0");
   expect(cmdline).not.toContain("tsx");
   expect(cmdline.some((a) => a.startsWith("--max-old-space-size="))).toBe(true);
+  // Nothing a panel user supplies runs on the panel's own host unless its operator said so.
+  expect(cmdline).not.toContain("--allow-commands");
+  expect(cmdline).not.toContain("--allow-instances");
 
   const environ = fs.readFileSync(`/proc/${agentPid}/environ`, "utf8");
   const names = environ.split("\0").filter(Boolean).map((kv) => kv.slice(0, kv.indexOf("=")));

@@ -59,7 +59,7 @@ describe("agent reports", () => {
     // Frames were accepted by the hub in order, with timestamps from the agent's clock.
     const ats = h.events.states.map((s) => s.at);
     expect([...ats].sort((a, b) => a - b)).toEqual(ats);
-    expect(h.hub.connectionStats(1)).toEqual({ dropped: 0, refusedStates: 0 });
+    expect(h.hub.connectionStats(1)).toEqual({ dropped: 0, refusedStates: 0, rateLimited: 0 });
     // The initial instances frame (none defined).
     expect(h.events.instances[0]).toEqual({ serverId: 1, instances: [] });
 

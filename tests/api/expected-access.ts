@@ -9,7 +9,17 @@
  * - "admin": administrators only
  * - a grant: users who hold it (Tactical RMM's permission booleans), and administrators
  */
-export type Access = "public" | "user" | "admin" | "canListAgents" | "canSendCmd" | "canManageWinupdates";
+export type Access =
+  | "public"
+  | "user"
+  | "admin"
+  | "canListAgents"
+  | "canSendCmd"
+  | "canManageWinupdates"
+  | "canListClients"
+  | "canManageClients"
+  | "canListSites"
+  | "canManageSites";
 
 export const EXPECTED_ACCESS: Record<string, Access> = {
   // Nezha v0: reads are for every user (what they see is the access policy's business).
@@ -38,6 +48,26 @@ export const EXPECTED_ACCESS: Record<string, Access> = {
   "GET /api/protected_instance/command": "user",
   "POST /api/protected_instance/command": "user",
   "GET /api/protected_instance/outputlog": "user",
+  // MCSManager's users, daemons and batch actions: admins (GET /api/auth is the caller, anyone).
+  "POST /api/service/remote_service": "admin",
+  "PUT /api/service/remote_service": "admin",
+  "DELETE /api/service/remote_service": "admin",
+  "GET /api/service/link_remote_service": "admin",
+  "GET /api/auth/search": "admin",
+  "GET /api/auth": "user",
+  "POST /api/auth": "admin",
+  "PUT /api/auth": "admin",
+  "DELETE /api/auth": "admin",
+  "POST /api/instance/multi_open": "admin",
+  "POST /api/instance/multi_stop": "admin",
+  "POST /api/instance/multi_restart": "admin",
+  "POST /api/instance/multi_kill": "admin",
+  "POST /api/instance/multi_start": "admin",
+  "POST /api/protected_instance/multi_open": "admin",
+  "POST /api/protected_instance/multi_stop": "admin",
+  "POST /api/protected_instance/multi_restart": "admin",
+  "POST /api/protected_instance/multi_kill": "admin",
+  "POST /api/protected_instance/multi_start": "admin",
 
   // Tactical RMM
   "GET /accounts/apikeys": "admin",
@@ -51,6 +81,16 @@ export const EXPECTED_ACCESS: Record<string, Access> = {
   "GET /agents/:agentId/history": "canSendCmd",
   "GET /winupdate/:agentId": "canManageWinupdates",
   "POST /winupdate/:agentId/scan": "canManageWinupdates",
+  "GET /clients": "canListClients",
+  "POST /clients": "canManageClients",
+  "GET /clients/:id": "canListClients",
+  "PUT /clients/:id": "canManageClients",
+  "DELETE /clients/:id": "canManageClients",
+  "GET /clients/sites": "canListSites",
+  "POST /clients/sites": "canManageSites",
+  "GET /clients/sites/:id": "canListSites",
+  "PUT /clients/sites/:id": "canManageSites",
+  "DELETE /clients/sites/:id": "canManageSites",
 
   // The panel UI's own API
   "POST /api/ui/setup": "public",
@@ -69,6 +109,17 @@ export const EXPECTED_ACCESS: Record<string, Access> = {
   "GET /api/ui/agents/:agentId/history": "canSendCmd",
   "GET /api/ui/agents/:agentId/updates": "canManageWinupdates",
   "POST /api/ui/agents/:agentId/updates": "canManageWinupdates",
+  "GET /api/ui/agents/:agentId/queue": "canListAgents",
+  "GET /api/ui/queue": "canListAgents",
+  "GET /api/ui/queue/:id": "canListAgents",
+  "DELETE /api/ui/queue/:id": "canListAgents",
+  "GET /api/ui/clients": "canListClients",
+  "POST /api/ui/clients": "canManageClients",
+  "PATCH /api/ui/clients/:id": "canManageClients",
+  "DELETE /api/ui/clients/:id": "canManageClients",
+  "POST /api/ui/sites": "canManageSites",
+  "PATCH /api/ui/sites/:id": "canManageSites",
+  "DELETE /api/ui/sites/:id": "canManageSites",
   "GET /api/ui/daemons": "admin",
   "GET /api/ui/daemons/:id": "admin",
   "PATCH /api/ui/daemons/:id": "admin",
@@ -187,4 +238,46 @@ export const EXPECTED_EFFECT: Record<string, Effect> = {
   "POST /api/ui/profile/totp": "act",
   "DELETE /api/ui/profile/totp": "act",
   "GET /api/ui/audit": "read",
+
+  // Issue 11's routes
+  "POST /api/service/remote_service": "act",
+  "PUT /api/service/remote_service": "act",
+  "DELETE /api/service/remote_service": "act",
+  "GET /api/service/link_remote_service": "read",
+  "GET /api/auth/search": "read",
+  "GET /api/auth": "read",
+  "POST /api/auth": "act",
+  "PUT /api/auth": "act",
+  "DELETE /api/auth": "act",
+  "POST /api/instance/multi_open": "act",
+  "POST /api/protected_instance/multi_open": "act",
+  "POST /api/instance/multi_stop": "act",
+  "POST /api/protected_instance/multi_stop": "act",
+  "POST /api/instance/multi_restart": "act",
+  "POST /api/protected_instance/multi_restart": "act",
+  "POST /api/instance/multi_kill": "act",
+  "POST /api/protected_instance/multi_kill": "act",
+  "POST /api/instance/multi_start": "act",
+  "POST /api/protected_instance/multi_start": "act",
+  "GET /clients": "read",
+  "POST /clients": "act",
+  "GET /clients/sites": "read",
+  "POST /clients/sites": "act",
+  "GET /clients/sites/:id": "read",
+  "PUT /clients/sites/:id": "act",
+  "DELETE /clients/sites/:id": "act",
+  "GET /clients/:id": "read",
+  "PUT /clients/:id": "act",
+  "DELETE /clients/:id": "act",
+  "GET /api/ui/agents/:agentId/queue": "read",
+  "GET /api/ui/queue": "read",
+  "GET /api/ui/queue/:id": "read",
+  "DELETE /api/ui/queue/:id": "act",
+  "GET /api/ui/clients": "read",
+  "POST /api/ui/clients": "act",
+  "PATCH /api/ui/clients/:id": "act",
+  "DELETE /api/ui/clients/:id": "act",
+  "POST /api/ui/sites": "act",
+  "PATCH /api/ui/sites/:id": "act",
+  "DELETE /api/ui/sites/:id": "act",
 };

@@ -83,7 +83,7 @@ type Daemon = Record<string, unknown> & { uuid: string; available: boolean; inst
 const daemons = async () => (await call("/api/service/remote_services_system")).body.data as Daemon[];
 
 beforeAll(async () => {
-  panel = await startPanel({ FLEETDECK_LOCAL_AGENT: "1", FLEETDECK_AGENT_INTERVAL: "1" });
+  panel = await startPanel({ FLEETDECK_LOCAL_AGENT: "1", FLEETDECK_LOCAL_AGENT_INSTANCES: "1", FLEETDECK_AGENT_INTERVAL: "1" });
   const r = await login(panel.url, ADMIN.username, ADMIN.password);
   expect(r.cookie).toBeTruthy();
   adminCookie = r.cookie!;
@@ -96,7 +96,8 @@ beforeAll(async () => {
   expect(created.status).toBe(201);
   const local = await until("the local daemon to report", async () => (await daemons()).find((d) => d.available && (d.system as { hostname: string }).hostname));
   localDaemon = local.uuid;
-  offlineDaemon = (await daemons()).find((d) => d.uuid !== localDaemon)!.uuid;
+  // remote_services_system leaves offline daemons out (as MCSManager does): find it in the list.
+  offlineDaemon = ((await call("/api/service/remote_services_list")).body.data as Daemon[]).find((d) => d.uuid !== localDaemon)!.uuid;
 });
 afterAll(() => panel?.stop());
 
@@ -132,9 +133,9 @@ function expectSeedShape(actual: unknown, seed: unknown, at: string): void {
 }
 
 describe("remote_services_system", () => {
-  it("answers every daemon in the seed's shape, plus the fields mcsmapi requires", async () => {
+  it("answers every online daemon in the seed's shape, plus the fields mcsmapi requires", async () => {
     const list = await daemons();
-    expect(list.length).toBe(2);
+    expect(list.map((d) => d.uuid)).toEqual([localDaemon]);
     const local = list.find((d) => d.uuid === localDaemon)!;
     expectSeedShape(local, SEED_ENTRY, "data[local]");
     expect(local).toMatchObject({ available: true, prefix: "", port: 0 });
@@ -154,11 +155,12 @@ describe("remote_services_system", () => {
     expect(String(local.version).length).toBeGreaterThan(0);
   });
 
-  it("shows a daemon that never connected as unavailable, zero-valued but well-typed", async () => {
-    const off = (await daemons()).find((d) => d.uuid === offlineDaemon)!;
-    expectSeedShape(off, SEED_ENTRY, "data[offline]");
-    expect(off.available).toBe(false);
-    expect(off.remarks).toBe("never-connected");
+  it("leaves out a daemon that never connected, as MCSManager leaves out daemons it cannot ask", async () => {
+    expect((await daemons()).find((d) => d.uuid === offlineDaemon)).toBeUndefined();
+    const listed = ((await call("/api/service/remote_services_list")).body.data as Daemon[]).find((d) => d.uuid === offlineDaemon)!;
+    expect(listed).toMatchObject({ available: false, remarks: "never-connected" });
+    const withInstances = ((await call("/api/service/remote_services")).body.data as (Daemon & { instances: unknown[] })[]).find((d) => d.uuid === offlineDaemon)!;
+    expect(withInstances).toMatchObject({ available: false, instances: [] });
   });
 
   it("takes the key from X-Request-Api-Key as well as ?apikey=, with or without X-Requested-With", async () => {
@@ -251,10 +253,10 @@ describe("other daemon routes", () => {
     for (const d of list) expect(Object.keys(d).sort()).toEqual(["available", "ip", "port", "prefix", "remarks", "uuid"]);
   });
 
-  it("answers the overview with the panel's machine and every daemon", async () => {
+  it("answers the overview with the panel's machine and its online daemons (counting every daemon)", async () => {
     const o = (await call("/api/overview")).body.data as Record<string, unknown> & { remote: Daemon[]; remoteCount: { available: number; total: number } };
     expect(o.remoteCount).toEqual({ available: 1, total: 2 });
-    expect(o.remote.map((d) => d.uuid).sort()).toEqual([localDaemon, offlineDaemon].sort());
+    expect(o.remote.map((d) => d.uuid)).toEqual([localDaemon]);
     expect(typeof o.version).toBe("string");
     expect(Number.isInteger((o.system as { totalmem: number }).totalmem)).toBe(true);
   });

@@ -122,7 +122,7 @@ describe("the document and Swagger UI over HTTP", () => {
     };
     const body = doc.paths["/agents/{agentId}/cmd/"].post.requestBody!.content["application/json"].schema;
     expect(body.required).toEqual(["shell"]);
-    expect(Object.keys(body.properties).sort()).toEqual(["cmd", "command", "custom_shell", "run_as_user", "shell", "timeout"]);
+    expect(Object.keys(body.properties).sort()).toEqual(["cmd", "command", "custom_shell", "queue_if_offline", "run_as_user", "shell", "timeout"]);
     expect(body.properties.shell.enum).toEqual(expect.arrayContaining(["/bin/bash", "cmd", "powershell", "custom"]));
     const params = openApiDoc.parse(doc).paths["/agents/{agentId}/cmd/"].post.parameters;
     expect(params).toEqual([expect.objectContaining({ name: "agentId", in: "path", required: true })]);

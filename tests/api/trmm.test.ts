@@ -496,12 +496,14 @@ describe("Tactical RMM API against a real panel and real agents", () => {
       });
     });
 
-    it("answers a command or scan for an agent that went offline with a prompt 400", async () => {
+    it("answers a command for an agent that went offline with a prompt 400, and queues its scan (200, as Tactical RMM)", async () => {
       second!.proc.kill("SIGTERM");
       await second!.exited;
       await until("the panel to see the agent gone", async () => !((await call(panel, `/agents/${second!.agentId}/`, { auth: admin })).body as Detail).connected);
       expect(await cmd(second!.agentId, { shell: "sh", cmd: "echo offline", timeout: 3600 })).toEqual(expect.objectContaining({ status: 400, body: UNABLE }));
-      expect(await call(panel, `/winupdate/${second!.agentId}/scan/`, { auth: admin, method: "POST" })).toEqual(expect.objectContaining({ status: 400, body: UNABLE }));
+      expect(await call(panel, `/winupdate/${second!.agentId}/scan/`, { auth: admin, method: "POST" })).toEqual(
+        expect.objectContaining({ status: 200, body: expect.stringMatching(/^A Windows update scan will be performed on /) }),
+      );
       const history = (await call(panel, `/agents/${second!.agentId}/history/`, { auth: admin })).body as History[];
       expect(history[0]).toMatchObject({ command: "echo offline", status: "failed" });
     });

@@ -26,10 +26,12 @@ export async function remoteServices(): Promise<z.infer<typeof remoteServicesIte
     if (list) list.push(r);
     else byServer.set(r.serverId, [r]);
   }
-  return live.all().map((e) => ({
-    ...daemonIdentityOf(e, now),
-    instances: (byServer.get(e.meta.id) ?? []).map((r) => instanceDetailOf(r, instanceState(e.meta.id, r.uuid), e, now)),
-  }));
+  return live.all().map((e) => {
+    const identity = daemonIdentityOf(e, now);
+    // MCSManager cannot ask an unreachable daemon for its instances: its list is empty.
+    const rows = identity.available ? (byServer.get(e.meta.id) ?? []) : [];
+    return { ...identity, instances: rows.map((r) => instanceDetailOf(r, instanceState(e.meta.id, r.uuid), e, now)) };
+  });
 }
 
 const MAX_PAGE_SIZE = 100;
@@ -109,7 +111,10 @@ function userInfo() {
   }
 }
 
-/** The panel's own machine, with its daemons appended as the cached remote_services_system array. */
+/**
+ * The panel's own machine, with its daemons appended as the cached remote_services_system array
+ * (online daemons only; `remoteCount` still counts every daemon).
+ */
 export function overviewJson(): string {
   const now = Date.now();
   const entries = live.all();

@@ -50,7 +50,12 @@ function fragment(e: LiveEntry, now: number): string {
   return json;
 }
 
-/** The `data` array of remote_services_system, serialized. */
+/**
+ * The `data` array of remote_services_system, serialized. Daemons that are not online are left
+ * out, as MCSManager leaves out every daemon it cannot ask (`remote_services` and
+ * `remote_services_list` keep them, with `available: false`); typed clients reject an entry
+ * with zeroed system values.
+ */
 export function remoteServicesSystemJson(now = Date.now()): string {
   const a = answer;
   if (
@@ -62,7 +67,9 @@ export function remoteServicesSystemJson(now = Date.now()): string {
   }
   const entries = live.all();
   if (fragments.size > entries.length * 2 + 100) fragments.clear();
-  a.body = `[${entries.map((e) => fragment(e, now)).join(",")}]`;
+  const parts: string[] = [];
+  for (const e of entries) if (isOnline(e, now)) parts.push(fragment(e, now));
+  a.body = `[${parts.join(",")}]`;
   a.metaGeneration = live.metaGeneration;
   a.totalsVersion = totalsVersion();
   a.generation = live.generation;

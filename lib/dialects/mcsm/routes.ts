@@ -16,6 +16,29 @@ import {
 import { live } from "../../fleet/live";
 import { mcsmMethodNotAllowed, mcsmNotFound, mcsmOk, withMcsm } from "./envelope";
 import { mcsmEncoded, mcsmRaw, mcsmTickAnswers, remoteServicesSystemJson, requireDaemon } from "./daemons";
+import {
+  batchBody,
+  daemonBody,
+  daemonCreate,
+  daemonDelete,
+  daemonLink,
+  daemonUpdate,
+  mcsmMe,
+  mcsmUser,
+  multiKill,
+  multiOpen,
+  multiRestart,
+  multiStop,
+  userCreate,
+  userCreateBody,
+  userDelete,
+  userSearch,
+  userSearchQuery,
+  userUpdate,
+  userUpdateBody,
+  uuidQuery,
+  whoAmI,
+} from "./admin";
 import { overviewJson, overviewSchema, remoteServices, remoteServicesItem, remoteServicesList, selectInstances } from "./answers";
 import {
   CTRL_C,
@@ -282,8 +305,11 @@ export const mcsmDialect: Dialect = {
       methods: { GET: remoteServicesSystem },
       docs: {
         GET: {
-          summary: "Every daemon with its system information (MCSManager)",
-          description: "Answered from live state: latency does not depend on the number of daemons.",
+          summary: "Every online daemon with its system information (MCSManager)",
+          description:
+            "Answered from live state: latency does not depend on the number of daemons. Daemons that are offline (never connected, " +
+            "or no report within the offline window) are left out, as MCSManager leaves out every daemon it cannot ask; " +
+            "remote_services_list and remote_services list them with available: false.",
           admin: true,
           response: mcsmEnvelope(z.array(daemonSystem)),
           errors,
@@ -293,17 +319,17 @@ export const mcsmDialect: Dialect = {
     {
       pattern: "/api/service/remote_services_list",
       methods: { GET: remoteServicesListHandler },
-      docs: { GET: { summary: "Every daemon, connection information only (MCSManager)", admin: true, response: mcsmEnvelope(z.array(daemonIdentity)), errors } },
+      docs: { GET: { summary: "Every daemon, connection information only (MCSManager)", description: "Offline daemons included, with available: false.", admin: true, response: mcsmEnvelope(z.array(daemonIdentity)), errors } },
     },
     {
       pattern: "/api/service/remote_services",
       methods: { GET: remoteServicesHandler },
-      docs: { GET: { summary: "Every daemon with its instances (MCSManager)", admin: true, response: mcsmEnvelope(z.array(remoteServicesItem)), errors } },
+      docs: { GET: { summary: "Every daemon with its instances (MCSManager)", description: "Offline daemons included, with available: false and an empty instance list (MCSManager cannot ask them).", admin: true, response: mcsmEnvelope(z.array(remoteServicesItem)), errors } },
     },
     {
       pattern: "/api/overview",
       methods: { GET: overviewHandler },
-      docs: { GET: { summary: "Panel overview with every daemon (MCSManager)", admin: true, response: mcsmEnvelope(overviewSchema), errors } },
+      docs: { GET: { summary: "Panel overview with its online daemons (MCSManager)", description: "remote lists online daemons only (as remote_services_system); remoteCount counts every daemon: {available, total}.", admin: true, response: mcsmEnvelope(overviewSchema), errors } },
     },
     {
       pattern: "/api/service/remote_service_instances",
@@ -358,7 +384,7 @@ export const mcsmDialect: Dialect = {
       methods: { GET: handler, POST: handler },
       docs: {
         // Acts on either method: a GET here starts, stops or kills a process.
-        GET: { summary: `${summary} (MCSManager)`, acts: true, query: instanceQuery, response: mcsmEnvelope(instanceRef), errors: { ...agentErrors, 400: "Bad parameter, or the instance is already in that state" } },
+        GET: { summary: `${summary} (MCSManager)`, acts: true, query: instanceQuery, response: mcsmEnvelope(instanceRef), errors: { ...agentErrors, 400: "Bad parameter, the instance is already in that state, or its daemon does not run instances (agent started without --allow-instances)" } },
         POST: { summary: `${summary} (MCSManager)`, acts: true, query: instanceQuery, response: mcsmEnvelope(instanceRef), errors: agentErrors },
       },
     })),
@@ -382,6 +408,134 @@ export const mcsmDialect: Dialect = {
       methods: { GET: instanceOutputLog },
       docs: { GET: { summary: "An instance's recent console output (MCSManager)", query: outputQuery, response: mcsmEnvelope(z.string()), errors: agentErrors } },
     },
+    {
+      pattern: "/api/service/remote_service",
+      methods: { POST: daemonCreate, PUT: daemonUpdate, DELETE: daemonDelete },
+      docs: {
+        POST: { acts: true,
+          summary: "Add a daemon (MCSManager)",
+          description:
+            "In Fleetdeck a daemon is a server whose agent connects to the panel: this adds the server (named after remarks, else ip) " +
+            "and answers its uuid. ip, port, prefix and apiKey are accepted and ignored (agents dial in with their own secret); the " +
+            "agent's install line is on the server's page in the panel. The new daemon is offline until its agent connects: it is " +
+            "listed by remote_services_list and remote_services with available: false and left out of remote_services_system.",
+          admin: true,
+          body: daemonBody,
+          response: mcsmEnvelope(z.string().describe("The new daemon's uuid")),
+          errors,
+        },
+        PUT: { acts: true,
+          summary: "Change a daemon's remarks (MCSManager)",
+          description: "Only remarks mean something here (ip, port, prefix, apiKey, setting are accepted and ignored). Answers true.",
+          admin: true,
+          query: uuidQuery,
+          body: daemonBody,
+          response: mcsmEnvelope(z.literal(true)),
+          errors,
+        },
+        DELETE: { acts: true,
+          summary: "Delete a daemon (MCSManager)",
+          description: "Deletes the server; its agent is disconnected and refused from now on. Answers true.",
+          admin: true,
+          query: uuidQuery,
+          response: mcsmEnvelope(z.literal(true)),
+          errors,
+        },
+      },
+    },
+    {
+      pattern: "/api/service/link_remote_service",
+      methods: { GET: daemonLink },
+      docs: {
+        GET: {
+          summary: "Whether a daemon is connected (MCSManager)",
+          description: "Agents dial the panel, so there is nothing to reconnect from here: true when the daemon's agent is connected now, false when it is offline.",
+          admin: true,
+          query: uuidQuery,
+          response: mcsmEnvelope(z.boolean()),
+          errors,
+        },
+      },
+    },
+    {
+      pattern: "/api/auth/search",
+      methods: { GET: userSearch },
+      docs: {
+        GET: {
+          summary: "Search users (MCSManager)",
+          description: "Secrets are masked (passWord, salt and secret empty; apiKey masked). Both page_size and pageSize are read (the published SDKs send pageSize).",
+          admin: true,
+          query: userSearchQuery,
+          response: mcsmEnvelope(z.object({ page: z.number().int(), pageSize: z.number().int(), maxPage: z.number().int(), total: z.number().int(), data: z.array(mcsmUser) })),
+          errors,
+        },
+      },
+    },
+    {
+      pattern: "/api/auth",
+      methods: { GET: whoAmI, POST: userCreate, PUT: userUpdate, DELETE: userDelete },
+      docs: {
+        GET: {
+          summary: "The caller (MCSManager)",
+          description: "A cookie session must send X-Requested-With: XMLHttpRequest, as in MCSManager. An admin may name another user with ?uuid=.",
+          query: z.object({ uuid: z.string().max(64).optional().describe("Admins only: another user's uuid") }),
+          response: mcsmEnvelope(mcsmMe),
+          errors: { ...errors, 404: "Unknown user uuid" },
+        },
+        POST: { acts: true,
+          summary: "Add a user (MCSManager)",
+          description: "permission: 10 admin, 1 user, 0 user without permissions (the same as 1 in Fleetdeck: new users have no grants), -1 disabled. JSON or form-encoded.",
+          admin: true,
+          body: userCreateBody,
+          response: mcsmEnvelope(z.object({ uuid: z.string(), userName: z.string(), permission: z.number().int() })),
+          errors: { ...errors, 409: "The user name is taken" },
+        },
+        PUT: { acts: true,
+          summary: "Change a user (MCSManager)",
+          description: "Only the given config fields change: permission, passWord (non-empty), instances (replaces the assigned instances). Answers true.",
+          admin: true,
+          body: userUpdateBody,
+          response: mcsmEnvelope(z.literal(true)),
+          errors: { ...errors, 404: "Unknown user uuid, or an instance not on the named daemon" },
+        },
+        DELETE: { acts: true,
+          summary: "Delete users (MCSManager)",
+          description: "The body is a JSON array of user uuids; nothing is deleted when one is unknown. Answers true.",
+          admin: true,
+          body: z.array(z.string()),
+          response: mcsmEnvelope(z.literal(true)),
+          errors: { ...errors, 404: "Unknown user uuid" },
+        },
+      },
+    },
+    ...(
+      [
+        ["open", multiOpen, "Start"],
+        ["stop", multiStop, "Stop"],
+        ["restart", multiRestart, "Restart"],
+        ["kill", multiKill, "Kill"],
+        // The JS SDK names the start action multi_start.
+        ["start", multiOpen, "Start"],
+      ] as const
+    ).flatMap(([name, handler, verb]) =>
+      ["/api/instance", "/api/protected_instance"].map((base) => ({
+        pattern: `${base}/multi_${name}`,
+        methods: { POST: handler },
+        docs: {
+          POST: { acts: true,
+            summary: `${verb} many instances (MCSManager)`,
+            description:
+              `${base === "/api/instance" ? (name === "start" ? "Alias of multi_open. " : "") : "The path one published SDK posts to (with the list in the query); same as /api/instance/multi_" + (name === "start" ? "open" : name) + ". "}` +
+              "Answers true at once once every item names a known instance of a known daemon; the actions then run in the background, " +
+              "each audited. Instances on an offline daemon are skipped (their attempt is audited).",
+            admin: true,
+            body: batchBody,
+            response: mcsmEnvelope(z.literal(true)),
+            errors: { ...errors, 404: "Unknown daemon or instance (nothing is done)" },
+          },
+        },
+      })),
+    ),
   ],
   notFound: mcsmNotFound,
   methodNotAllowed: mcsmMethodNotAllowed,

@@ -7,6 +7,10 @@ import { DEFAULT_TIMEOUT, MAX_COMMAND_CHARS, MAX_TIMEOUT, MIN_TIMEOUT, SHELLS, t
 
 export const UNABLE_TO_CONTACT = "Unable to contact the agent";
 
+/** The answer to a command queued for an offline agent (a JSON string, like every command answer). */
+export const queuedMessage = (hostname: string, jobId: number) =>
+  `The command was queued and will run on ${hostname} when its agent connects again (job #${jobId})`;
+
 // DRF's wording, so that clients written against Tactical RMM see familiar field errors.
 const REQUIRED = "This field is required.";
 const requiredOr = (message: string) => ({ error: (issue: { input?: unknown }) => (issue.input === undefined ? REQUIRED : message) });
@@ -38,6 +42,16 @@ export const cmdBody = z.object({
     .default(false)
     .describe("Tactical RMM runs the command as the logged-in Windows user; Fleetdeck agents cannot, so only false is accepted"),
   custom_shell: z.string().max(4096).optional().describe("Path of the executable when shell is custom (run as `<custom_shell> -c <cmd>`)"),
+  queue_if_offline: z
+    .boolean({ error: "Must be a valid boolean." })
+    .default(false)
+    .describe(
+      "Fleetdeck extension. When true and the agent is not connected, the command is queued instead of refused: the answer is 200 " +
+        'with a JSON string ("The command was queued and will run on {hostname} when its agent connects again (job #N)"), and the ' +
+        "command runs once when the agent connects, within FLEETDECK_QUEUE_EXPIRY_HOURS (default 24); its output then appears in " +
+        "the agent's history under the user who queued it. Queued jobs are listed and cancelled in the panel. Default false: an " +
+        'offline agent answers 400 {"detail":"Unable to contact the agent"}, as Tactical RMM does.',
+    ),
 });
 
 
@@ -45,7 +59,7 @@ export const cmdBody = z.object({
  * Parses a command body; throws a ZodError listing every bad field at once, as DRF does (zod
  * skips object-level checks once a field failed, so the cross-field rules run separately).
  */
-export function parseCmdBody(raw: unknown): CommandInput {
+export function parseCmdBody(raw: unknown): { input: CommandInput; queueIfOffline: boolean } {
   const input = raw === undefined || raw === null ? {} : raw;
   const parsed = cmdBody.safeParse(input);
   const issues: z.core.$ZodIssue[] = parsed.success ? [] : [...parsed.error.issues];
@@ -65,10 +79,13 @@ export function parseCmdBody(raw: unknown): CommandInput {
   if (issues.length || !parsed.success) throw new z.ZodError(issues);
   const b = parsed.data;
   return {
-    shell: b.shell,
-    cmd: (b.cmd ?? b.command)!,
-    timeout: b.timeout,
-    ...(b.shell === "custom" ? { customShell: b.custom_shell!.trim() } : {}),
+    input: {
+      shell: b.shell,
+      cmd: (b.cmd ?? b.command)!,
+      timeout: b.timeout,
+      ...(b.shell === "custom" ? { customShell: b.custom_shell!.trim() } : {}),
+    },
+    queueIfOffline: b.queue_if_offline,
   };
 }
 

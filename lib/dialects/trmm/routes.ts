@@ -9,10 +9,11 @@ import { answerResult } from "../../http/api";
 import { TickCache } from "../../http/encoded";
 import { pendingUpdates, startUpdateScan } from "../../fleet/updates";
 import { agentDetail, agentListQuery, listAgents } from "./agents";
-import { cmdBody, parseCmdBody, UNABLE_TO_CONTACT } from "./commands";
+import { cmdBody, parseCmdBody, queuedMessage, UNABLE_TO_CONTACT } from "./commands";
 import { historyItemOf, trmmAgentBrief, trmmAgentDetail, trmmAgentRow, trmmHistoryItem, trmmWinUpdate, winUpdateOf } from "./shapes";
 import { TRMM_MESSAGES, trmmMethodNotAllowed, trmmNotFound, withTrmm } from "./envelope";
 import { trmmKeyRoutes } from "./keys";
+import { trmmClientRoutes } from "./clients";
 
 // Handlers only translate: the rules live in lib/fleet (shared with every other door).
 
@@ -42,8 +43,9 @@ export const agentGet = withTrmm(async (req, me) => ({ status: 200, body: await 
 export const agentCmd = withTrmm(
   async (req, me, actor) => {
     const entry = await agentOf(me, req.params.agentId, "canSendCmd");
-    const input = parseCmdBody(await req.json());
-    const outcome = await runCommand(me, actor, entry, input);
+    const { input, queueIfOffline } = parseCmdBody(await req.json());
+    const outcome = await runCommand(me, actor, entry, input, { queueIfOffline });
+    if (outcome.status === "queued") return { status: 200, body: queuedMessage(outcome.job.hostname || entry.meta.name, outcome.job.id) };
     return { status: 200, body: outcome.output };
   },
   { permission: "canSendCmd" },
@@ -65,7 +67,7 @@ export const winupdateList = withTrmm(
 export const winupdateScan = withTrmm(
   async (req, me, actor) => {
     const entry = await agentOf(me, req.params.agentId, "canManageWinupdates");
-    startUpdateScan(me, actor, entry);
+    await startUpdateScan(me, actor, entry);
     return { status: 200, body: scanStartedMessage(entry.host?.hostname || entry.meta.name) };
   },
   { permission: "canManageWinupdates" },
@@ -76,9 +78,10 @@ const doc = (d: OperationDoc): OperationDoc => d;
 
 export const trmmDialect: Dialect = {
   name: "trmm",
-  prefixes: ["/agents", "/winupdate", "/accounts"],
+  prefixes: ["/agents", "/winupdate", "/accounts", "/clients"],
   routes: [
     ...trmmKeyRoutes,
+    ...trmmClientRoutes,
     {
       pattern: "/agents",
       methods: { GET: agentList },
@@ -110,9 +113,11 @@ export const trmmDialect: Dialect = {
             "Needs can_send_cmd. The agent runs the command in the requested shell, kills it at the timeout and answers " +
             "its combined output as a JSON string (cut at 64 KiB, with a note saying so; a killed command's output ends " +
             "with a note too). Every command is recorded in the agent's history. The agent must have been started with " +
-            "--allow-commands.",
+            "--allow-commands. An offline agent answers 400 \"Unable to contact the agent\" (as Tactical RMM does) unless " +
+            "the body has queue_if_offline: true; then the answer is 200 with a JSON string saying the command is queued and " +
+            "for which host, and the command runs once when the agent connects again.",
           body: cmdBody,
-          response: z.string().describe("The command's combined output"),
+          response: z.string().describe("The command's combined output; or, for a command queued with queue_if_offline, a sentence saying it is queued and for which host"),
           errors: {
             400: `Field errors for a bad body; {"detail":"${UNABLE_TO_CONTACT}"} when the agent is offline or does not answer; {"detail":…} when commands are disabled on the agent or its shell does not exist`,
             ...agentErrors,
@@ -153,9 +158,11 @@ export const trmmDialect: Dialect = {
           acts: true,
           description:
             "Needs can_manage_winupdates. Answers at once; the agent then asks its package manager (apt, dnf/yum, apk, " +
-            "pacman, brew) from cached metadata and the result replaces the agent's pending updates.",
-          response: z.string().describe('"A Windows update scan will be performed on {hostname}"'),
-          errors: { 400: `{"detail":"${UNABLE_TO_CONTACT}"} when the agent is not connected`, ...agentErrors },
+            "pacman, brew) from cached metadata and the result replaces the agent's pending updates. An offline agent gets " +
+            "the same 200 answer, as in Tactical RMM: the scan is queued and runs when the agent connects again (within " +
+            "FLEETDECK_QUEUE_EXPIRY_HOURS, default 24; one queued scan per agent).",
+          response: z.string().describe('"A Windows update scan will be performed on {hostname}", whether the agent is online or offline'),
+          errors: agentErrors,
         }),
       },
     },

@@ -12,6 +12,9 @@ import { pendingUpdates, scanStatus, startUpdateScan } from "../../fleet/updates
 import { agentDetail, listAgentDetails } from "../trmm/agents";
 import { historyItemOf, winUpdateOf } from "../trmm/shapes";
 import { bodyOf, uiOk, withUi } from "./envelope";
+import { listJobs } from "../../fleet/queue";
+import { moveServerToSite } from "../../fleet/clients";
+import { z } from "zod";
 
 // The agents pages show Tactical RMM's shapes of a machine (its wording is what those pages
 // speak), so these handlers reuse that dialect's shapes; the rules are the domain's.
@@ -33,18 +36,29 @@ export const listAgents = withUi(
 export const getAgent = withUi(
   async (req, me) => {
     const entry = await agentOf(req, me, "canListAgents");
-    return uiOk({ rights: rightsOf(me), agent: await agentDetail(entry), scan: scanStatus(entry.meta.id) });
+    // Work queued while the machine is offline shows as pending on its page.
+    const queued = await listJobs(me, { serverId: entry.meta.id, status: "queued" });
+    return uiOk({ rights: rightsOf(me), agent: await agentDetail(entry), scan: scanStatus(entry.meta.id), queued });
   },
   { permission: "canListAgents" },
 );
 
-/** The groups an agent belongs to (Tactical RMM's client, site, monitoring type, description). */
-const agentPatch = serverPatchSchema.pick({ client: true, site: true, monitoringType: true, description: true }).strict();
+/**
+ * The groups an agent belongs to (Tactical RMM's client, site, monitoring type, description).
+ * `siteId` moves it to an existing site (what the page sends); client/site names are still read
+ * (a pair that does not exist yet is made).
+ */
+const agentPatch = serverPatchSchema
+  .pick({ client: true, site: true, monitoringType: true, description: true })
+  .extend({ siteId: z.number({ error: "siteId must be a site's id" }).int().positive().optional() })
+  .strict();
 
 export const editAgent = withUi(
   async (req, me, actor) => {
     const entry = await agentOf(req, me, "canListAgents");
-    await updateServer(entry.meta.id, agentPatch.parse(await bodyOf(req)), actor);
+    const { siteId, ...rest } = agentPatch.parse(await bodyOf(req));
+    if (siteId !== undefined) await moveServerToSite(me, actor, entry.meta.id, siteId);
+    if (Object.keys(rest).length) await updateServer(entry.meta.id, rest, actor);
     return uiOk({ agent: await agentDetail(entry) });
   },
   { admin: true },
@@ -53,7 +67,10 @@ export const editAgent = withUi(
 export const sendCommand = withUi(
   async (req, me, actor) => {
     const entry = await agentOf(req, me, "canSendCmd");
-    return uiOk(await runCommand(me, actor, entry, commandRequestSchema.parse(await bodyOf(req))));
+    const body = await bodyOf(req);
+    // The page's "queue if offline" option: an offline agent gets the command when it is back.
+    const queueIfOffline = typeof body === "object" && body !== null && (body as { queueIfOffline?: unknown }).queueIfOffline === true;
+    return uiOk(await runCommand(me, actor, entry, commandRequestSchema.parse(body), { queueIfOffline }));
   },
   { permission: "canSendCmd" },
 );
@@ -78,8 +95,13 @@ export const getUpdates = withUi(
 export const scanUpdates = withUi(
   async (req, me, actor) => {
     const entry = await agentOf(req, me, "canManageWinupdates");
-    startUpdateScan(me, actor, entry);
-    return uiOk({ message: `A Windows update scan will be performed on ${entry.host?.hostname || entry.meta.name}`, scan: scanStatus(entry.meta.id) });
+    const how = await startUpdateScan(me, actor, entry);
+    const host = entry.host?.hostname || entry.meta.name;
+    return uiOk({
+      message: how === "queued" ? `${host} is offline: the scan is queued and runs when its agent connects again` : `A Windows update scan will be performed on ${host}`,
+      queued: how === "queued",
+      scan: scanStatus(entry.meta.id),
+    });
   },
   { permission: "canManageWinupdates" },
 );

@@ -9,6 +9,8 @@ import * as accounts from "./accounts";
 import * as agents from "./agents";
 import * as daemons from "./daemons";
 import * as servers from "./servers";
+import * as clients from "./clients";
+import * as queue from "./queue";
 import { uiMethodNotAllowed, uiNotFound } from "./envelope";
 
 const doc = (summary: string, admin = false): OperationDoc => ({ summary, ...(admin ? { admin } : {}) });
@@ -37,6 +39,19 @@ const routes: RouteDef[] = [
     methods: { GET: agents.getUpdates, POST: agents.scanUpdates },
     docs: { GET: doc("Pending updates (can_manage_winupdates)"), POST: act("Scan for updates (can_manage_winupdates)") },
   },
+
+  { pattern: "/api/ui/agents/:agentId/queue", methods: { GET: queue.agentQueue }, docs: { GET: doc("Work queued for an agent (can_list_agents; commands shown with can_send_cmd)") } },
+  { pattern: "/api/ui/queue", methods: { GET: queue.listQueue }, docs: { GET: doc("Queued work of the machines the caller may list") } },
+  {
+    pattern: "/api/ui/queue/:id",
+    methods: { GET: queue.getQueuedJob, DELETE: queue.cancelQueuedJob },
+    docs: { GET: doc("One queued job"), DELETE: act("Cancel a queued job (can_send_cmd for commands, can_manage_winupdates for scans)") },
+  },
+
+  { pattern: "/api/ui/clients", methods: { GET: clients.listClientsAndSites, POST: clients.addClient }, docs: { GET: doc("Clients and their sites (can_list_clients)"), POST: act("Add a client and its first site (can_manage_clients)") } },
+  { pattern: "/api/ui/clients/:id", methods: { PATCH: clients.editClient, DELETE: clients.removeClient }, docs: { PATCH: act("Rename a client (can_manage_clients)"), DELETE: act("Delete a client, moving its machines (can_manage_clients)") } },
+  { pattern: "/api/ui/sites", methods: { POST: clients.addSite }, docs: { POST: act("Add a site (can_manage_sites)") } },
+  { pattern: "/api/ui/sites/:id", methods: { PATCH: clients.editSite, DELETE: clients.removeSite }, docs: { PATCH: act("Rename or move a site (can_manage_sites)"), DELETE: act("Delete a site, moving its machines (can_manage_sites)") } },
 
   { pattern: "/api/ui/daemons", methods: { GET: daemons.listDaemons }, docs: { GET: doc("Every daemon", true) } },
   { pattern: "/api/ui/daemons/:id", methods: { GET: daemons.getDaemon, PATCH: daemons.editDaemon }, docs: { GET: doc("One daemon with its instances", true), PATCH: act("Edit a daemon's remarks", true) } },

@@ -56,6 +56,12 @@ export interface ServerDetail extends ServerRow {
   remarks: string;
   isLocal: boolean;
   createdAt: string;
+  /**
+   * What the machine's owner allowed its agent to run (true/false), null when unknown (the agent
+   * has not connected since the panel started, or is too old to say); the agent's protocol, and
+   * whether it is older than the panel's. null when the panel has not heard from it.
+   */
+  agent: { protocol: number; outdated: boolean; commands: boolean | null; instances: boolean | null } | null;
 }
 
 /** A history point as the charts want it: `at` in unix ms. */
@@ -114,6 +120,7 @@ export function serverDetail(e: LiveEntry, opts: { admin: boolean }, now = Date.
     remarks: e.meta.remarks,
     isLocal: e.meta.isLocal,
     createdAt: e.meta.createdAt.toISOString(),
+    agent: e.agent ? { protocol: e.agent.protocol, outdated: e.agent.outdated, ...e.agent.capabilities } : null,
   };
 }
 

@@ -1,0 +1,4 @@
+import { nextRoute } from "@/lib/http/api";
+import { userSearch } from "@/lib/dialects/mcsm/admin";
+
+export const GET = nextRoute(userSearch);

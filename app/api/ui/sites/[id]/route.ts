@@ -1,0 +1,6 @@
+import { nextRoute } from "@/lib/http/api";
+import { editSite, removeSite } from "@/lib/dialects/ui/clients";
+
+// Served by server.ts before Next (lib/dialects/ui/routes.ts); this file is the same handler for `next start`.
+export const PATCH = nextRoute(editSite);
+export const DELETE = nextRoute(removeSite);
