@@ -102,7 +102,7 @@ describe.skipIf(!TEST_PG_URL)("two panel processes serving one fleet", () => {
 
     const build = (await import(pathToFileURL(path.join(ROOT, "scripts/build-agent.mjs")).href)) as { ensureAgentBundle(o: object): Promise<{ nodeArgs: string[] }>; AGENT_BUNDLE: string };
     const { nodeArgs } = await build.ensureAgentBundle({ quiet: true });
-    agent = spawn(process.execPath, [...nodeArgs, build.AGENT_BUNDLE, "--panel", proxyUrl, "--secret", created.json.secret, "--interval", "1", "--allow-commands", "--data-dir", path.join(p1.dataDir, "agent")], {
+    agent = spawn(process.execPath, [...nodeArgs, build.AGENT_BUNDLE, "--panel", proxyUrl, "--secret", created.json.secret, "--interval", "1", "--allow-commands", "--allow-instances", "--data-dir", path.join(p1.dataDir, "agent")], {
       stdio: ["ignore", "pipe", "pipe"],
     });
     agent.stdout!.on("data", (d) => (agentLog += d));
