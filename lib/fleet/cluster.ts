@@ -98,6 +98,7 @@ interface State {
   /** Set while applying a peer's change to live: the hook must not publish it back. */
   applying: boolean;
   ask: Ask | null;
+  drop: ((serverId: number) => void) | null;
 }
 
 const state: State = singleton("cluster", () => ({
@@ -117,6 +118,7 @@ const state: State = singleton("cluster", () => ({
   stopped: false,
   applying: false,
   ask: null,
+  drop: null,
 }));
 
 export function clusterEnabled(): boolean {
@@ -241,6 +243,9 @@ function applyItem(from: string, item: Item): void {
   const [kind, id] = item;
   switch (kind) {
     case "c":
+      // The agent connected to another process: a connection to this one is a stale leftover
+      // (a network blip the agent noticed first). Dropped before the peer's news is applied.
+      if (state.holders.get(id) === state.nodeId) state.drop?.(id);
       state.holders.set(id, from);
       live.applyRemote(id, { connected: true, lastIp: String(item[2] ?? "") });
       return;
@@ -578,11 +583,13 @@ async function tryLease(): Promise<void> {
 
 /**
  * Joins the cluster (PostgreSQL only): the internal listener, the LISTEN connection, the registry
- * and the timers. `ask` runs a request on an agent held here (the hub's request).
+ * and the timers. `ask` runs a request on an agent held here (the hub's request); `drop` closes
+ * the connection of an agent held here that has connected to another process since.
  */
-export async function startCluster(ask: Ask): Promise<{ stop(): Promise<void> }> {
+export async function startCluster(ask: Ask, drop: (serverId: number) => void): Promise<{ stop(): Promise<void> }> {
   if (databaseProvider() !== "postgresql") return { stop: async () => undefined };
   state.ask = ask;
+  state.drop = drop;
   state.stopped = false;
   const env = config();
   const internal = http.createServer((req, res) => void serveInternal(req, res).catch(() => res.destroy()));

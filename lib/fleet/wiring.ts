@@ -30,8 +30,10 @@ export async function wireFleet(server: http.Server | https.Server, env: Env): P
   await live.ready();
   // Several processes on PostgreSQL: see and reach the agents the others hold (nothing on SQLite).
   let hub: AgentHub | null = null;
-  const cluster = await startCluster((id, method, params, timeoutMs) =>
-    hub ? hub.request(id, method as Parameters<AgentHub["request"]>[1], params as never, timeoutMs) : Promise.reject(new Error("starting")),
+  const cluster = await startCluster(
+    (id, method, params, timeoutMs) =>
+      hub ? hub.request(id, method as Parameters<AgentHub["request"]>[1], params as never, timeoutMs) : Promise.reject(new Error("starting")),
+    (id) => hub?.disconnect(id, "connected to another panel process"),
   );
   // Before any agent connects: runs a previous process left "running" will never be answered, and
   // queued jobs it was running are failed, never rerun. With other panel processes alive, those
