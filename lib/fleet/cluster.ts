@@ -340,6 +340,7 @@ async function heartbeat(): Promise<void> {
   await db.setting.upsert({ where: { key }, create: { key, value }, update: { value } }).catch(() => undefined);
 }
 
+let refreshedAt = Date.now();
 async function refreshPeers(): Promise<void> {
   let rows: { key: string; value: string }[];
   try {
@@ -348,6 +349,10 @@ async function refreshPeers(): Promise<void> {
     return; // PostgreSQL unreachable: judge nobody dead on missing data.
   }
   const now = Date.now();
+  // Back from an outage (or a stalled loop): nobody could write a heartbeat meanwhile, so every
+  // peer gets a fresh period to show one before it is judged.
+  if (now - refreshedAt > PEER_DEAD_MS / 2) for (const peer of state.peers.values()) peer.seenAt = now;
+  refreshedAt = now;
   const seen = new Set<string>();
   for (const row of rows) {
     const id = row.key.slice(NODE_PREFIX.length);
