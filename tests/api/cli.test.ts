@@ -142,7 +142,7 @@ describe("fleetdeck CLI", () => {
     const add = await cli(dir, ["token", "add", "--user", "admin", "--note", "to revoke", "--expires", "2099-01-01"]);
     const token = lastLine(add.stdout);
     expect(token).toMatch(TOKEN_FORMAT);
-    expect((await cli(dir, ["token", "list"])).stdout).toMatch(/2099-01-01T00:00:00Z\s+to revoke/);
+    expect((await cli(dir, ["token", "list"])).stdout).toMatch(/2099-01-01T00:00:00Z\s+full\s+to revoke/);
 
     const r = await cli(dir, ["token", "revoke", token.slice(0, 10)]);
     expect(r.code, r.stderr).toBe(0);

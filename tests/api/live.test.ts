@@ -9,6 +9,7 @@ import zlib from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN, login, startPanel, type RunningPanel } from "../helpers/panel";
 import { until } from "../helpers/wait";
+import { spawnAgent, stopAllAgents } from "../agent/helpers";
 
 let panel: RunningPanel;
 let cookie: string;
@@ -49,11 +50,21 @@ beforeAll(async () => {
   for (let i = 0; i < 20; i++) {
     const res = await fetch(`${panel.url}/api/v1/server/register`, { method: "POST", headers: JSON_HEADERS(), body: JSON.stringify({ Name: `live-${i}`, Tag: `t${i % 3}` }) });
     expect(res.status).toBe(200);
+    // Three of them get a real agent: MCSManager's daemon answers list only connected daemons,
+    // and they must be large enough to be worth compressing.
+    if (i < 3) spawnAgent(["--panel", panel.url, "--secret", ((await res.json()) as { secret: string }).secret, "--interval", "1"]);
   }
 });
+afterAll(() => stopAllAgents());
 afterAll(() => panel?.stop());
 
 describe("compressed answers", () => {
+  beforeAll(() =>
+    until("the three agents to be connected daemons", async () => {
+      const r = await fetch(`${panel.url}/api/service/remote_services_system`, { headers: JSON_HEADERS() });
+      return ((await r.json()) as { data: unknown[] }).data.length === 3;
+    }),
+  );
   const paths = [
     "/api/v1/server/list",
     "/api/v1/server/details",

@@ -26,7 +26,7 @@ const form = (fields: Record<string, string | number>) => ({
 });
 
 beforeAll(async () => {
-  running = await startPanel({ FLEETDECK_LOCAL_AGENT: "1", FLEETDECK_AGENT_INTERVAL: "1" });
+  running = await startPanel({ FLEETDECK_LOCAL_AGENT: "1", FLEETDECK_LOCAL_AGENT_INSTANCES: "1", FLEETDECK_AGENT_INTERVAL: "1" });
   const cookie = (await login(running.url, ADMIN.username, ADMIN.password)).cookie!;
   panel = new Panel(running.url, cookie);
   key = (await panel.createToken(cookie, "mcsm admin")).token;
@@ -97,8 +97,8 @@ describe("users", () => {
     const cookie = panel.adminCookie;
     expect((await rawCall(running.url, "/api/auth/", { headers: { cookie } })).status).toBe(403);
     expect(await rawCall(running.url, "/api/auth/", { headers: { cookie, "x-requested-with": "XMLHttpRequest" } })).toMatchObject({ status: 200, json: { data: { userName: ADMIN.username } } });
-    // next-auth still answers beside it (until it moves off /api/auth/).
-    expect((await rawCall(running.url, "/api/auth/csrf")).status).toBe(200);
+    // next-auth lives at /api/nextauth/ now, beside MCSManager's /api/auth routes.
+    expect((await rawCall(running.url, "/api/nextauth/csrf")).status).toBe(200);
   });
 
   it("deletes users from a JSON array of uuids; unknown uuids and non-arrays are refused", async () => {
