@@ -84,17 +84,19 @@ export async function adminCookie(url) {
 /** CPU seconds (user + system) a process has used, from /proc (Linux). */
 /** The process and its descendants (PANEL_PROCESSES workers are children of the panel's process). */
 function treeOf(pid) {
-  const out = [pid];
-  for (let i = 0; i < out.length; i++) {
+  const parents = new Map();
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
     try {
-      for (const task of fs.readdirSync(`/proc/${out[i]}/task`)) {
-        const kids = fs.readFileSync(`/proc/${out[i]}/task/${task}/children`, "utf8").trim();
-        if (kids) out.push(...kids.split(/\s+/).map(Number));
-      }
+      // The field after the command's closing parenthesis: state, then ppid.
+      const ppid = Number(fs.readFileSync(`/proc/${entry}/stat`, "utf8").split(") ")[1].split(" ")[1]);
+      parents.set(Number(entry), ppid);
     } catch {
       /* gone */
     }
   }
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) for (const [child, parent] of parents) if (parent === out[i]) out.push(child);
   return out;
 }
 
