@@ -559,11 +559,31 @@ async function connectListener(): Promise<void> {
   state.listener = client;
 }
 
+/**
+ * Re-reads the servers' rows: changes made by other processes while this one was not listening
+ * (before its LISTEN began at start, or during a database outage) arrived as no notification.
+ */
+async function resyncServers(): Promise<void> {
+  const rows = await db.server.findMany();
+  const seen = new Set<number>();
+  state.applying = true;
+  try {
+    for (const row of rows) {
+      seen.add(row.id);
+      live.upsertServer(row);
+    }
+    for (const e of live.all()) if (!seen.has(e.meta.id)) live.removeServer(e.meta.id);
+  } finally {
+    state.applying = false;
+  }
+}
+
 async function reconnect(): Promise<void> {
   if (state.stopped || state.listener) return;
   try {
     await connectListener();
     // Messages sent while we were away are lost: resynchronise from every peer, and tell ours.
+    await resyncServers().catch(() => undefined);
     for (const id of state.peers.keys()) void pullSnapshot(id);
     for (const id of state.holders.keys()) if (state.holders.get(id) === state.nodeId) localChange(id, "c");
     await tryLease();
@@ -609,6 +629,8 @@ export async function startCluster(ask: Ask, drop: (serverId: number) => void): 
   await connectListener();
   state.enabled = true;
   live.onMetaChange = metaChange;
+  // A server another process added between our first read and our LISTEN would stay unknown.
+  await resyncServers();
   await heartbeat();
   await refreshPeers();
   await state.notifier.query("SELECT pg_notify($1, $2)", [CHANNEL, JSON.stringify({ n: state.nodeId, hello: true })]).catch(() => undefined);
