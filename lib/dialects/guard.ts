@@ -121,9 +121,6 @@ async function routeTable(): Promise<ApiRouter> {
 /** Everything a handler may throw, answered once, here, in the dialect's envelope. */
 export function toErrorResult(errors: DialectErrors, e: unknown, req: ApiRequest): ApiResult {
   if (e instanceof ApiError) return errors.error(e.status, e.message, e.fields);
-  // PostgreSQL stopped or restarting: a 503 the client may retry, in the dialect's envelope (not
-  // the dialect's wording of "unavailable", which is about agents: Tactical RMM's is a 400).
-  if (isDatabaseUnreachable(e)) return errors.error(503, "The database is unreachable; try again shortly");
   const domain = asDomainError(e);
   if (domain) {
     if (errors.domain) return errors.domain(domain, req);
@@ -131,6 +128,9 @@ export function toErrorResult(errors: DialectErrors, e: unknown, req: ApiRequest
   }
   if (e instanceof BodyError) return errors.error(e.tooLarge ? 413 : 400, e.message);
   if (e instanceof z.ZodError) return errors.error(400, describeZodError(e), fieldErrors(e));
+  // PostgreSQL stopped or restarting: a 503 the client may retry, in the dialect's envelope (not
+  // the dialect's wording of "unavailable", which is about agents: Tactical RMM's is a 400).
+  if (isDatabaseUnreachable(e)) return errors.error(503, "The database is unreachable; try again shortly");
   console.error("fleetdeck: unexpected error in an API handler:", e);
   return errors.error(500, "Internal error: the panel could not complete this request");
 }
