@@ -17,6 +17,7 @@ const nextConfig = {
     "ws",
     "bcryptjs",
     "systeminformation",
+    "nodemailer",
   ],
   poweredByHeader: false,
   // `npm test` type-checks the whole project (tsc --noEmit); a user's first `npm start` need not.

@@ -17,7 +17,8 @@ import {
   type RequestMap,
   type RequestMethod,
 } from "./protocol";
-import { envelopeSchema, isRequestMethod, issueText, paramsSchemas, requestFrameSchema, welcomeFrameSchema } from "./protocol-schemas";
+import { envelopeSchema, isRequestMethod, issueText, monitorsFrameSchema, paramsSchemas, requestFrameSchema, welcomeFrameSchema } from "./protocol-schemas";
+import { MonitorRunner } from "./probes";
 import { scanUpdates } from "./updates";
 import { AGENT_VERSION, errorMessage, log } from "./util";
 
@@ -55,6 +56,12 @@ export class Agent {
   private readonly collector = new StateCollector();
   readonly instances: InstanceManager;
   readonly capabilities: Capabilities;
+  /**
+   * The service monitors the panel assigned (protocol 3). Results go out in batches while
+   * connected; a batch due while the panel is unreachable is dropped (the panel keeps minutes,
+   * and a gap there is what happened).
+   */
+  private readonly monitors = new MonitorRunner((results) => void this.send(this.ws, { type: "monitor_results", results }));
 
   constructor(
     private readonly cfg: AgentConfig,
@@ -84,6 +91,7 @@ export class Agent {
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     if (this.hostTimer) clearInterval(this.hostTimer);
     this.wakeLoop?.();
+    this.monitors.stop();
     const running = this.instances.runningCount;
     if (running > 0) log(`stopping ${running} instance(s)…`);
     await this.instances.shutdown();
@@ -291,6 +299,13 @@ export class Agent {
         return;
       }
       void this.answer(ws, request.data.id, request.data.method, request.data.params);
+      return;
+    }
+    if (envelope.data.type === "monitors") {
+      const frame = monitorsFrameSchema.safeParse(json);
+      if (!frame.success) return this.malformed();
+      this.monitors.assign(frame.data.monitors);
+      return;
     }
     // Unknown frame types are ignored (a newer panel may send more).
   }

@@ -11,6 +11,8 @@ import {
   MAX_COMMAND_TIMEOUT,
   MAX_FRAME_BYTES,
   MAX_INSTANCES,
+  MAX_MONITOR_RESULTS,
+  MAX_MONITORS,
   MAX_OUTPUT_BYTES,
   type AgentErrorCode,
   type Capabilities,
@@ -18,6 +20,8 @@ import {
   type InstanceDefinition,
   type InstanceState,
   type LiveState,
+  type MonitorResult,
+  type MonitorTask,
   type PendingUpdate,
   type RequestMap,
   type RequestMethod,
@@ -132,6 +136,15 @@ export const stateFrameSchema = z.object({
   state: liveStateSchema,
 });
 export const instancesFrameSchema = z.object({ type: z.literal("instances"), instances: list(instanceStateSchema, MAX_INSTANCES) });
+export const monitorResultSchema: z.ZodMiniType<MonitorResult> = z.object({
+  monitorId: z.int().check(z.positive()),
+  at: nonneg(),
+  ok: z.boolean(),
+  delayMs: z.number().check(z.gte(0), z.lte(3_600_000)),
+  certDaysLeft: z.optional(z.nullable(z.number().check(z.gte(-100_000), z.lte(100_000)))),
+  error: z.optional(str(500)),
+});
+export const monitorResultsFrameSchema = z.object({ type: z.literal("monitor_results"), results: list(monitorResultSchema, MAX_MONITOR_RESULTS) });
 
 const agentErrorCodes = [
   "commands_disabled",
@@ -195,6 +208,13 @@ export const resultSchemas: { [M in RequestMethod]: z.ZodMiniType<RequestMap[M][
 // ---- what the panel sends (validated by the agent) ----------------------------------------------
 
 export const welcomeFrameSchema = z.object({ type: z.literal("welcome"), serverId: z.int(), protocol: z.int() });
+export const monitorTaskSchema: z.ZodMiniType<MonitorTask> = z.object({
+  id: z.int().check(z.positive()),
+  type: z.union([z.literal(1), z.literal(2), z.literal(3)]),
+  target: str(2048),
+  intervalSec: z.int().check(z.gte(10), z.lte(86_400)),
+});
+export const monitorsFrameSchema = z.object({ type: z.literal("monitors"), monitors: list(monitorTaskSchema, MAX_MONITORS) });
 /** The envelope of a request; its params are checked per method with paramsSchemas. */
 export const requestFrameSchema = z.object({
   type: z.literal("request"),

@@ -8,18 +8,25 @@
  *
  * Agent → panel: `hello` (its first frame: protocol version and capabilities), `host` (on
  * connect and every 10 minutes), `state` (every --interval seconds), `instances` (whenever an
- * instance changes state) and `result` (the answer to a request).
- * Panel → agent: `welcome` (first frame after the upgrade) and `request`.
+ * instance changes state), `result` (the answer to a request) and `monitor_results` (service
+ * monitor probes, in batches).
+ * Panel → agent: `welcome` (first frame after the upgrade), `request`, and `monitors` (the
+ * service monitors this machine runs: sent after the agent's hello and whenever they change; each
+ * replaces the previous list).
  *
  * Both sides validate what they receive with the zod schemas of agent/protocol-schemas.ts.
  *
  * Versions: 2 added `hello` and capabilities. An agent of protocol 1 sends no `hello`; the panel
  * takes its first other frame as the sign, treats it as it always behaved (it decides about
- * commands itself; it runs instances) and marks it outdated.
+ * commands itself; it runs instances) and marks it outdated. 3 added `monitors` and
+ * `monitor_results`: the panel sends `monitors` only to agents whose hello says 3 or more, so
+ * older agents go on reporting as before (and agents ignore frame types they do not know).
  */
 
 export const AGENT_WS_PATH = "/agent/ws";
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
+/** The first protocol with service monitors (`monitors`, `monitor_results`). */
+export const MONITORS_PROTOCOL_VERSION = 3;
 /** The oldest protocol the panel still serves (one version behind). */
 export const MIN_PROTOCOL_VERSION = 1;
 /** Largest frame either side accepts (bytes). */
@@ -30,6 +37,29 @@ export const MAX_OUTPUT_BYTES = 64 * 1024;
 export const MAX_COMMAND_TIMEOUT = 24 * 3600;
 /** Most instances one agent holds (the panel refuses more before they reach a frame). */
 export const MAX_INSTANCES = 10_000;
+/** Most service monitors one agent runs, and most probe results in one `monitor_results` frame. */
+export const MAX_MONITORS = 1_000;
+export const MAX_MONITOR_RESULTS = 1_000;
+
+/** A service monitor an agent runs (Nezha's types: 1 HTTP GET, 2 ICMP ping, 3 TCP connect). */
+export interface MonitorTask {
+  id: number;
+  type: 1 | 2 | 3;
+  /** A URL (1), a host (2) or host:port (3). */
+  target: string;
+  intervalSec: number;
+}
+
+/** One probe's outcome. `delayMs` is 0 when it failed; `certDaysLeft` only for HTTPS. */
+export interface MonitorResult {
+  monitorId: number;
+  /** Unix ms the probe started. */
+  at: number;
+  ok: boolean;
+  delayMs: number;
+  certDaysLeft?: number | null;
+  error?: string;
+}
 
 /**
  * What the machine's owner allowed the agent to do with what panel users supply: run commands
@@ -154,9 +184,11 @@ export type AgentToPanel =
   | { type: "host"; host: HostInfo }
   | { type: "state"; seq: number; at: number; state: LiveState }
   | { type: "instances"; instances: InstanceState[] }
+  | { type: "monitor_results"; results: MonitorResult[] }
   | { type: "result"; id: number; ok: true; data: unknown }
   | { type: "result"; id: number; ok: false; code: AgentErrorCode; error: string };
 
 export type PanelToAgent =
   | { type: "welcome"; serverId: number; protocol: number }
-  | { type: "request"; id: number; method: RequestMethod; params: unknown };
+  | { type: "request"; id: number; method: RequestMethod; params: unknown }
+  | { type: "monitors"; monitors: MonitorTask[] };

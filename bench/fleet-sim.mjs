@@ -65,6 +65,8 @@ export class SimAgent {
     /** Set on sampled agents: called with (seq, sentAt) after each state frame. */
     this.onSent = null;
     this.inTransfer = 0;
+    /** Fields laid over the next reports' state (the alert bench's threshold crossings). */
+    this.override = null;
   }
 
   connect(wsUrl) {
@@ -120,6 +122,7 @@ export class SimAgent {
         load1: 0.5, load5: 0.4, load15: 0.3, tcpConnCount: 10, udpConnCount: 2,
         processCount: 100,
         temperatures: [], process: { cpuMicros: seq * 1000, memory: 50 * 2 ** 20 },
+        ...this.override,
       },
     };
     this.sent++;

@@ -6,7 +6,7 @@
  *
  *   node bench/ingest.mjs [--agents 10000] [--interval 3] [--duration 60] [--sample 20]
  *                         [--connect-concurrency 200] [--port 0] [--keep]
- *                         [--database sqlite|postgres] [--compare] [--processes 1,2]
+ *                         [--database sqlite|postgres] [--compare] [--processes 1,2] [--rules 5]
  *
  * --database postgres runs the panel on a throwaway PostgreSQL cluster (scripts/pg-cluster.mjs);
  * --compare runs SQLite, then PostgreSQL, and prints the figures side by side; --processes 1,2
@@ -31,8 +31,17 @@
  *    - lost reports: sampled reports never seen (sent − accepted), and at the end, over every
  *      agent, whether the panel holds the last report each one sent;
  *    - the panel's CPU and memory over the steady window.
+ *
+ * --rules K runs the whole measurement twice on fresh data: without alert rules, then with K
+ * rules covering every agent (created through the UI API; K ≥ 1). The rules are realistic ones
+ * that every report is checked against but that do not fire in the steady state (CPU, memory,
+ * disk above a threshold for a minute, offline for two minutes…), except one: load above 50 at
+ * once, notified to a webhook this benchmark runs. During the window, one sampled agent a second
+ * reports a load of 99 once; the time from sending that report to the webhook's call is the
+ * "threshold crossing → webhook" figure (p50/p99), and the two runs' CPU is printed side by side.
  */
 import fs from "node:fs";
+import http from "node:http";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
@@ -49,6 +58,7 @@ const { values: flags } = parseArgs({
     duration: { type: "string", default: "60" },
     sample: { type: "string", default: "20" },
     "connect-concurrency": { type: "string", default: "200" },
+    rules: { type: "string", default: "0" },
     port: { type: "string", default: "0" },
     keep: { type: "boolean", default: false },
     help: { type: "boolean", default: false },
@@ -73,6 +83,7 @@ const INTERVAL_MS = Math.round(intFlag("interval", 0.1, 60) * 1000);
 const DURATION_MS = Math.round(intFlag("duration", 5, 3600) * 1000);
 const SAMPLE = Math.min(N, Math.floor(intFlag("sample", 0, 1000)));
 const CONNECT_CONCURRENCY = Math.floor(intFlag("connect-concurrency", 1, 10_000));
+const RULES = Math.floor(intFlag("rules", 0, 50));
 
 // ------------------------------------------------------------------------------------------
 // Helpers
@@ -201,8 +212,83 @@ class LoopLag {
 
 // ------------------------------------------------------------------------------------------
 
+// ------------------------------------------------------------------------------------------
+// Alert rules (--rules)
+
+/** The webhook the crossing rule notifies: records when each server's fire notice arrived. */
+async function startHookReceiver() {
+  const fired = new Map();
+  const server = http.createServer((req, res) => {
+    let body = "";
+    req.on("data", (d) => (body += d));
+    req.on("end", () => {
+      const at = Date.now();
+      try {
+        const n = JSON.parse(body);
+        if (n.kind === "fire" && n.server) fired.set(n.server.id, at);
+      } catch {
+        /* not ours */
+      }
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  return { url: `http://127.0.0.1:${server.address().port}/hook`, fired, close: () => server.close() };
+}
+
+/** K rules over every agent: the first is the crossing one (load > 50, to the webhook). */
+async function createRules(base, cookie, k, hookUrl) {
+  const headers = { cookie, "x-requested-with": "XMLHttpRequest", "content-type": "application/json" };
+  const post = async (path, body) => {
+    const res = await fetch(`${base}${path}`, { method: "POST", headers, body: JSON.stringify(body) });
+    if (res.status !== 201) throw new Error(`bench: ${path} answered ${res.status}: ${await res.text()}`);
+    return res.json();
+  };
+  const channel = await post("/api/ui/alert-channels", { type: "webhook", name: "bench hook", config: { url: hookUrl } });
+  const quiet = [
+    { kind: "metric", params: { metric: "cpu", above: 99.5, forSec: 60 } },
+    { kind: "metric", params: { metric: "memory", above: 90, forSec: 60 } },
+    { kind: "metric", params: { metric: "disk", above: 90, forSec: 60 } },
+    { kind: "offline", params: { seconds: 120 } },
+    { kind: "metric", params: { metric: "net_in_speed", above: 1e9, forSec: 60 } },
+    { kind: "metric", params: { metric: "swap", above: 90, forSec: 60 } },
+  ];
+  await post("/api/ui/alert-rules", { name: "bench crossing", kind: "metric", params: { metric: "load", above: 50, forSec: 0 }, channelIds: [channel.id] });
+  for (let i = 1; i < k; i++) await post("/api/ui/alert-rules", { name: `bench quiet ${i}`, ...quiet[(i - 1) % quiet.length] });
+}
+
+/** Makes one sampled agent cross the threshold a second; returns the crossing → webhook times. */
+function crossings(agents, hook) {
+  const pending = new Map();
+  const times = [];
+  let k = 0;
+  const timer = setInterval(() => {
+    // Judge earlier crossings, and put their agents back below the threshold (they recover).
+    for (const [id, { agent, sentAt }] of pending) {
+      const at = hook.fired.get(id);
+      if (at !== undefined) {
+        times.push(at - sentAt);
+        hook.fired.delete(id);
+        pending.delete(id);
+      } else if (Date.now() - sentAt > 30_000) pending.delete(id);
+      if (!pending.has(id)) agent.override = null;
+    }
+    const agent = agents[Math.floor(((k++ * 7919) % agents.length))];
+    if (pending.has(agent.id) || agent.override) return;
+    agent.override = { load1: 99 };
+    // The crossing is sent now, not at the agent's next tick, so its send time is known.
+    agent.sendState();
+    pending.set(agent.id, { agent, sentAt: Date.now() });
+  }, 1_000);
+  return {
+    times,
+    stop: () => clearInterval(timer),
+    missed: () => pending.size,
+  };
+}
+
 /** One run on one database; returns the headline figures for the side-by-side table. */
-async function measureIngest({ database, databaseUrl, processes = 1 }) {
+async function measureIngest({ database, databaseUrl, processes = 1, rules = 0 }) {
   const t0 = Date.now();
   const figures = [];
   console.log(`ingest bench on ${database}: ${N} agents, a report every ${INTERVAL_MS / 1000} s each (target ${(N / (INTERVAL_MS / 1000)).toFixed(0)} reports/s), ${DURATION_MS / 1000} s steady, ${SAMPLE} sampled`);
@@ -213,8 +299,14 @@ async function measureIngest({ database, databaseUrl, processes = 1 }) {
   const panel = await startPanel({ DATABASE_URL: url, ...processesEnv(processes) }, { dataDir, port: Number(flags.port) || undefined });
   const agents = servers.map((s, i) => new SimAgent(i, s, INTERVAL_MS));
   const probes = [];
+  const hook = rules ? await startHookReceiver() : null;
+  let crossing = null;
   try {
     const cookie = await adminCookie(panel.url);
+    if (hook) {
+      await createRules(panel.url, cookie, rules, hook.url);
+      console.log(`  ${rules} alert rules over every agent (one notified to the bench's webhook)`);
+    }
     const wsUrl = panel.url.replace(/^http/, "ws") + "/agent/ws";
 
     const c0 = Date.now();
@@ -240,7 +332,9 @@ async function measureIngest({ database, databaseUrl, processes = 1 }) {
       p.rtts = [];
     }
     lag?.reset();
+    if (hook) crossing = crossings(agents, hook);
     await sleep(DURATION_MS);
+    crossing?.stop();
     const windowS = (Date.now() - w0) / 1000;
     const sentWindow = agents.reduce((n, a) => n + a.sent, 0) - sent0;
     const panelCpu = (cpuSecondsOf(panel.proc.pid) - panelCpu0) / windowS;
@@ -298,6 +392,12 @@ async function measureIngest({ database, databaseUrl, processes = 1 }) {
     console.log(`  lost:        sampled ${sampledSent} sent − ${accepted} accepted = ${sampledSent - accepted} (${sampledSeen} seen, ${sampledSuperseded} replaced by the next report before a read saw them, ${sampledLost} never seen within 10 s, ${probeErrors} probe errors)`);
     console.log(`               every agent: the panel holds the last report of ${lastHeld}/${N}; ${online}/${N} online at the end`);
     console.log(`  panel:       ${(panelCpu * 100).toFixed(0)}% of one core, RSS ${rss.toFixed(0)} MiB; the bench itself ${(benchCpu * 100).toFixed(0)}% of one core (2 cores shared)`);
+    if (crossing) {
+      await sleep(3_000);
+      const t = crossing.times.slice().sort((x, y) => x - y);
+      console.log(`  alerts:      threshold crossing → webhook call p50 ${ms(quantile(t, 0.5))}, p99 ${ms(quantile(t, 0.99))}, max ${ms(t.at(-1))} (n=${t.length}, ${crossing.missed()} not called within the window)`);
+      figures.push(["crossing → webhook p50", ms(quantile(t, 0.5))], ["crossing → webhook p99", ms(quantile(t, 0.99))]);
+    }
     figures.push(
       ["reports/s sustained", (sentWindow / windowS).toFixed(0)],
       ["report → visible p50", ms(quantile(latencies, 0.5))],
@@ -305,7 +405,9 @@ async function measureIngest({ database, databaseUrl, processes = 1 }) {
       ["longest event-loop stall", ms(lag ? Math.max(0, ...lag.rtts) : NaN)],
       ["sampled reports lost", String(sampledSent - accepted)],
       ["last report held", `${lastHeld}/${N}`],
-      ["panel CPU (one core)", `${(panelCpu * 100).toFixed(0)}%`],
+      ["panel CPU (one core)", `${(panelCpu * 100).toFixed(1)}%`],
+      // Per report: steadier than a share of a core when other work shares the machine.
+      ["panel CPU per 1,000 reports", `${((panelCpu * windowS * 1000) / Math.max(1, sentWindow) * 1000).toFixed(1)} ms`],
       ["panel RSS", `${rss.toFixed(0)} MiB`],
     );
   } catch (e) {
@@ -313,6 +415,7 @@ async function measureIngest({ database, databaseUrl, processes = 1 }) {
     console.error(panel.logs().slice(-3000));
     process.exitCode = 1;
   } finally {
+    hook?.close();
     for (const a of agents) {
       a.stop();
       a.ws?.terminate();
@@ -330,7 +433,30 @@ async function measureIngest({ database, databaseUrl, processes = 1 }) {
   return figures;
 }
 
-forEachDatabase(measureIngest).then(
+/** --rules: the same measurement without and with the rules, on fresh data each time. */
+async function measureRules({ database, databaseUrl }) {
+  if (databaseUrl) throw new Error("--rules runs on SQLite (each run needs a fresh database)");
+  console.log("=== without alert rules ===");
+  const without = await measureIngest({ database, databaseUrl });
+  console.log(`\n=== with ${RULES} alert rules per agent ===`);
+  const withRules = await measureIngest({ database, databaseUrl, rules: RULES });
+  const a = new Map(without);
+  const labels = [...new Set([...without.map(([l]) => l), ...withRules.map(([l]) => l)])];
+  const width = Math.max(...labels.map((l) => l.length));
+  console.log(`\nside by side (${N} agents, ${database}):`);
+  console.log(`  ${"".padEnd(width)}  ${"no rules".padStart(12)}  ${`${RULES} rules`.padStart(12)}`);
+  const b = new Map(withRules);
+  for (const l of labels) console.log(`  ${l.padEnd(width)}  ${String(a.get(l) ?? "—").padStart(12)}  ${String(b.get(l) ?? "—").padStart(12)}`);
+  const cpuA = parseFloat(a.get("panel CPU (one core)"));
+  const cpuB = parseFloat(b.get("panel CPU (one core)"));
+  if (Number.isFinite(cpuA) && Number.isFinite(cpuB) && cpuA > 0) console.log(`  panel CPU with rules: ${((cpuB / cpuA - 1) * 100).toFixed(1)}% more than without (aim: at most 10% more)`);
+  const perA = parseFloat(a.get("panel CPU per 1,000 reports"));
+  const perB = parseFloat(b.get("panel CPU per 1,000 reports"));
+  if (Number.isFinite(perA) && Number.isFinite(perB) && perA > 0) console.log(`  per report:           ${((perB / perA - 1) * 100).toFixed(1)}% more`);
+  return withRules;
+}
+
+forEachDatabase(RULES ? measureRules : measureIngest).then(
   () => process.exit(process.exitCode ?? 0),
   (e) => {
     console.error(e);

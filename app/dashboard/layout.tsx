@@ -14,6 +14,8 @@ export default async function DashboardLayout({ children }: { children: React.Re
     { href: "/dashboard/instances", label: t("instances") },
     { href: "/dashboard/agents", label: t("agents") },
     { href: "/dashboard/clients", label: t("clients") },
+    { href: "/dashboard/monitors", label: t("monitors") },
+    { href: "/dashboard/alerts", label: t("alerts") },
     ...(me.role === "admin"
       ? [
           { href: "/dashboard/users", label: t("users") },

@@ -9,6 +9,7 @@ import { fetchJson } from "../fetch-json";
 import { ServerAdminActions } from "./admin-actions";
 import { formatBytes, formatDuration, formatLoad, formatSpeed, percentOf } from "./format";
 import { HistoryCharts } from "./history-charts";
+import { MonitorCharts } from "../alerts/monitor-charts";
 import { LIVE_REFRESH_MS } from "../data/servers";
 import { StatusBadge } from "./status-badge";
 import { UsageBar } from "./usage-bar";
@@ -153,6 +154,7 @@ export function ServerDetailView({ id, isAdmin }: { id: number; isAdmin: boolean
       </div>
 
       <HistoryCharts serverId={s.id} memTotal={s.memTotal} />
+      <MonitorCharts serverId={s.id} />
     </section>
   );
 }

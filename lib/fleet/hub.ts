@@ -33,6 +33,8 @@ import {
   type HostInfo,
   type InstanceState,
   type LiveState,
+  type MonitorResult,
+  type MonitorTask,
   type PanelToAgent,
   type RequestMap,
   type RequestMethod,
@@ -43,6 +45,7 @@ import {
   hostFrameSchema,
   instancesFrameSchema,
   issueText,
+  monitorResultsFrameSchema,
   resultFrameSchema,
   resultSchemas,
   stateFrameSchema,
@@ -59,6 +62,8 @@ export interface AgentHubOptions {
   /** Only frames passing validation (shape, increasing seq, `at` within 60 s of now). */
   onState?(serverId: number, state: LiveState, at: number): void;
   onInstances?(serverId: number, instances: InstanceState[]): void;
+  /** A batch of service monitor probes (protocol 3). */
+  onMonitorResults?(serverId: number, results: MonitorResult[]): void;
   onDisconnect?(serverId: number): void;
   /** Where the hub's own log lines go (default: console.warn). */
   log?(message: string): void;
@@ -335,6 +340,20 @@ export class AgentHub {
     });
   }
 
+  /**
+   * Tells a connected agent which service monitors to run (replacing its list). Only agents of
+   * protocol 3 or later understand it: the caller checks the agent's hello. False when offline.
+   */
+  sendMonitors(serverId: number, monitors: MonitorTask[]): boolean {
+    const conn = this.conns.get(serverId);
+    if (!conn || conn.closed) return false;
+    const frame: PanelToAgent = { type: "monitors", monitors };
+    conn.ws.send(JSON.stringify(frame), (err) => {
+      if (err) this.log(`server #${serverId}: cannot send its monitors: ${err.message}`);
+    });
+    return true;
+  }
+
   /** Closes the server's connection (e.g. when the server is deleted / its secret revoked). */
   disconnect(serverId: number, reason = "disconnected by the panel"): void {
     const conn = this.conns.get(serverId);
@@ -546,6 +565,12 @@ export class AgentHub {
         const f = instancesFrameSchema.safeParse(json);
         if (!f.success) return this.drop(conn, `instances: ${issueText(f.error)}`);
         this.call("onInstances", () => this.opts.onInstances?.(sid, f.data.instances));
+        return;
+      }
+      case "monitor_results": {
+        const f = monitorResultsFrameSchema.safeParse(json);
+        if (!f.success) return this.drop(conn, `monitor_results: ${issueText(f.error)}`);
+        this.call("onMonitorResults", () => this.opts.onMonitorResults?.(sid, f.data.results));
         return;
       }
       case "result": {

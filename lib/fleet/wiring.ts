@@ -14,6 +14,9 @@ import { failInterruptedRuns } from "./commands";
 import { startRetention } from "./retention";
 import { backfillClientsAndSites } from "./clients";
 import { expireJobs, runQueuedJobs, settleInterruptedJobs } from "./queue";
+import { downsampleResults, monitorsReady, monitorTasksOf, onMonitorsChanged, recordResults, results as monitorResults } from "./monitors";
+import { MONITORS_PROTOCOL_VERSION } from "../../agent/protocol";
+import { alertEngine } from "./alerts/engine";
 import { clusterView, localChange, runsJobs, startCluster } from "./cluster";
 
 export const HUB = "agentHub";
@@ -29,11 +32,11 @@ export async function wireFleet(server: http.Server | https.Server, env: Env): P
   if (linked) console.log(`fleetdeck: linked ${linked} server(s) to their client/site rows`);
   await live.ready();
   // Several processes on PostgreSQL: see and reach the agents the others hold (nothing on SQLite).
-  let hub: AgentHub | null = null;
+  let lateHub: AgentHub | null = null;
   const cluster = await startCluster(
     (id, method, params, timeoutMs) =>
-      hub ? hub.request(id, method as Parameters<AgentHub["request"]>[1], params as never, timeoutMs) : Promise.reject(new Error("starting")),
-    (id) => hub?.disconnect(id, "connected to another panel process"),
+      lateHub ? lateHub.request(id, method as Parameters<AgentHub["request"]>[1], params as never, timeoutMs) : Promise.reject(new Error("starting")),
+    (id) => lateHub?.disconnect(id, "connected to another panel process"),
   );
   // Before any agent connects: runs a previous process left "running" will never be answered, and
   // queued jobs it was running are failed, never rerun. With other panel processes alive, those
@@ -44,7 +47,11 @@ export async function wireFleet(server: http.Server | https.Server, env: Env): P
     await settleInterruptedJobs();
   }
   if (runsJobs()) await expireJobs();
-  hub = new AgentHub({
+  await monitorsReady();
+  // Alert rules are evaluated inside ingest (in memory); their events and notices are written
+  // and sent beside it.
+  await alertEngine.start();
+  const hub = new AgentHub({
     authenticate: serverIdForSecret,
     // Each change of an agent held here is also published to the other panel processes (cluster.ts).
     onConnect: (id, ip) => (live.connected(id, ip), localChange(id, "c")),
@@ -56,23 +63,43 @@ export async function wireFleet(server: http.Server | https.Server, env: Env): P
       void syncInstances(id).catch(() => undefined);
       // Work queued while the machine was offline runs now (each job claimed once).
       void runQueuedJobs(id);
+      // Its service monitors, on every (re)connect, to agents that run them (protocol 3).
+      if (hello.protocol >= MONITORS_PROTOCOL_VERSION) hub.sendMonitors(id, monitorTasksOf(id));
     },
     onHost: (id, host) => (live.hostReported(id, host), localChange(id, "h")),
     onState: (id, state, at) => (live.stateReported(id, state, at), localChange(id, "s")),
-    onInstances: (id, instances) => (live.instancesReported(id, instances), localChange(id, "i")),
+    onInstances: (id, instances) => {
+      alertEngine.onInstances(id, instances);
+      live.instancesReported(id, instances);
+      localChange(id, "i");
+    },
+    onMonitorResults: (id, results) => {
+      // Only monitors this machine should run are kept; the evaluator sees what was kept.
+      const accepted = recordResults(id, results);
+      if (accepted.length) alertEngine.onMonitorResults(id, accepted);
+    },
     onDisconnect: (id) => (live.disconnected(id), localChange(id, "d")),
   });
-  const theHub = hub;
+  lateHub = hub;
+  // A monitor added, edited or deleted: every connected agent that runs monitors gets its new list.
+  const stopWatchingMonitors = onMonitorsChanged(() => {
+    for (const id of hub.connectedServerIds()) {
+      if ((live.get(id)?.agent?.protocol ?? 0) >= MONITORS_PROTOCOL_VERSION) hub.sendMonitors(id, monitorTasksOf(id));
+    }
+  });
   setSingleton(HUB, hub);
   live.onRevoke = (id) => {
-    theHub.disconnect(id, "server deleted or secret rotated");
-    theHub.forget(id);
+    hub.disconnect(id, "server deleted or secret rotated");
+    hub.forget(id);
     history.forget(id);
   };
-  live.onReport = (entry, at) => history.record(entry.meta.id, entry.state!, at);
+  live.onReport = (entry, at) => {
+    history.record(entry.meta.id, entry.state!, at);
+    alertEngine.onState(entry, entry.state!);
+  };
 
   const upgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (!theHub.handleUpgrade(req, socket, head)) socket.destroy();
+    if (!hub.handleUpgrade(req, socket, head)) socket.destroy();
   };
   server.on("upgrade", upgrade);
 
@@ -83,6 +110,11 @@ export async function wireFleet(server: http.Server | https.Server, env: Env): P
     setInterval(() => void (runsJobs() ? history.prune().catch(() => undefined) : undefined), 10 * 60_000),
     setInterval(() => void live.persistLastActive(), 60_000),
     setInterval(() => void (runsJobs() ? expireJobs().catch(() => undefined) : undefined), 60_000),
+    setInterval(() => {
+      monitorResults.closeStale();
+      void monitorResults.flush();
+    }, 5_000),
+    setInterval(() => void (runsJobs() ? downsampleResults() : Promise.resolve()).catch((e) => console.error("fleetdeck: monitor history downsampling:", e)), 10 * 60_000),
   ];
   for (const t of timers) t.unref();
   timers.push(...startRetention(console.log, runsJobs));
@@ -106,9 +138,13 @@ export async function wireFleet(server: http.Server | https.Server, env: Env): P
       localAgent?.kill("SIGTERM");
       history.closeStale(Number.MAX_SAFE_INTEGER);
       await history.flush().catch(() => undefined);
+      stopWatchingMonitors();
+      monitorResults.closeStale(Number.MAX_SAFE_INTEGER);
+      await monitorResults.flush().catch(() => undefined);
+      await alertEngine.stop().catch(() => undefined);
       await live.persistLastActive().catch(() => undefined);
       await cluster.stop();
-      await theHub.close().catch(() => undefined);
+      await hub.close().catch(() => undefined);
       sideDoor?.close();
     },
   };

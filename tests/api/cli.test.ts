@@ -44,7 +44,8 @@ beforeAll(async () => {
 });
 afterAll(() => panel?.stop());
 
-describe("fleetdeck CLI", () => {
+// Each command is a fresh Node process opening the database: seconds apiece on a loaded 2-core machine.
+describe("fleetdeck CLI", { timeout: 120_000 }, () => {
   it("migrates a fresh data directory before its first command", async () => {
     const fresh = fs.mkdtempSync(path.join(os.tmpdir(), "fleetdeck-cli-"));
     try {

@@ -26,6 +26,7 @@ export const EXPECTED_ACCESS: Record<string, Access> = {
   "GET /api/v1/server/list": "user",
   "GET /api/v1/server/details": "user",
   "POST /api/v1/server/register": "admin",
+  "GET /api/v1/monitor/:id": "user",
 
   // MCSManager: daemons are admin-only, as in MCSManager; instances are for their assigned users.
   "GET /api/service/remote_services_system": "admin",
@@ -146,6 +147,24 @@ export const EXPECTED_ACCESS: Record<string, Access> = {
   "POST /api/ui/profile/totp": "user",
   "DELETE /api/ui/profile/totp": "user",
   "GET /api/ui/audit": "admin",
+  "GET /api/ui/monitors": "user",
+  "POST /api/ui/monitors": "admin",
+  "PATCH /api/ui/monitors/:id": "admin",
+  "DELETE /api/ui/monitors/:id": "admin",
+  "GET /api/ui/servers/:id/monitors": "user",
+  "GET /api/ui/alert-rules": "admin",
+  "POST /api/ui/alert-rules": "admin",
+  "PATCH /api/ui/alert-rules/:id": "admin",
+  "DELETE /api/ui/alert-rules/:id": "admin",
+  "GET /api/ui/alert-channels": "admin",
+  "POST /api/ui/alert-channels": "admin",
+  "PATCH /api/ui/alert-channels/:id": "admin",
+  "DELETE /api/ui/alert-channels/:id": "admin",
+  "POST /api/ui/alert-channels/:id/test": "admin",
+  "GET /api/ui/alerts": "user",
+  "GET /api/ui/notifications": "admin",
+  "GET /api/ui/maintenance": "admin",
+  "PUT /api/ui/maintenance": "admin",
 };
 
 /**

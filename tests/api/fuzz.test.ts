@@ -70,7 +70,7 @@ for (const d of buildApiRouter().dialects) {
   for (const route of d.routes) for (const method of Object.keys(route.methods) as Method[]) targets.push({ method, pattern: route.pattern, dialect: d.name });
 }
 /** Paths Next answers (pages, sign-in), fuzzed less often: they cost more to render. */
-const NEXT_PATHS = ["/", "/login", "/setup", "/dashboard", "/dashboard/servers", "/api/auth/session", "/api/auth/csrf", "/api/auth/providers", "/api/auth/signout", "/no/such/page"];
+const NEXT_PATHS = ["/", "/login", "/setup", "/dashboard", "/dashboard/servers", "/api/nextauth/session", "/api/nextauth/csrf", "/api/nextauth/providers", "/api/nextauth/signout", "/api/auth/session", "/api/auth/csrf", "/no/such/page"];
 
 // ---- hostile pieces ---------------------------------------------------------------------------------
 

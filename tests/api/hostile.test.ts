@@ -113,11 +113,11 @@ describe("bodies over the limit", () => {
   });
 
   it("are refused before Next reads them (sign-in)", async () => {
-    const r = await api.call("/api/auth/callback/credentials", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "username=" + "a".repeat(MAX_BODY_BYTES) });
+    const r = await api.call("/api/nextauth/callback/credentials", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "username=" + "a".repeat(MAX_BODY_BYTES) });
     expect(r.status).toBe(413);
     const chunked = await rawRequest(
       panel.port,
-      ["POST /api/auth/callback/credentials HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n", "5\r\nhello\r\n"],
+      ["POST /api/nextauth/callback/credentials HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n", "5\r\nhello\r\n"],
       { untilResponse: true, deadlineMs: 15_000 },
     );
     expect(chunked.status).toBe(411);

@@ -59,10 +59,10 @@ function call(p: string, init: { method?: string; headers?: Record<string, strin
 }
 
 async function signIn(): Promise<string> {
-  const csrf = await call("/api/auth/csrf");
+  const csrf = await call("/api/nextauth/csrf");
   const { csrfToken } = JSON.parse(csrf.text) as { csrfToken: string };
   const body = new URLSearchParams({ csrfToken, username: ADMIN.username, password: ADMIN.password, json: "true" }).toString();
-  const res = await call("/api/auth/callback/credentials", {
+  const res = await call("/api/nextauth/callback/credentials", {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded", "content-length": String(Buffer.byteLength(body)), cookie: csrf.cookies.join("; ") },
     body,

@@ -6,7 +6,9 @@ import { nezhaAnswer, parseSelection } from "./answers";
 import { answerResult } from "../../http/api";
 import { nezhaDetailsItem, nezhaEnvelope, nezhaListItem } from "./shapes";
 import { ApiError } from "../guard";
-import { nezhaMethodNotAllowed, nezhaNotFound, withNezha } from "./envelope";
+import { nezhaMethodNotAllowed, nezhaNotFound, nezhaOk, withNezha } from "./envelope";
+import { nezhaMonitorHistory } from "../../fleet/monitors";
+import { canList } from "../../fleet/policy";
 
 const listQuery = z.object({ tag: z.string().optional().describe("Exact, case-sensitive tag; empty = every server") });
 const detailsQuery = z.object({
@@ -47,6 +49,34 @@ export const serverRegister = withNezha(
   { admin: true },
 );
 
+const monitorItem = z.object({
+  monitor_id: z.number().int(),
+  server_id: z.number().int(),
+  monitor_name: z.string(),
+  server_name: z.string(),
+  created_at: z.array(z.number().int()).describe("Unix ms, truncated to the minute"),
+  avg_delay: z.array(z.number()).describe("Milliseconds"),
+});
+
+/**
+ * Nezha v0's monitor history of one server (id = the server's id): its ICMP and TCP monitors over
+ * the last 24 hours. Nezha answers `result: null` when there is nothing; the dashboards built on
+ * this route treat null as an error, so an empty list is `[]`. A server the caller may not list
+ * is answered like an unknown one.
+ */
+export const monitorHistory = withNezha(async (req, me) => {
+  const raw = req.params.id ?? "";
+  // Nezha parses the id as an unsigned 64-bit integer: digits only.
+  if (!/^\d{1,20}$/.test(raw) || !Number.isSafeInteger(Number(raw))) return { status: 400, body: { code: 400, message: "id must be a server id (a number)" } };
+  await live.ready();
+  const entry = live.get(Number(raw));
+  if (!entry || !canList(me, entry.meta)) return { status: 404, body: { code: 404, message: "No such server" } };
+  const items = await nezhaMonitorHistory(entry.meta.id, entry.meta.name);
+  return nezhaOk(
+    items.map((i) => ({ monitor_id: i.monitorId, server_id: i.serverId, monitor_name: i.monitorName, server_name: i.serverName, created_at: i.createdAt, avg_delay: i.avgDelay })),
+  );
+});
+
 export const nezhaDialect: Dialect = {
   name: "nezha",
   prefixes: ["/api/v1"],
@@ -79,6 +109,17 @@ export const nezhaDialect: Dialect = {
           query: registerQuery,
           body: registerBody,
           response: z.object({ code: z.literal(200), message: z.string(), secret: z.string() }),
+        },
+      },
+    },
+    {
+      pattern: "/api/v1/monitor/:id",
+      methods: { GET: monitorHistory },
+      docs: {
+        GET: {
+          summary: "A server's monitor history, last 24 hours (Nezha v0)",
+          description: "id is a server id. ICMP and TCP monitors, ordered by monitor then time; `result` is [] when there is no data. 400 for a non-numeric id, 404 for a server the caller cannot list.",
+          response: nezhaEnvelope(z.array(monitorItem)),
         },
       },
     },

@@ -7,6 +7,7 @@
 import type { Dialect, OperationDoc, RouteDef } from "../../http/router";
 import * as accounts from "./accounts";
 import * as agents from "./agents";
+import * as alerts from "./alerts";
 import * as daemons from "./daemons";
 import * as servers from "./servers";
 import * as clients from "./clients";
@@ -78,6 +79,21 @@ const routes: RouteDef[] = [
     methods: { GET: accounts.totpState, POST: accounts.totpEnable, DELETE: accounts.totpDisable },
     docs: { GET: doc("Two-factor state"), POST: act("Turn two-factor on"), DELETE: act("Turn two-factor off") },
   },
+  { pattern: "/api/ui/monitors", methods: { GET: alerts.monitorsList, POST: alerts.monitorCreate }, docs: { GET: doc("Monitors with their latest results"), POST: doc("Add a monitor", true) } },
+  { pattern: "/api/ui/monitors/:id", methods: { PATCH: alerts.monitorEdit, DELETE: alerts.monitorDelete }, docs: { PATCH: doc("Edit a monitor", true), DELETE: doc("Delete a monitor", true) } },
+  { pattern: "/api/ui/servers/:id/monitors", methods: { GET: alerts.serverMonitors }, docs: { GET: doc("A server's monitor latency and loss") } },
+  { pattern: "/api/ui/alert-rules", methods: { GET: alerts.rulesList, POST: alerts.ruleCreate }, docs: { GET: doc("Alert rules", true), POST: doc("Add an alert rule", true) } },
+  { pattern: "/api/ui/alert-rules/:id", methods: { PATCH: alerts.ruleEdit, DELETE: alerts.ruleDelete }, docs: { PATCH: doc("Edit an alert rule", true), DELETE: doc("Delete an alert rule", true) } },
+  { pattern: "/api/ui/alert-channels", methods: { GET: alerts.channelsList, POST: alerts.channelCreate }, docs: { GET: doc("Notification channels", true), POST: doc("Add a notification channel", true) } },
+  {
+    pattern: "/api/ui/alert-channels/:id",
+    methods: { PATCH: alerts.channelEdit, DELETE: alerts.channelDelete },
+    docs: { PATCH: doc("Edit a notification channel", true), DELETE: doc("Delete a notification channel", true) },
+  },
+  { pattern: "/api/ui/alert-channels/:id/test", methods: { POST: alerts.channelTest }, docs: { POST: doc("Send a test notice", true) } },
+  { pattern: "/api/ui/alerts", methods: { GET: alerts.alertsList }, docs: { GET: doc("Alert history (machines the caller may list)") } },
+  { pattern: "/api/ui/notifications", methods: { GET: alerts.notificationsList }, docs: { GET: doc("Notification attempts (the outbox)", true) } },
+  { pattern: "/api/ui/maintenance", methods: { GET: alerts.maintenanceGet, PUT: alerts.maintenanceSet }, docs: { GET: doc("What is in maintenance", true), PUT: doc("Switch maintenance mode", true) } },
   { pattern: "/api/ui/audit", methods: { GET: accounts.auditLog }, docs: { GET: doc("The audit log", true) } },
 ];
 

@@ -1,0 +1,6 @@
+import { nextRoute } from "@/lib/http/api";
+import { channelEdit, channelDelete } from "@/lib/dialects/ui/alerts";
+
+// Served by server.ts before Next (lib/dialects/ui/routes.ts); this file is the same handler for `next start`.
+export const PATCH = nextRoute(channelEdit);
+export const DELETE = nextRoute(channelDelete);

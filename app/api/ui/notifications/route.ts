@@ -1,0 +1,5 @@
+import { nextRoute } from "@/lib/http/api";
+import { notificationsList } from "@/lib/dialects/ui/alerts";
+
+// Served by server.ts before Next (lib/dialects/ui/routes.ts); this file is the same handler for `next start`.
+export const GET = nextRoute(notificationsList);

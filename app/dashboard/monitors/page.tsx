@@ -1,0 +1,7 @@
+import { requireUser } from "@/lib/auth/session";
+import { MonitorsView } from "@/components/alerts/monitors-view";
+
+export default async function MonitorsPage() {
+  const me = await requireUser();
+  return <MonitorsView isAdmin={me.role === "admin"} />;
+}

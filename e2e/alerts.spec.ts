@@ -1,0 +1,74 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { expect, test } from "@playwright/test";
+import { signIn } from "./helpers";
+
+/**
+ * Monitors and alerts as a new administrator meets them: add a monitor on the Monitors page;
+ * add a webhook channel and press "Send test"; add a rule the panel's own agent trips at once
+ * (memory in use above 0 %), see it on the Alerts page and its notice at the webhook.
+ */
+test("a monitor, a channel with a test notice, and a rule that fires", async ({ page }) => {
+  const received: { kind?: string; rule?: { name?: string } }[] = [];
+  const hook = http.createServer((req, res) => {
+    let body = "";
+    req.on("data", (d) => (body += d));
+    req.on("end", () => {
+      received.push(JSON.parse(body));
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => hook.listen(0, "127.0.0.1", r));
+  const hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
+  try {
+    await signIn(page);
+    await page.getByRole("link", { name: "Monitors" }).first().click();
+    await page.getByRole("button", { name: "Add monitor" }).click();
+    const form = page.getByRole("form", { name: "Monitor" });
+    await form.getByLabel("Name", { exact: true }).fill("panel port");
+    await form.getByLabel("Type").selectOption({ label: "TCP connect" });
+    await form.getByLabel("Target").fill("127.0.0.1");
+    await form.getByLabel(/Interval/).fill("5");
+    await form.getByRole("button", { name: "Save" }).click();
+    // Field errors name the field.
+    await expect(form.getByRole("alert")).toContainText("target");
+    await expect(form.getByRole("alert")).toContainText("intervalSec");
+    await form.getByLabel("Target").fill("127.0.0.1:3107");
+    await form.getByLabel(/Interval/).fill("10");
+    await form.getByRole("button", { name: "Save" }).click();
+    await expect(page.getByTestId("monitor-row").filter({ hasText: "panel port" })).toBeVisible();
+
+    await page.getByRole("link", { name: "Alerts" }).first().click();
+    await page.getByRole("link", { name: "Rules and channels" }).click();
+    await page.getByRole("button", { name: "Add channel" }).click();
+    const channel = page.getByRole("form", { name: "Notification channel" });
+    await channel.getByLabel("Name", { exact: true }).fill("e2e hook");
+    await channel.getByLabel("URL", { exact: true }).fill(hookUrl);
+    await channel.getByRole("button", { name: "Save" }).click();
+    const row = page.getByTestId("channel-row").filter({ hasText: "e2e hook" });
+    await row.getByRole("button", { name: "Send test" }).click();
+    await expect(row.getByRole("status")).toHaveText("Test notice sent.");
+    expect(received.map((r) => r.kind)).toEqual(["test"]);
+
+    await page.getByRole("button", { name: "Add rule" }).click();
+    const rule = page.getByRole("form", { name: "Alert rule" });
+    await rule.getByLabel("Name", { exact: true }).fill("e2e memory");
+    await rule.getByLabel(/^Metric/).selectOption("memory");
+    await rule.getByLabel("Above", { exact: true }).fill("0");
+    await rule.getByLabel("For (seconds)").fill("0");
+    await rule.getByLabel("e2e hook").check();
+    await rule.getByRole("button", { name: "Save" }).click();
+    await expect(page.getByTestId("rule-row").filter({ hasText: "e2e memory" })).toBeVisible();
+
+    await page.getByRole("link", { name: "Alerts" }).first().click();
+    await expect(page.getByTestId("alert-row").filter({ hasText: "e2e memory" })).toBeVisible({ timeout: 30_000 });
+    await expect.poll(() => received.find((r) => r.kind === "fire")?.rule?.name, { timeout: 30_000 }).toBe("e2e memory");
+
+    // Leave nothing firing for the other specs.
+    const xhr = { "x-requested-with": "XMLHttpRequest" };
+    const rules = (await (await page.request.get("/api/ui/alert-rules")).json()) as { rules: { id: number; name: string }[] };
+    for (const r of rules.rules) await page.request.delete(`/api/ui/alert-rules/${r.id}`, { headers: xhr });
+  } finally {
+    hook.close();
+  }
+});

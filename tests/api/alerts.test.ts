@@ -1,0 +1,464 @@
+/**
+ * Monitors, alert rules, channels and notices against the real panel, with the real agent
+ * reporting real metrics of this machine, and receivers the test runs on loopback (a webhook
+ * endpoint, an SMTP server). Nothing is mocked.
+ */
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import http from "node:http";
+import net from "node:net";
+import type { AddressInfo } from "node:net";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ADMIN, ROOT, login, startPanel, type RunningPanel } from "../helpers/panel";
+import { sleep, until } from "../helpers/wait";
+import { startSmtpReceiver, startWebhookReceiver, type WebhookReceiver } from "../helpers/receivers";
+import { call, Panel, session, type Reply } from "./credentials";
+
+let panel: RunningPanel;
+let admin: Panel;
+let userCookie: string;
+const agents = new Set<ChildProcess>();
+const closers: (() => Promise<void>)[] = [];
+
+const ui = (p: RunningPanel, cookie: string) => (path: string, method = "GET", body?: unknown) => call(p.url, path, { method, headers: session(cookie), body });
+let asAdmin: ReturnType<typeof ui>;
+let asUser: ReturnType<typeof ui>;
+
+function startAgent(url: string, secret: string): ChildProcess {
+  const proc = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "agent/main.ts"), "--panel", url, "--interval", "1"], {
+    cwd: ROOT,
+    env: { ...process.env, FLEETDECK_SECRET: secret },
+    stdio: "ignore",
+  });
+  agents.add(proc);
+  proc.once("exit", () => agents.delete(proc));
+  return proc;
+}
+
+async function addServer(call: ReturnType<typeof ui>, name: string): Promise<{ id: number; secret: string }> {
+  const r = await call("/api/ui/servers", "POST", { name });
+  expect(r.status, r.text).toBe(201);
+  return r.json as { id: number; secret: string };
+}
+
+async function webhookChannel(call: ReturnType<typeof ui>, name: string, hook: WebhookReceiver, extra: Record<string, unknown> = {}): Promise<number> {
+  const r = await call("/api/ui/alert-channels", "POST", { type: "webhook", name, config: { url: hook.url, ...extra } });
+  expect(r.status, r.text).toBe(201);
+  return (r.json as { id: number }).id;
+}
+
+interface HistoryItem {
+  id: number;
+  ruleId: number;
+  serverId: number;
+  detail: string;
+  firedAt: string;
+  recoveredAt: string | null;
+  notifications: { channelId: number; kind: string; status: string; attempts: number; lastError: string }[];
+}
+const history = async (call: ReturnType<typeof ui>, ruleId: number): Promise<HistoryItem[]> =>
+  ((await call("/api/ui/alerts?limit=200")).json as { items: HistoryItem[] }).items.filter((i) => i.ruleId === ruleId);
+
+const fieldsOf = (r: Reply) => (r.json as { fields?: Record<string, string[]> }).fields ?? {};
+
+beforeAll(async () => {
+  panel = await startPanel();
+  const cookie = (await login(panel.url, ADMIN.username, ADMIN.password)).cookie!;
+  admin = new Panel(panel.url, cookie);
+  asAdmin = ui(panel, cookie);
+  const u = await admin.createUser("alerts-viewer", { perms: { canListAgents: true } });
+  userCookie = (await login(panel.url, "alerts-viewer", u.password)).cookie!;
+  asUser = ui(panel, userCookie);
+});
+
+afterAll(async () => {
+  for (const proc of agents) proc.kill("SIGKILL");
+  for (const close of closers) await close().catch(() => undefined);
+  await panel?.stop();
+});
+
+describe("bad input", () => {
+  it("invalid monitor targets, intervals and latency bounds get field errors", async () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [{ name: "t", type: 3, target: "no-port-here" }, "target"],
+      [{ name: "t", type: 3, target: "example.com:70000" }, "target"],
+      [{ name: "t", type: 1, target: "ftp://example.com/" }, "target"],
+      [{ name: "t", type: 2, target: "-f" }, "target"],
+      [{ name: "t", type: 2, target: "127.0.0.1", intervalSec: 5 }, "intervalSec"],
+      [{ name: "t", type: 2, target: "127.0.0.1", maxLatency: -1 }, "maxLatency"],
+      [{ name: "t", type: 2, target: "127.0.0.1", minLatency: 50, maxLatency: 10 }, "maxLatency"],
+      [{ name: "t", type: 9, target: "127.0.0.1" }, "type"],
+    ];
+    for (const [body, field] of cases) {
+      const r = await asAdmin("/api/ui/monitors", "POST", body);
+      expect(r.status, JSON.stringify(body)).toBe(400);
+      expect(Object.keys(fieldsOf(r)), JSON.stringify(body)).toContain(field);
+    }
+  });
+
+  it("invalid rule thresholds, durations, kinds and channels get field errors", async () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [{ name: "r", kind: "metric", params: { metric: "cpu", above: 150 } }, "params.above"],
+      [{ name: "r", kind: "metric", params: { metric: "cpu", above: -1 } }, "params.above"],
+      [{ name: "r", kind: "metric", params: { metric: "colour", above: 1 } }, "params.metric"],
+      [{ name: "r", kind: "metric", params: { metric: "cpu", above: 50, forSec: -5 } }, "params.forSec"],
+      [{ name: "r", kind: "offline", params: { seconds: "soon" } }, "params.seconds"],
+      [{ name: "r", kind: "sometimes" }, "kind"],
+      [{ name: "r", kind: "offline", channelIds: [9999] }, "channelIds"],
+      [{ name: "r", kind: "offline", repeatSec: 5 }, "repeatSec"],
+      [{ name: "r", kind: "offline", scope: { type: "servers", ids: [] } }, "scope.ids"],
+    ];
+    for (const [body, field] of cases) {
+      const r = await asAdmin("/api/ui/alert-rules", "POST", body);
+      expect(r.status, JSON.stringify(body)).toBe(400);
+      expect(Object.keys(fieldsOf(r)), JSON.stringify(body)).toContain(field);
+    }
+  });
+
+  it("invalid channel targets get field errors", async () => {
+    const bad = [
+      [{ type: "webhook", name: "w", config: { url: "ftp://example.com" } }, "config.url"],
+      [{ type: "webhook", name: "w", config: { url: "http://127.0.0.1/", headers: { "Bad Header": "x" } } }, "config.headers.Bad Header"],
+      [{ type: "email", name: "m", config: { host: "127.0.0.1", from: "nobody", to: ["a@example.com"] } }, "config.from"],
+      [{ type: "email", name: "m", config: { host: "127.0.0.1", from: "a@example.com", to: [] } }, "config.to"],
+    ] as const;
+    for (const [body, field] of bad) {
+      const r = await asAdmin("/api/ui/alert-channels", "POST", body);
+      expect(r.status, JSON.stringify(body)).toBe(400);
+      expect(Object.keys(fieldsOf(r)).join("|"), JSON.stringify(body)).toContain(field.split(".").slice(0, 2).join("."));
+    }
+  });
+
+  it("webhook and SMTP targets, rules and maintenance are for admins only", async () => {
+    const attempts: [string, string, unknown][] = [
+      ["/api/ui/alert-channels", "POST", { type: "webhook", name: "w", config: { url: "http://127.0.0.1:9/" } }],
+      ["/api/ui/alert-channels", "POST", { type: "email", name: "m", config: { host: "127.0.0.1", from: "a@example.com", to: ["b@example.com"] } }],
+      ["/api/ui/alert-channels", "GET", undefined],
+      ["/api/ui/alert-rules", "POST", { name: "r", kind: "offline" }],
+      ["/api/ui/monitors", "POST", { name: "m", type: 2, target: "127.0.0.1" }],
+      ["/api/ui/maintenance", "PUT", { target: "server", id: 1, enabled: true }],
+    ];
+    for (const [p, method, body] of attempts) {
+      const r = await asUser(p, method, body);
+      expect(r.status, `${method} ${p}`).toBe(403);
+    }
+    expect((await asUser("/api/ui/monitors")).status).toBe(200);
+    expect((await asUser("/api/ui/alerts")).status).toBe(200);
+  });
+});
+
+describe("rules over the real agent's reports", () => {
+  it("maintenance holds a rule back; then it fires and recovers, with both notices at the webhook", async () => {
+    const hook = await startWebhookReceiver();
+    closers.push(hook.close);
+    const server = await addServer(asAdmin, "alerting-host");
+    startAgent(panel.url, server.secret);
+    await until("the agent online", async () => ((await asAdmin(`/api/ui/servers/${server.id}`)).json as { online?: boolean }).online);
+
+    expect((await asAdmin("/api/ui/maintenance", "PUT", { target: "server", id: server.id, enabled: true })).status).toBe(200);
+    const channelId = await webhookChannel(asAdmin, "ops hook", hook, { headers: { "X-Token": "s3cret" } });
+    // The stored header value is never shown back.
+    const listed = (await asAdmin("/api/ui/alert-channels")).json as { id: number; config: { headers: Record<string, string> } }[];
+    expect(listed.find((c) => c.id === channelId)?.config.headers["X-Token"]).toBe("********");
+
+    const created = await asAdmin("/api/ui/alert-rules", "POST", {
+      name: "memory in use", kind: "metric", params: { metric: "memory", above: 0, forSec: 0 }, scope: { type: "servers", ids: [server.id] }, channelIds: [channelId],
+    });
+    expect(created.status, created.text).toBe(201);
+    const ruleId = (created.json as { id: number }).id;
+
+    // In maintenance: reports keep coming, nothing fires.
+    await sleep(3_000);
+    expect(await history(asAdmin, ruleId)).toEqual([]);
+    expect(hook.hooks).toEqual([]);
+
+    expect((await asAdmin("/api/ui/maintenance", "PUT", { target: "server", id: server.id, enabled: false })).status).toBe(200);
+    const fired = await until("the fire notice", () => hook.hooks.find((h) => h.body.kind === "fire"));
+    expect(fired.headers["x-token"]).toBe("s3cret");
+    expect(fired.body).toMatchObject({ kind: "fire", rule: { id: ruleId, name: "memory in use", kind: "metric" }, server: { id: server.id, name: "alerting-host" } });
+    expect(String(fired.body.text)).toContain("FIRING");
+
+    // Raise the threshold out of reach: the next report recovers it.
+    expect((await asAdmin(`/api/ui/alert-rules/${ruleId}`, "PATCH", { params: { metric: "memory", above: 100, forSec: 0 } })).status).toBe(200);
+    const recovered = await until("the recovery notice", () => hook.hooks.find((h) => h.body.kind === "recover"));
+    expect(recovered.body).toMatchObject({ kind: "recover", rule: { id: ruleId }, server: { id: server.id } });
+    expect(hook.hooks.filter((h) => h.body.kind === "fire")).toHaveLength(1);
+
+    const events = await until("the event recorded with both notices sent", async () => {
+      const ev = await history(asAdmin, ruleId);
+      return ev.length === 1 && ev[0].recoveredAt && ev[0].notifications.every((n) => n.status === "sent") && ev[0].notifications.length === 2 ? ev : null;
+    });
+    expect(events[0].notifications.map((n) => n.kind)).toEqual(["fire", "recover"]);
+    // A user who may list the machine sees the event (without the notices).
+    const seen = await history(asUser, ruleId);
+    expect(seen).toHaveLength(1);
+    expect(seen[0].notifications).toEqual([]);
+
+    // Rule and channel changes are in the audit log.
+    const audit = (await asAdmin("/api/ui/audit?action=alert")).json as { entries: { action: string }[] };
+    expect(audit.entries.map((e) => e.action)).toEqual(expect.arrayContaining(["alert.rule.create", "alert.rule.update", "alert.channel.create"]));
+    await asAdmin(`/api/ui/alert-rules/${ruleId}`, "DELETE");
+  }, 120_000);
+
+  it("an offline rule fires when the agent is killed and recovers when it is back", async () => {
+    const hook = await startWebhookReceiver();
+    closers.push(hook.close);
+    const server = await addServer(asAdmin, "flaky-host");
+    let agent = startAgent(panel.url, server.secret);
+    await until("the agent online", async () => ((await asAdmin(`/api/ui/servers/${server.id}`)).json as { online?: boolean }).online);
+    const channelId = await webhookChannel(asAdmin, "offline hook", hook, { template: "slack" });
+    const r = await asAdmin("/api/ui/alert-rules", "POST", { name: "host down", kind: "offline", params: { seconds: 0 }, scope: { type: "servers", ids: [server.id] }, channelIds: [channelId] });
+    expect(r.status, r.text).toBe(201);
+
+    agent.kill("SIGKILL");
+    const fired = await until("the offline notice (Slack body)", () => hook.hooks.find((h) => String(h.body.text).includes("FIRING")), 60_000);
+    expect(fired.body.text).toContain("host down on flaky-host");
+    agent = startAgent(panel.url, server.secret);
+    await until("the back-online notice", () => hook.hooks.find((h) => String(h.body.text).includes("RECOVERED")), 60_000);
+    agent.kill("SIGKILL");
+    await asAdmin(`/api/ui/alert-rules/${(r.json as { id: number }).id}`, "DELETE");
+  }, 120_000);
+});
+
+describe("monitors run by the real agent", () => {
+  it("probes an HTTP and a TCP server the test starts and stops (and 127.0.0.1 by ICMP): down and up again, with notices", async () => {
+    // The servers the agent probes, restartable on the same ports.
+    const web = http.createServer((_req, res) => res.writeHead(200).end("ok"));
+    const tcp = net.createServer((s) => s.end());
+    const listen = (srv: net.Server, port = 0) => new Promise<number>((resolve) => srv.listen(port, "127.0.0.1", () => resolve((srv.address() as AddressInfo).port)));
+    const close = (srv: http.Server | net.Server) => {
+      if (srv instanceof http.Server) srv.closeAllConnections();
+      return new Promise((resolve) => srv.close(resolve));
+    };
+    const webPort = await listen(web);
+    const tcpPort = await listen(tcp);
+    closers.push(async () => void (await Promise.all([close(web), close(tcp)])));
+    let icmp = true;
+    try {
+      execFileSync("ping", ["-c", "1", "-W", "1", "127.0.0.1"], { stdio: "ignore" });
+    } catch (e) {
+      icmp = false;
+      console.log(`ICMP monitor skipped: ping against 127.0.0.1 does not work here (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+
+    const hook = await startWebhookReceiver();
+    closers.push(hook.close);
+    const server = await addServer(asAdmin, "prober");
+    startAgent(panel.url, server.secret);
+    await until("the agent online", async () => ((await asAdmin(`/api/ui/servers/${server.id}`)).json as { online?: boolean }).online);
+    const channelId = await webhookChannel(asAdmin, "monitor hook", hook);
+    const rule = await asAdmin("/api/ui/alert-rules", "POST", { name: "service down", kind: "monitor_down", params: { monitorId: null, failures: 1 }, scope: { type: "servers", ids: [server.id] }, channelIds: [channelId] });
+    expect(rule.status, rule.text).toBe(201);
+
+    const made: Record<string, number> = {};
+    const mk = async (name: string, type: number, target: string) => {
+      const r = await asAdmin("/api/ui/monitors", "POST", { name, type, target, intervalSec: 10, cover: 1, serverIds: [server.id] });
+      expect(r.status, r.text).toBe(201);
+      made[name] = (r.json as { id: number }).id;
+    };
+    await mk("web", 1, `http://127.0.0.1:${webPort}/health`);
+    await mk("tcp", 3, `127.0.0.1:${tcpPort}`);
+    if (icmp) await mk("ping", 2, "127.0.0.1");
+
+    type Row = { id: number; status: { serverId: number; ok: boolean; delayMs: number; error: string }[] };
+    const statusOf = async () => {
+      const rows = (await asAdmin("/api/ui/monitors")).json as Row[];
+      return Object.fromEntries(Object.entries(made).map(([name, id]) => [name, rows.find((r) => r.id === id)?.status.find((s) => s.serverId === server.id)]));
+    };
+    const up = await until("every monitor up", async () => {
+      const s = await statusOf();
+      return Object.values(s).every((x) => x?.ok) ? s : null;
+    }, 60_000);
+    expect(up.web!.delayMs).toBeGreaterThan(0);
+    expect(up.tcp!.delayMs).toBeGreaterThan(0);
+
+    await close(web);
+    await close(tcp);
+    const down = await until("HTTP and TCP down", async () => {
+      const s = await statusOf();
+      return s.web && !s.web.ok && s.tcp && !s.tcp.ok ? s : null;
+    }, 60_000);
+    expect(down.web!.error).toBe("ECONNREFUSED");
+    if (icmp) expect(down.ping!.ok).toBe(true);
+    const subjects = (kind: string) => hook.hooks.filter((h) => h.body.kind === kind).map((h) => h.body.subject).sort();
+    await until("fire notices for both", () => subjects("fire").length >= 2);
+    expect(subjects("fire")).toEqual([`monitor:${made.tcp}`, `monitor:${made.web}`].sort());
+
+    await listen(web, webPort);
+    await listen(tcp, tcpPort);
+    await until("recovery notices for both", () => subjects("recover").length >= 2, 60_000);
+    expect(subjects("recover")).toEqual([`monitor:${made.tcp}`, `monitor:${made.web}`].sort());
+    for (const id of Object.values(made)) await asAdmin(`/api/ui/monitors/${id}`, "DELETE");
+    await asAdmin(`/api/ui/alert-rules/${(rule.json as { id: number }).id}`, "DELETE");
+  }, 180_000);
+});
+
+describe("delivery", () => {
+  it("a webhook that answers 500 is retried and recorded; one that hangs never stalls the panel", async () => {
+    const failing = await startWebhookReceiver("fail");
+    const hanging = await startWebhookReceiver("hang");
+    closers.push(failing.close, hanging.close);
+    const server = await addServer(asAdmin, "noisy-host");
+    startAgent(panel.url, server.secret);
+    await until("the agent online", async () => ((await asAdmin(`/api/ui/servers/${server.id}`)).json as { online?: boolean }).online);
+    const failId = await webhookChannel(asAdmin, "500 hook", failing);
+    const hangId = await webhookChannel(asAdmin, "hanging hook", hanging);
+    const r = await asAdmin("/api/ui/alert-rules", "POST", {
+      name: "memory again", kind: "metric", params: { metric: "memory", above: 0, forSec: 0 }, scope: { type: "servers", ids: [server.id] }, channelIds: [failId, hangId],
+    });
+    expect(r.status, r.text).toBe(201);
+    const ruleId = (r.json as { id: number }).id;
+
+    await until("the hanging webhook called", () => hanging.hooks.length > 0);
+    // While that request hangs, the panel answers and ingest goes on.
+    for (let i = 0; i < 5; i++) expect((await asAdmin("/api/ui/servers")).status).toBe(200);
+    const before = ((await asAdmin(`/api/ui/servers/${server.id}`)).json as { lastActive?: number | string }).lastActive;
+    await until("a newer report while the webhook hangs", async () => ((await asAdmin(`/api/ui/servers/${server.id}`)).json as { lastActive?: number | string }).lastActive !== before);
+
+    const retried = await until(
+      "the 500 retried and recorded",
+      async () => (await history(asAdmin, ruleId))[0]?.notifications.find((n) => n.channelId === failId && n.attempts >= 2),
+      60_000,
+    );
+    expect(retried).toMatchObject({ status: "pending", lastError: "HTTP 500" });
+    expect(failing.hooks.length).toBeGreaterThanOrEqual(2);
+    const timedOut = await until(
+      "the hanging attempt recorded as a timeout",
+      async () => (await history(asAdmin, ruleId))[0]?.notifications.find((n) => n.channelId === hangId && n.attempts >= 1),
+      60_000,
+    );
+    expect(timedOut.lastError).toContain("no answer");
+    await asAdmin(`/api/ui/alert-rules/${ruleId}`, "DELETE");
+  }, 120_000);
+
+  it("e-mail over SMTP: the send-test button delivers a mail to the test's SMTP server", async () => {
+    const smtp = await startSmtpReceiver();
+    closers.push(smtp.close);
+    const r = await asAdmin("/api/ui/alert-channels", "POST", {
+      type: "email", name: "ops mail", config: { host: "127.0.0.1", port: smtp.port, security: "none", from: "fleetdeck@example.com", to: ["ops@example.com"], password: "" },
+    });
+    expect(r.status, r.text).toBe(201);
+    const id = (r.json as { id: number }).id;
+    const test = await asAdmin(`/api/ui/alert-channels/${id}/test`, "POST");
+    expect(test.json).toEqual({ ok: true, error: "" });
+    expect(smtp.mails).toHaveLength(1);
+    expect(smtp.mails[0].to).toEqual(["ops@example.com"]);
+    expect(smtp.mails[0].from).toBe("fleetdeck@example.com");
+    expect(smtp.mails[0].raw).toContain("Test notice");
+
+    // A test that cannot arrive says why.
+    await smtp.close();
+    const down = await asAdmin(`/api/ui/alert-channels/${id}/test`, "POST");
+    expect(down.json).toMatchObject({ ok: false });
+    expect((down.json as { error: string }).error).not.toBe("");
+  });
+});
+
+describe("the outbox", () => {
+  it("a notice due when the panel is killed between firing and sending is delivered after the restart", async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "fleetdeck-outbox-"));
+    const hook = await startWebhookReceiver("hang");
+    closers.push(hook.close);
+    let first: RunningPanel | null = await startPanel({ DATA_DIR: dataDir });
+    const cookie = (await login(first.url, ADMIN.username, ADMIN.password)).cookie!;
+    const a = ui(first, cookie);
+    const server = await addServer(a, "doomed-panel-host");
+    const agent = startAgent(first.url, server.secret);
+    await until("the agent online", async () => ((await a(`/api/ui/servers/${server.id}`)).json as { online?: boolean }).online);
+    const channelId = await webhookChannel(a, "hook", hook);
+    const r = await a("/api/ui/alert-rules", "POST", { name: "survives", kind: "metric", params: { metric: "memory", above: 0, forSec: 0 }, scope: { type: "servers", ids: [server.id] }, channelIds: [channelId] });
+    const ruleId = (r.json as { id: number }).id;
+
+    // The notice is being sent (the receiver holds the request) when the panel dies.
+    await until("the webhook called", () => hook.hooks.length > 0);
+    first.proc.kill("SIGKILL");
+    await new Promise((resolve) => first!.proc.once("exit", resolve));
+    first = null;
+    agent.kill("SIGKILL");
+    hook.mode = "ok";
+    const seen = hook.hooks.length;
+
+    const second = await startPanel({ DATA_DIR: dataDir });
+    closers.push(async () => {
+      await second.stop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    });
+    const b = ui(second, (await login(second.url, ADMIN.username, ADMIN.password)).cookie!);
+    await until("the notice delivered after the restart", () => hook.hooks.length > seen);
+    const ev = await until("the notice recorded as sent", async () => {
+      const items = await history(b, ruleId);
+      return items.length === 1 && items[0].notifications[0]?.status === "sent" ? items : null;
+    });
+    // One event: the restarted panel knew it was already firing.
+    expect(ev).toHaveLength(1);
+    expect(hook.hooks.at(-1)!.body).toMatchObject({ kind: "fire", rule: { id: ruleId } });
+  }, 180_000);
+});
+
+describe("Nezha v0 GET /api/v1/monitor/{id}", () => {
+  it("answers 400, 404, [] and the last day of ICMP/TCP minutes in Nezha's shape", async () => {
+    const token = (await admin.createToken(admin.adminCookie, "nezha monitors")).token;
+    const nezha = (p: string, t = token) => call(panel.url, p, { headers: { authorization: t } });
+
+    expect(await nezha("/api/v1/monitor/abc")).toMatchObject({ status: 400, json: { code: 400 } });
+    expect(await nezha("/api/v1/monitor/999999")).toMatchObject({ status: 404, json: { code: 404 } });
+    const server = await addServer(asAdmin, "pinged-host");
+    expect((await nezha(`/api/v1/monitor/${server.id}`)).json).toEqual({ code: 0, message: "success", result: [] });
+
+    const mk = async (body: Record<string, unknown>) => {
+      const r = await asAdmin("/api/ui/monitors", "POST", { cover: 1, serverIds: [server.id], ...body });
+      expect(r.status, r.text).toBe(201);
+      return (r.json as { id: number }).id;
+    };
+    const tcp = await mk({ name: "tcp-db", type: 3, target: "127.0.0.1:5432" });
+    const icmp = await mk({ name: "icmp-gw", type: 2, target: "127.0.0.1" });
+    const httpMon = await mk({ name: "web", type: 1, target: "http://127.0.0.1/" });
+
+    // Rows put in through the domain, into the panel's own database file.
+    process.env.DATABASE_URL = `file:${path.join(panel.dataDir, "fleetdeck.db")}`;
+    const { storeResultRows } = await import("../../lib/fleet/monitors");
+    const now = Date.now();
+    const minute = (ms: number) => new Date(ms);
+    const row = (monitorId: number, at: number, avgDelay: number) => ({ monitorId, serverId: server.id, at: minute(at), resolution: 60 as const, avgDelay, up: 1, down: 0, certDaysLeft: null });
+    const t1 = Math.floor((now - 2 * 3600_000) / 60_000) * 60_000;
+    const t2 = t1 + 60_000;
+    await storeResultRows([
+      row(icmp, t2, 2.5), row(tcp, t2, 1.25), row(icmp, t1, 3), row(tcp, t1, 1.5),
+      row(httpMon, t1, 40), // HTTP monitors have no per-server rows in Nezha
+      row(icmp, now - 25 * 3600_000, 9), // older than a day
+      { ...row(icmp, t1 - 3600_000, 0), up: 0, down: 2 },
+    ]);
+    const r = await nezha(`/api/v1/monitor/${server.id}`);
+    expect(r.status).toBe(200);
+    expect(r.json).toEqual({
+      code: 0,
+      message: "success",
+      result: [
+        { monitor_id: tcp, server_id: server.id, monitor_name: "tcp-db", server_name: "pinged-host", created_at: [t1, t2], avg_delay: [1.5, 1.25] },
+        { monitor_id: icmp, server_id: server.id, monitor_name: "icmp-gw", server_name: "pinged-host", created_at: [t1 - 3600_000, t1, t2], avg_delay: [0, 3, 2.5] },
+      ].sort((x, y) => x.monitor_id - y.monitor_id),
+    });
+
+    // The UI's charts: latency and loss per monitor.
+    const series = (await asAdmin(`/api/ui/servers/${server.id}/monitors`)).json as { monitorId: number; points: { avgDelay: number; loss: number }[] }[];
+    expect(series.find((s) => s.monitorId === icmp)!.points.map((p) => p.loss)).toEqual([100, 0, 0]);
+
+    // After a day, minutes become hours (averaged over the answers), kept 30 days.
+    const { downsampleResults } = await import("../../lib/fleet/monitors");
+    const old = now - 25 * 3600_000;
+    await storeResultRows([{ ...row(icmp, old, 11), up: 1, down: 1 }]); // the same hour as the 9 ms minute above
+    await downsampleResults(now);
+    const month = (await asAdmin(`/api/ui/servers/${server.id}/monitors?range=month`)).json as { monitorId: number; points: { at: number; avgDelay: number; loss: number }[] }[];
+    const hourly = month.find((s) => s.monitorId === icmp)!.points.find((p) => p.at === Math.floor(old / 3600_000) * 3600_000);
+    expect(hourly).toEqual({ at: Math.floor(old / 3600_000) * 3600_000, avgDelay: 10, loss: 33.3 });
+
+    // A user who may not list the machine gets the unknown server's answer; a cookie works too.
+    const bare = await admin.createUser("nezha-bare");
+    const bareCookie = (await login(panel.url, "nezha-bare", bare.password)).cookie!;
+    expect(await call(panel.url, `/api/v1/monitor/${server.id}`, { headers: { cookie: bareCookie } })).toMatchObject({ status: 404, json: { code: 404 } });
+    expect((await call(panel.url, `/api/v1/monitor/${server.id}`, { headers: { cookie: userCookie } })).status).toBe(200);
+    expect((await call(panel.url, `/api/v1/monitor/${server.id}`)).status).toBe(403);
+  });
+});
