@@ -3,9 +3,10 @@
  * (DESIGN.md, "Serving"): the documented API paths are answered here straight from their handlers,
  * skipping Next's router, and agents hold their WebSocket here.
  */
+import cluster from "node:cluster";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { ConfigError, loadEnv, useConfig } from "./lib/env";
+import { ConfigError, loadEnv, sharedSessionSecret, useConfig, type Env } from "./lib/env";
 
 // `npm start` runs this file compiled to dist/server.cjs (scripts/build-server.mjs); `npm run dev`
 // and the tests run it as it is, through tsx. Either way the project is the folder above dist/.
@@ -25,13 +26,63 @@ async function main() {
     backupBeforeMigrating(url: string, opts: { dir: string; keep: number }): string | null;
   };
   // An upgrade that goes wrong must be undoable: a copy of the database as it was comes first.
-  const copy = backupBeforeMigrating(env.DATABASE_URL, { dir: path.join(env.DATA_DIR, "backups"), keep: env.FLEETDECK_BACKUPS_KEEP });
-  if (copy) console.log(`fleetdeck: copied the database to ${copy} before migrating it`);
-  const applied: string[] = await deployMigrations(env.DATABASE_URL);
-  if (applied.length) console.log(`fleetdeck: database migrated (${applied.join(", ")})`);
+  // With PANEL_PROCESSES workers, the primary migrates once, before any worker starts.
+  if (cluster.isPrimary) {
+    const copy = backupBeforeMigrating(env.DATABASE_URL, { dir: path.join(env.DATA_DIR, "backups"), keep: env.FLEETDECK_BACKUPS_KEEP });
+    if (copy) console.log(`fleetdeck: copied the database to ${copy} before migrating it`);
+    const applied: string[] = await deployMigrations(env.DATABASE_URL);
+    if (applied.length) console.log(`fleetdeck: database migrated (${applied.join(", ")})`);
+  }
+  env.NEXTAUTH_SECRET = await sharedSessionSecret(env);
+  useConfig(env);
 
+  if (cluster.isPrimary && env.PANEL_PROCESSES > 1) return superviseWorkers(env);
   const { startPanel } = await import("./lib/panel");
   await startPanel(env, { dev, dir: root });
+}
+
+/**
+ * PANEL_PROCESSES=N: N worker processes sharing the port (node:cluster hands each new connection
+ * to one of them). They share the fleet through PostgreSQL (lib/fleet/cluster.ts), so any of them
+ * may hold an agent or answer any request. A worker that dies is started again (its agents
+ * reconnect to the others meanwhile); SIGTERM/SIGINT stop them all.
+ */
+async function superviseWorkers(env: Env): Promise<void> {
+  // The workers share one setup code (lib/auth/setup-code.ts); a new start makes a new one.
+  const { voidSharedSetupCode } = await import("./lib/auth/setup-code");
+  await voidSharedSetupCode();
+  let stopping = false;
+  let restarts = 0;
+  // One local agent per host, not per process: one worker runs it, and its replacement after it.
+  let localAgentWorker: number | null = null;
+  const fork = () => {
+    const local = env.FLEETDECK_LOCAL_AGENT && localAgentWorker === null;
+    const worker = cluster.fork(local ? {} : { FLEETDECK_LOCAL_AGENT: "0" });
+    if (local) localAgentWorker = worker.id;
+  };
+  for (let i = 0; i < env.PANEL_PROCESSES; i++) fork();
+  console.log(`fleetdeck: started ${env.PANEL_PROCESSES} panel processes on port ${env.PORT}`);
+  cluster.on("exit", (worker, code, signal) => {
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      return;
+    }
+    console.error(`fleetdeck: panel process ${worker.process.pid} exited (${signal ?? code}); starting another`);
+    if (worker.id === localAgentWorker) localAgentWorker = null;
+    // A worker that keeps failing at start (database gone) is retried slower and slower.
+    const delay = Math.min(30_000, 500 * 2 ** Math.min(restarts++, 6));
+    setTimeout(fork, delay).unref();
+    setTimeout(() => (restarts = Math.max(0, restarts - 1)), 60_000).unref();
+  });
+  const stop = (sig: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill(sig);
+    if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+    setTimeout(() => process.exit(0), 15_000).unref();
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
 }
 
 main().catch((e) => {

@@ -6,10 +6,12 @@
  *
  *   node bench/ingest.mjs [--agents 10000] [--interval 3] [--duration 60] [--sample 20]
  *                         [--connect-concurrency 200] [--port 0] [--keep]
- *                         [--database sqlite|postgres] [--compare] [--rules 5]
+ *                         [--database sqlite|postgres] [--compare] [--processes 1,2] [--rules 5]
  *
  * --database postgres runs the panel on a throwaway PostgreSQL cluster (scripts/pg-cluster.mjs);
- * --compare runs SQLite, then PostgreSQL, and prints the figures side by side.
+ * --compare runs SQLite, then PostgreSQL, and prints the figures side by side; --processes 1,2
+ * runs PostgreSQL with one panel process, then two (PANEL_PROCESSES: the agents are split
+ * between them by node:cluster, and each sampled read may be answered by either).
  *
  * What it does:
  * 1. A fresh data directory and database; the schema migrated; N servers inserted straight into
@@ -44,7 +46,7 @@ import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
 import { connectAll, prepareData, SimAgent, UPTIME_BASE } from "./fleet-sim.mjs";
-import { DATABASE_OPTIONS, adminCookie, cpuSecondsOf, forEachDatabase, rssMiBOf, startPanel } from "./lib.mjs";
+import { DATABASE_OPTIONS, adminCookie, cpuSecondsOf, forEachDatabase, processesEnv, rssMiBOf, startPanel } from "./lib.mjs";
 
 // ------------------------------------------------------------------------------------------
 // Options
@@ -286,14 +288,15 @@ function crossings(agents, hook) {
 }
 
 /** One run on one database; returns the headline figures for the side-by-side table. */
-async function measureIngest({ database, databaseUrl, rules = 0 }) {
+async function measureIngest({ database, databaseUrl, processes = 1, rules = 0 }) {
   const t0 = Date.now();
   const figures = [];
   console.log(`ingest bench on ${database}: ${N} agents, a report every ${INTERVAL_MS / 1000} s each (target ${(N / (INTERVAL_MS / 1000)).toFixed(0)} reports/s), ${DURATION_MS / 1000} s steady, ${SAMPLE} sampled`);
   const { dataDir, url, servers } = await prepareData(N, databaseUrl);
   console.log(`  prepared ${N} servers in ${((Date.now() - t0) / 1000).toFixed(1)} s (${dataDir})`);
 
-  const panel = await startPanel({ DATABASE_URL: url }, { dataDir, port: Number(flags.port) || undefined });
+  // PANEL_PROCESSES=N: node:cluster hands each agent's connection to one of the N processes.
+  const panel = await startPanel({ DATABASE_URL: url, ...processesEnv(processes) }, { dataDir, port: Number(flags.port) || undefined });
   const agents = servers.map((s, i) => new SimAgent(i, s, INTERVAL_MS));
   const probes = [];
   const hook = rules ? await startHookReceiver() : null;

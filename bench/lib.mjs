@@ -43,7 +43,9 @@ export async function startPanel(env = {}, opts = {}) {
   await new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`the panel did not start:\n${out}`)), 90_000);
     proc.once("exit", (code) => reject(new Error(`the panel exited with ${code}:\n${out}`)));
-    const check = () => (out.includes("listening on") ? (clearTimeout(t), resolve()) : setTimeout(check, 50));
+    // PANEL_PROCESSES=N: every worker says it listens.
+    const want = Number(env.PANEL_PROCESSES ?? 1);
+    const check = () => (out.split("listening on").length - 1 >= want ? (clearTimeout(t), resolve()) : setTimeout(check, 50));
     check();
   });
   return {
@@ -80,7 +82,30 @@ export async function adminCookie(url) {
 }
 
 /** CPU seconds (user + system) a process has used, from /proc (Linux). */
+/** The process and its descendants (PANEL_PROCESSES workers are children of the panel's process). */
+function treeOf(pid) {
+  const parents = new Map();
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // The field after the command's closing parenthesis: state, then ppid.
+      const ppid = Number(fs.readFileSync(`/proc/${entry}/stat`, "utf8").split(") ")[1].split(" ")[1]);
+      parents.set(Number(entry), ppid);
+    } catch {
+      /* gone */
+    }
+  }
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) for (const [child, parent] of parents) if (parent === out[i]) out.push(child);
+  return out;
+}
+
+/** CPU seconds used by the panel: its process and its workers (PANEL_PROCESSES). */
 export function cpuSecondsOf(pid) {
+  return treeOf(pid).reduce((sum, p) => sum + ownCpuSecondsOf(p), 0);
+}
+
+function ownCpuSecondsOf(pid) {
   try {
     const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
     return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
@@ -90,6 +115,10 @@ export function cpuSecondsOf(pid) {
 }
 
 export function rssMiBOf(pid) {
+  return treeOf(pid).reduce((sum, p) => sum + ownRssMiBOf(p), 0);
+}
+
+function ownRssMiBOf(pid) {
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
     return m ? Number(m[1]) / 1024 : NaN;
@@ -125,7 +154,26 @@ export function databasesFromArgs(argv = process.argv.slice(2)) {
 }
 
 /** Options every benchmark accepts, for node:util parseArgs. */
-export const DATABASE_OPTIONS = { database: { type: "string", default: "sqlite" }, compare: { type: "boolean", default: false } };
+export const DATABASE_OPTIONS = {
+  database: { type: "string", default: "sqlite" },
+  compare: { type: "boolean", default: false },
+  /** Panel processes on PostgreSQL, e.g. `--processes 1,2` (PANEL_PROCESSES; SQLite runs one). */
+  processes: { type: "string", default: "1" },
+};
+
+/** `--processes 1,2` → [1, 2]. */
+export function processesFromArgs(argv = process.argv.slice(2)) {
+  const i = argv.indexOf("--processes");
+  const list = (i >= 0 ? argv[i + 1] : "1").split(",").map(Number);
+  if (!list.every((n) => Number.isInteger(n) && n >= 1 && n <= 16)) {
+    console.error("--processes must be a comma list of counts from 1 to 16");
+    process.exit(2);
+  }
+  return list;
+}
+
+/** The panel's environment for a run of `processes` processes. */
+export const processesEnv = (processes) => (processes > 1 ? { PANEL_PROCESSES: String(processes) } : {});
 
 /**
  * Runs `measure({ database, databaseUrl })` once per database chosen on the command line, each on
@@ -136,18 +184,22 @@ export const DATABASE_OPTIONS = { database: { type: "string", default: "sqlite" 
  */
 export async function forEachDatabase(measure) {
   const databases = databasesFromArgs();
+  const counts = processesFromArgs();
+  // Several processes need PostgreSQL: SQLite is measured with one.
+  const runs = databases.flatMap((database) => (database === "postgres" ? counts : [1]).map((processes) => ({ database, processes })));
   let cluster = null;
   const results = [];
   try {
-    for (const database of databases) {
+    for (const { database, processes } of runs) {
       let databaseUrl;
       if (database === "postgres") {
         const { startCluster } = await import("../scripts/pg-cluster.mjs");
         cluster ??= await startCluster({ durable: true });
         databaseUrl = await cluster.createDatabase(`bench_${Date.now().toString(36)}`);
       }
-      if (databases.length > 1) console.log(`\n=== ${database} ===`);
-      results.push([database, await measure({ database, databaseUrl })]);
+      const label = processes > 1 ? `${database} ×${processes}` : database;
+      if (runs.length > 1) console.log(`\n=== ${label} ===`);
+      results.push([label, await measure({ database, databaseUrl, processes })]);
     }
   } finally {
     cluster?.stop();

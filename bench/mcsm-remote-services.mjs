@@ -6,10 +6,11 @@
  * is invalidated as it would be in production). Prints figures; asserts nothing.
  *
  *   NEXT_DIST_DIR=.next-mcsm node bench/mcsm-remote-services.mjs [--duration 10]
- *                                [--database sqlite|postgres] [--compare]
+ *                                [--database sqlite|postgres] [--compare] [--processes 1,2]
  *
  * --database postgres runs the panel on a throwaway PostgreSQL cluster; --compare measures
- * SQLite, then PostgreSQL, and prints the figures side by side.
+ * SQLite, then PostgreSQL, and prints the figures side by side; --processes 1,2 measures
+ * PostgreSQL with one panel process, then two (PANEL_PROCESSES, sharing the port).
  *
  * Needs a production build in NEXT_DIST_DIR (default .next). MCSManager answers this route at
  * about 2,900–3,900 req/s with one daemon on the reference machine (DESIGN.md, "Serving").
@@ -21,7 +22,7 @@ import os from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
 import WebSocket from "ws";
-import { adminCookie, forEachDatabase, freePort, insertRows, startPanel } from "./lib.mjs";
+import { adminCookie, forEachDatabase, freePort, insertRows, processesEnv, startPanel } from "./lib.mjs";
 
 const durationArg = process.argv.indexOf("--duration");
 const DURATION = durationArg > 0 ? Number(process.argv[durationArg + 1]) : 10;
@@ -117,8 +118,8 @@ async function measure(label, url, token) {
 }
 
 /** One run on one database; returns the headline figures for the side-by-side table. */
-async function measureRemoteServices({ databaseUrl }) {
-  const panel = await startPanel({ FLEETDECK_LOCAL_AGENT: "1", ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) });
+async function measureRemoteServices({ databaseUrl, processes = 1 }) {
+  const panel = await startPanel({ FLEETDECK_LOCAL_AGENT: "1", ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...processesEnv(processes) });
   const agents = [];
   try {
     const token = await insertToken(databaseUrl ?? `file:${path.join(panel.dataDir, "fleetdeck.db")}`);

@@ -1,18 +1,19 @@
 // Nezha `details` with N servers at 50 connections, beside a bare node:http server answering the
 // same bytes. Usage: node bench/nezha-details.mjs [--servers 1000] [--database sqlite|postgres]
-// [--compare] [--gzip] (BENCH_SECONDS=10). --compare measures SQLite, then PostgreSQL, side by side.
+// [--compare] [--gzip] [--processes 1,2] (BENCH_SECONDS=10). --compare measures SQLite, then
+// PostgreSQL, side by side; --processes 1,2 measures PostgreSQL with one panel process, then two.
 // --gzip: the panel is asked with `Accept-Encoding: gzip` (it sends the answer compressed once per
 // tick of the live state); the bare server still sends the uncompressed bytes.
 import http from "node:http";
 import zlib from "node:zlib";
 import { parseArgs } from "node:util";
-import { DATABASE_OPTIONS, adminCookie, cannon, forEachDatabase, freePort, printRow, startPanel } from "./lib.mjs";
+import { DATABASE_OPTIONS, adminCookie, cannon, forEachDatabase, freePort, printRow, processesEnv, startPanel } from "./lib.mjs";
 
 const { values } = parseArgs({ options: { servers: { type: "string", default: "1000" }, gzip: { type: "boolean", default: false }, ...DATABASE_OPTIONS } });
 const n = Number(values.servers);
 
-async function measureDetails({ databaseUrl }) {
-  const panel = await startPanel(databaseUrl ? { DATABASE_URL: databaseUrl } : {});
+async function measureDetails({ databaseUrl, processes = 1 }) {
+  const panel = await startPanel({ ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...processesEnv(processes) });
   try {
     const cookie = await adminCookie(panel.url);
     const headers = { cookie, "content-type": "application/json", "x-requested-with": "XMLHttpRequest" };

@@ -66,3 +66,23 @@ export async function prepareDatabase(): Promise<void> {
 export function isUniqueViolation(e: unknown): boolean {
   return typeof e === "object" && e !== null && (e as { code?: unknown }).code === "P2002";
 }
+
+/** Error codes that mean "no database now" rather than "this query is wrong". */
+const UNREACHABLE_CODES = new Set(["P1001", "P1002", "P1008", "P1017", "P2024", "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "57P01", "57P02", "57P03", "53300"]);
+const UNREACHABLE_TEXT =
+  /ECONNREFUSED|ECONNRESET|Connection terminated|connection (is )?closed|Can't reach database|timeout exceeded when trying to connect|the database system is (starting up|shutting down|in recovery mode)|terminating connection|Client has encountered a connection error|too many clients/i;
+
+/**
+ * Whether an error says the database cannot be reached (PostgreSQL stopped, restarting, the
+ * network gone), through Prisma, its driver adapter or pg, however deeply wrapped: such requests
+ * are answered "unavailable" (503), never as a bug. SQLite never gives these.
+ */
+export function isDatabaseUnreachable(e: unknown, depth = 0): boolean {
+  if (!e || typeof e !== "object" || depth > 5) return false;
+  const o = e as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown; originalCode?: unknown };
+  if (typeof o.code === "string" && UNREACHABLE_CODES.has(o.code)) return true;
+  if (typeof o.originalCode === "string" && UNREACHABLE_CODES.has(o.originalCode)) return true;
+  if (typeof o.message === "string" && UNREACHABLE_TEXT.test(o.message)) return true;
+  if (Array.isArray(o.errors) && o.errors.some((x) => isDatabaseUnreachable(x, depth + 1))) return true;
+  return isDatabaseUnreachable(o.cause, depth + 1);
+}

@@ -25,8 +25,19 @@ describe("loadEnv", () => {
     const dir = dataDir();
     const env = loadEnv({ DATA_DIR: dir, DATABASE_URL: "postgres://u:p@127.0.0.1:5432/fleet" });
     expect(env.DATABASE_URL).toBe("postgres://u:p@127.0.0.1:5432/fleet");
-    expect(env.NEXTAUTH_SECRET.length).toBeGreaterThanOrEqual(32);
+    // On PostgreSQL the generated secret lives in the database (server.ts: sharedSessionSecret).
+    expect(env.NEXTAUTH_SECRET).toBe("");
+    expect(fs.existsSync(path.join(dir, "session-secret"))).toBe(false);
+    const sqlite = loadEnv({ DATA_DIR: dir });
+    expect(sqlite.DATABASE_URL).toBe(`file:${path.join(dir, "fleetdeck.db")}`);
+    expect(sqlite.NEXTAUTH_SECRET.length).toBeGreaterThanOrEqual(32);
     expect(fs.statSync(path.join(dir, "session-secret")).mode & 0o777).toBe(0o600);
-    expect(loadEnv({ DATA_DIR: dir }).DATABASE_URL).toBe(`file:${path.join(dir, "fleetdeck.db")}`);
+  });
+
+  it("PANEL_PROCESSES above 1 needs PostgreSQL", () => {
+    expect(() => loadEnv({ DATA_DIR: dataDir(), PANEL_PROCESSES: "2" })).toThrow(/^invalid configuration: PANEL_PROCESSES above 1 needs PostgreSQL/);
+    expect(() => loadEnv({ DATA_DIR: dataDir(), PANEL_PROCESSES: "0" })).toThrow(/PANEL_PROCESSES/);
+    expect(loadEnv({ DATA_DIR: dataDir(), PANEL_PROCESSES: "3", DATABASE_URL: "postgresql://u@h/db" }).PANEL_PROCESSES).toBe(3);
+    expect(loadEnv({ DATA_DIR: dataDir() }).PANEL_PROCESSES).toBe(1);
   });
 });

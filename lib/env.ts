@@ -73,6 +73,11 @@ const schema = z.object({
   FLEETDECK_FILE_UPLOAD_MAX: z.coerce.number().int().min(1024).max(2 ** 50).default(4 * 1024 ** 3),
   FLEETDECK_FILE_UNZIP_MAX: z.coerce.number().int().min(1024).max(2 ** 50).default(4 * 1024 ** 3),
   FLEETDECK_FILE_TICKET_SECONDS: z.coerce.number().int().min(5).max(3600).default(60),
+  /**
+   * How many panel processes serve this host's port (node:cluster). More than one needs
+   * PostgreSQL: the processes share the fleet through it (lib/fleet/cluster.ts).
+   */
+  PANEL_PROCESSES: z.coerce.number().int().min(1).max(64).default(1),
   npm_package_version: z.string().max(64).optional(),
 });
 
@@ -97,11 +102,18 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
   if (env.FLEETDECK_BENCH_SKIP_AUTH && !LOOPBACK.has(env.HOST)) {
     throw new ConfigError("invalid configuration: FLEETDECK_BENCH_SKIP_AUTH needs HOST=127.0.0.1 (it skips authentication; benchmarks only)");
   }
+  const databaseUrl = env.DATABASE_URL ?? `file:${path.join(dataDir, "fleetdeck.db")}`;
+  const postgres = /^postgres(ql)?:\/\//.test(databaseUrl);
+  if (env.PANEL_PROCESSES > 1 && !postgres) {
+    throw new ConfigError("invalid configuration: PANEL_PROCESSES above 1 needs PostgreSQL (DATABASE_URL=postgres://…): a SQLite file serves one process");
+  }
   return {
     ...env,
     DATA_DIR: dataDir,
-    DATABASE_URL: env.DATABASE_URL ?? `file:${path.join(dataDir, "fleetdeck.db")}`,
-    NEXTAUTH_SECRET: env.NEXTAUTH_SECRET ?? persistedSecret(dataDir),
+    DATABASE_URL: databaseUrl,
+    // On PostgreSQL the generated secret lives in the database, so that processes on several
+    // hosts agree: server.ts fills it in (sharedSessionSecret) once the database is migrated.
+    NEXTAUTH_SECRET: env.NEXTAUTH_SECRET ?? (postgres ? "" : persistedSecret(dataDir)),
     // Served over TLS, the sign-in's own URL (and its secure cookies) say https.
     NEXTAUTH_URL: env.NEXTAUTH_URL ?? `${env.TLS_CERT ? "https" : "http"}://localhost:${env.PORT}`,
   };
@@ -175,5 +187,32 @@ function persistedSecret(dataDir: string): string {
     const secret = crypto.randomBytes(32).toString("base64url");
     fs.writeFileSync(file, secret + "\n", { mode: 0o600, flag: "wx" });
     return secret;
+  }
+}
+
+const SECRET_KEY = "auth.sessionSecret";
+
+/**
+ * The generated session secret on PostgreSQL: one row of the Setting table, written by whichever
+ * process starts first (an insert that loses the race keeps the winner's). A secret an earlier
+ * version wrote to DATA_DIR/session-secret is adopted, so its sessions stay valid.
+ */
+export async function sharedSessionSecret(env: Env): Promise<string> {
+  if (env.NEXTAUTH_SECRET) return env.NEXTAUTH_SECRET;
+  const { default: pg } = await import("pg");
+  const client = new pg.Client({ connectionString: env.DATABASE_URL, connectionTimeoutMillis: 15_000 });
+  await client.connect();
+  try {
+    let candidate = crypto.randomBytes(32).toString("base64url");
+    try {
+      candidate = fs.readFileSync(path.join(env.DATA_DIR, "session-secret"), "utf8").trim() || candidate;
+    } catch {
+      /* none: a new one */
+    }
+    await client.query(`INSERT INTO "Setting" ("key", "value", "updatedAt") VALUES ($1, $2, now()) ON CONFLICT ("key") DO NOTHING`, [SECRET_KEY, candidate]);
+    const r = await client.query<{ value: string }>(`SELECT "value" FROM "Setting" WHERE "key" = $1`, [SECRET_KEY]);
+    return r.rows[0].value;
+  } finally {
+    await client.end().catch(() => undefined);
   }
 }

@@ -1,10 +1,11 @@
+import nodeCluster from "node:cluster";
 import fs from "node:fs";
 import http from "node:http";
 import https from "node:https";
 import type { Duplex } from "node:stream";
 import next from "next";
 import type { Env } from "./env";
-import { db, prepareDatabase } from "./db";
+import { databaseProvider, db, prepareDatabase } from "./db";
 import { answerHealth } from "./http/health";
 import { CLIENT_IP_HEADER, MAX_BODY_BYTES, PATH_HEADER, fromNode, toNode } from "./http/api";
 import { clientAddressOf } from "./http/address";
@@ -12,10 +13,12 @@ import { buildApiRouter } from "./dialects/index";
 import { createFirstAdmin, SYSTEM, userCount } from "./fleet/users";
 import { flushTokenUse } from "./auth/tokens";
 import { watchRevocations } from "./auth/revocation";
-import { newSetupCode, setupCodeBanner } from "./auth/setup-code";
+import { newSetupCode, setupCodeBanner, sharedSetupCode } from "./auth/setup-code";
+import { clusterView } from "./fleet/cluster";
 import { sealTotpSeeds } from "./fleet/profile";
 import { flushAuthFailures } from "./audit";
 import { wireFleet } from "./fleet/wiring";
+import { asDomainError } from "./fleet/errors";
 import { serveAgentFiles } from "./agent-endpoints";
 import { serveUiStream } from "./ui-stream";
 import { serveFileTransfer } from "./file-transfer";
@@ -113,8 +116,16 @@ export async function startPanel(env: Env, opts: { dev: boolean; dir: string }) 
   await prepareDatabase();
 
   if (env.ADMIN_USERNAME && env.ADMIN_PASSWORD && (await userCount()) === 0) {
-    await createFirstAdmin({ username: env.ADMIN_USERNAME, password: env.ADMIN_PASSWORD }, SYSTEM);
-    console.log(`fleetdeck: created administrator "${env.ADMIN_USERNAME}" from ADMIN_USERNAME`);
+    // Several processes starting at once (PANEL_PROCESSES) race for this: one wins, the others
+    // find the administrator made and go on.
+    const made = await createFirstAdmin({ username: env.ADMIN_USERNAME, password: env.ADMIN_PASSWORD }, SYSTEM).then(
+      () => true,
+      (e: unknown) => {
+        if (asDomainError(e)?.kind === "conflict") return false;
+        throw e;
+      },
+    );
+    if (made) console.log(`fleetdeck: created administrator "${env.ADMIN_USERNAME}" from ADMIN_USERNAME`);
   }
   const sealed = await sealTotpSeeds();
   if (sealed) console.log(`fleetdeck: sealed ${sealed} two-factor seed(s) stored in plaintext by an earlier version`);
@@ -172,7 +183,13 @@ export async function startPanel(env: Env, opts: { dev: boolean; dir: string }) 
     server.listen(env.PORT, env.HOST, () => resolve());
   });
   const shownUrl = `${tls ? "https" : "http"}://${env.HOST === "0.0.0.0" ? "localhost" : env.HOST}:${(server.address() as { port: number }).port}`;
-  if ((await userCount()) === 0) console.log(setupCodeBanner(newSetupCode(), shownUrl));
+  if ((await userCount()) === 0) {
+    // Several processes: one code for all (any of them may answer the setup page). The workers of
+    // PANEL_PROCESSES start together and adopt one code; a fleet's first process makes a new one.
+    const shared = databaseProvider() === "postgresql";
+    const code = shared ? await sharedSetupCode(clusterView().peers.length === 0 && !nodeCluster.isWorker) : newSetupCode();
+    console.log(setupCodeBanner(code, shownUrl));
+  }
   console.log(`fleetdeck: listening on ${shownUrl}`);
 
   let stopping = false;

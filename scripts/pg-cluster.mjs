@@ -121,6 +121,16 @@ export async function startCluster({ durable = false, log = console.log } = {}) 
         }
         return url.replace(/\/postgres$/, `/${name}`);
       },
+      /** Stops the server only (fast shutdown: clients are disconnected), keeping its data. */
+      pause() {
+        as("pg_ctl", ["-D", data, "-m", "fast", "-w", "stop"]);
+        started = false;
+      },
+      /** Starts it again on the same port after pause(). */
+      resume() {
+        as("pg_ctl", ["-D", data, "-l", path.join(dir, "server.log"), "-o", `-p ${port}`, "-w", "-t", "60", "start"]);
+        started = true;
+      },
       stop() {
         process.removeListener("exit", cleanup);
         cleanup();

@@ -1,5 +1,6 @@
 import crypto from "node:crypto";
 import { singleton } from "../global";
+import { db } from "../db";
 
 /**
  * The first-run setup code. While no user exists, whoever reaches the panel first could make
@@ -16,6 +17,28 @@ export function newSetupCode(): string {
   const chars = [...bytes].map((b) => ALPHABET[b % ALPHABET.length]).join("");
   state.code = chars.match(/.{4}/g)!.join("-");
   return state.code;
+}
+
+const SHARED_KEY = "auth.setupCode";
+
+/**
+ * Several panel processes (PostgreSQL): the setup page may be answered by any of them, so they
+ * share one code through the Setting table. `fresh` (the first process of a fleet to start)
+ * replaces the code a previous start left; the others adopt it, or make it if it is missing.
+ */
+export async function sharedSetupCode(fresh: boolean): Promise<string> {
+  if (fresh) await db.setting.deleteMany({ where: { key: SHARED_KEY } });
+  const mine = newSetupCode();
+  // Whoever inserts first wins; the others' inserts fail on the key and they read the winner's.
+  await db.setting.create({ data: { key: SHARED_KEY, value: mine } }).catch(() => undefined);
+  const row = await db.setting.findUnique({ where: { key: SHARED_KEY } });
+  state.code = row?.value ?? mine;
+  return state.code;
+}
+
+/** Before the workers of PANEL_PROCESSES start: the code of a previous start is void. */
+export async function voidSharedSetupCode(): Promise<void> {
+  await db.setting.deleteMany({ where: { key: SHARED_KEY } });
 }
 
 export function clearSetupCode(): void {

@@ -4,6 +4,7 @@ import { ALL_GRANTS, type Principal } from "../auth/principal";
 import { SCOPE_MESSAGES, scopeRefusal } from "../auth/scope";
 import type { ApiRouter } from "../http/router";
 import { config } from "../env";
+import { isDatabaseUnreachable } from "../db";
 import { actorOf, type Actor } from "../fleet/actor";
 import { GUEST } from "../fleet/policy";
 import { asDomainError, type DomainError, type DomainErrorKind } from "../fleet/errors";
@@ -136,6 +137,9 @@ export function toErrorResult(errors: DialectErrors, e: unknown, req: ApiRequest
   }
   if (e instanceof BodyError) return errors.error(e.tooLarge ? 413 : 400, e.message);
   if (e instanceof z.ZodError) return errors.error(400, describeZodError(e), fieldErrors(e));
+  // PostgreSQL stopped or restarting: a 503 the client may retry, in the dialect's envelope (not
+  // the dialect's wording of "unavailable", which is about agents: Tactical RMM's is a 400).
+  if (isDatabaseUnreachable(e)) return errors.error(503, "The database is unreachable; try again shortly");
   console.error("fleetdeck: unexpected error in an API handler:", e);
   return errors.error(500, "Internal error: the panel could not complete this request");
 }

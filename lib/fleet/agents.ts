@@ -2,6 +2,7 @@ import type { RequestMap, RequestMethod } from "../../agent/protocol";
 import { getSingleton } from "../global";
 import { AgentRequestError, type AgentHub } from "./hub";
 import type { UploadSink } from "./file-streams";
+import { askRemote, remoteHolder } from "./cluster";
 
 export { AgentRequestError };
 export type { UploadSink };
@@ -22,8 +23,9 @@ export function agentFailure(e: unknown): AgentRequestError | null {
   return null;
 }
 
+/** Connected to this process, or to another panel process of the fleet (lib/fleet/cluster.ts). */
 export function isAgentConnected(serverId: number): boolean {
-  return hub()?.isConnected(serverId) ?? false;
+  return (hub()?.isConnected(serverId) ?? false) || remoteHolder(serverId) !== undefined;
 }
 
 /** Asks a server's agent to do something over its open WebSocket and waits for the answer. */
@@ -35,7 +37,11 @@ export function askAgent<M extends RequestMethod>(
 ): Promise<RequestMap[M]["result"]> {
   const h = hub();
   if (!h) return Promise.reject(new AgentRequestError("offline", "The agent hub is not running"));
-  return h.request(serverId, method, params, timeoutMs).catch((e: unknown) => {
+  // Held by another panel process: asked through it, over signed HTTP; its answer or error comes back.
+  const asked = !h.isConnected(serverId) && remoteHolder(serverId)
+    ? (askRemote(serverId, method, params, timeoutMs) as Promise<RequestMap[M]["result"]>)
+    : h.request(serverId, method, params, timeoutMs);
+  return asked.catch((e: unknown) => {
     // The hub was made by server.ts's copy of hub.ts; Next's bundle has its own copy of the error
     // class, so re-make the error here for `instanceof AgentRequestError` to hold in every caller.
     const code = (e as { code?: unknown })?.code;

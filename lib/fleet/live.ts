@@ -126,6 +126,8 @@ export class LiveStore {
   presenceGeneration = 0;
   /** Called when a server is deleted or its secret rotated: its agent must be cut off. */
   onRevoke: (serverId: number) => void = () => undefined;
+  /** Called when this process edits, removes or re-keys a server (lib/fleet/cluster.ts tells the others). */
+  onMetaChange: (kind: "m" | "r" | "k", serverId: number) => void = () => undefined;
   /** Called with each accepted state report (history, subscribers). */
   onReport: (entry: LiveEntry, at: number) => void = () => undefined;
 
@@ -213,6 +215,7 @@ export class LiveStore {
       this.entries.set(row.id, entry);
     }
     this.changed(entry, true);
+    this.onMetaChange("m", row.id);
   }
 
   removeServer(id: number): void {
@@ -221,10 +224,38 @@ export class LiveStore {
     for (const w of this.watchers) w.add(id);
     this.changed(undefined, true);
     this.onRevoke(id);
+    this.onMetaChange("r", id);
   }
 
   secretChanged(id: number): void {
     this.onRevoke(id);
+    this.onMetaChange("k", id);
+  }
+
+  /**
+   * What another panel process reports of an agent it holds (lib/fleet/cluster.ts), applied
+   * without the local side effects (history, database writes): those are the holder's.
+   */
+  applyRemote(
+    id: number,
+    patch: { connected?: boolean; lastIp?: string; host?: HostInfo; instances?: InstanceState[]; state?: LiveState; intervalMs?: number; agent?: AgentHello | null },
+  ): void {
+    const e = this.entries.get(id);
+    if (!e) return;
+    if (patch.connected !== undefined || patch.host || patch.instances || patch.agent !== undefined) this.presenceGeneration++;
+    if (patch.agent !== undefined) e.agent = patch.agent;
+    if (patch.connected !== undefined) e.connected = patch.connected;
+    if (patch.lastIp !== undefined) e.lastIp = patch.lastIp;
+    if (patch.host) e.host = patch.host;
+    if (patch.instances) e.instances = patch.instances;
+    if (patch.intervalMs) e.intervalMs = patch.intervalMs;
+    if (patch.state) {
+      e.state = patch.state;
+      e.lastActive = Date.now();
+      // The holder persists last-active times of its agents: not this process.
+      this.persisted.set(id, e.lastActive);
+    }
+    this.changed(e);
   }
 
   connected(id: number, ip: string): void {

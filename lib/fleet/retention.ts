@@ -52,8 +52,10 @@ export async function pruneRetained(now = Date.now()): Promise<Pruned> {
  * Prunes now (shortly after start, so a panel restarted daily still prunes) and then once a day.
  * Returns the timers for the caller to stop.
  */
-export function startRetention(log: (message: string) => void = console.log): NodeJS.Timeout[] {
+export function startRetention(log: (message: string) => void = console.log, runsHere: () => boolean = () => true): NodeJS.Timeout[] {
+  // Several panel processes: only the one holding the jobs lease prunes (lib/fleet/cluster.ts).
   const run = () =>
+    runsHere() &&
     void pruneRetained()
       .then((p) => {
         if (p.audit || p.commands) log(`fleetdeck: retention pruned ${p.audit} audit entries and ${p.commands} command runs`);

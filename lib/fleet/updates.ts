@@ -15,6 +15,7 @@ import type { LiveEntry } from "./live";
 import { singleton } from "../global";
 import { requirePermission } from "./policy";
 import { queueJob } from "./queue";
+import { metaChange, onPeerChange } from "./cluster";
 
 /** The agent's own scan gives up after 120 s; allow it a little more to answer. */
 const SCAN_ANSWER_MS = 130_000;
@@ -36,6 +37,9 @@ const running = singleton("updateScansRunning", () => new Map<number, Promise<Sc
  * Loaded once from the database, then kept in step by every stored scan.
  */
 const counts = singleton("trmmPendingCounts", () => ({ loaded: null as Promise<Map<number, number>> | null }));
+
+// Another panel process stored a scan: reload the counts on next use.
+onPeerChange("u", () => (counts.loaded = null));
 
 export function pendingCounts(): Promise<Map<number, number>> {
   return (counts.loaded ??= db.pendingUpdate
@@ -106,6 +110,7 @@ async function storeScan(serverId: number, manager: string, updates: PendingUpda
     db.pendingUpdate.createMany({ data: updates.map((u) => ({ serverId, manager, scannedAt, ...u })) }),
   ]);
   (await pendingCounts()).set(serverId, updates.length);
+  metaChange("u", serverId);
 }
 
 export type PendingUpdateRow = Awaited<ReturnType<typeof pendingUpdates>>[number];

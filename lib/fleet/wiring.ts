@@ -17,6 +17,7 @@ import { expireJobs, runQueuedJobs, settleInterruptedJobs } from "./queue";
 import { downsampleResults, monitorsReady, monitorTasksOf, onMonitorsChanged, recordResults, results as monitorResults } from "./monitors";
 import { MONITORS_PROTOCOL_VERSION } from "../../agent/protocol";
 import { alertEngine } from "./alerts/engine";
+import { clusterView, localChange, runsJobs, startCluster } from "./cluster";
 
 export const HUB = "agentHub";
 
@@ -26,25 +27,37 @@ export const HUB = "agentHub";
  * FLEETDECK_LOCAL_AGENT=0) an agent on the panel's own host.
  */
 export async function wireFleet(server: http.Server | https.Server, env: Env): Promise<{ stop(): Promise<void> }> {
-  // Before any agent connects: runs a previous process left "running" will never be answered.
-  const interrupted = await failInterruptedRuns();
-  if (interrupted) console.log(`fleetdeck: marked ${interrupted} command run(s) interrupted by the last stop as failed`);
-  // Before any agent connects: client/site rows for older databases, and the queue's leftovers
-  // (jobs a stopped panel was running are failed, never rerun; overdue ones expire).
+  // Before any agent connects: client/site rows for older databases.
   const linked = await backfillClientsAndSites();
   if (linked) console.log(`fleetdeck: linked ${linked} server(s) to their client/site rows`);
-  await settleInterruptedJobs();
-  await expireJobs();
   await live.ready();
+  // Several processes on PostgreSQL: see and reach the agents the others hold (nothing on SQLite).
+  let lateHub: AgentHub | null = null;
+  const cluster = await startCluster(
+    (id, method, params, timeoutMs) =>
+      lateHub ? lateHub.request(id, method as Parameters<AgentHub["request"]>[1], params as never, timeoutMs) : Promise.reject(new Error("starting")),
+    (id) => lateHub?.disconnect(id, "connected to another panel process"),
+  );
+  // Before any agent connects: runs a previous process left "running" will never be answered, and
+  // queued jobs it was running are failed, never rerun. With other panel processes alive, those
+  // may be theirs: only a fleet's first process settles them.
+  if (clusterView().peers.length === 0) {
+    const interrupted = await failInterruptedRuns();
+    if (interrupted) console.log(`fleetdeck: marked ${interrupted} command run(s) interrupted by the last stop as failed`);
+    await settleInterruptedJobs();
+  }
+  if (runsJobs()) await expireJobs();
   await monitorsReady();
   // Alert rules are evaluated inside ingest (in memory); their events and notices are written
   // and sent beside it.
   await alertEngine.start();
   const hub = new AgentHub({
     authenticate: serverIdForSecret,
-    onConnect: (id, ip) => live.connected(id, ip),
+    // Each change of an agent held here is also published to the other panel processes (cluster.ts).
+    onConnect: (id, ip) => (live.connected(id, ip), localChange(id, "c")),
     onHello: (id, hello) => {
       live.agentHello(id, hello);
+      localChange(id, "a");
       // The panel is the source of truth for instances: every (re)connect resends them, once the
       // agent has said whether it runs instances at all.
       void syncInstances(id).catch(() => undefined);
@@ -53,19 +66,21 @@ export async function wireFleet(server: http.Server | https.Server, env: Env): P
       // Its service monitors, on every (re)connect, to agents that run them (protocol 3).
       if (hello.protocol >= MONITORS_PROTOCOL_VERSION) hub.sendMonitors(id, monitorTasksOf(id));
     },
-    onHost: (id, host) => live.hostReported(id, host),
-    onState: (id, state, at, skewMs) => live.stateReported(id, state, at, skewMs),
+    onHost: (id, host) => (live.hostReported(id, host), localChange(id, "h")),
+    onState: (id, state, at, skewMs) => (live.stateReported(id, state, at, skewMs), localChange(id, "s")),
     onInstances: (id, instances) => {
       alertEngine.onInstances(id, instances);
       live.instancesReported(id, instances);
+      localChange(id, "i");
     },
     onMonitorResults: (id, results) => {
       // Only monitors this machine should run are kept; the evaluator sees what was kept.
       const accepted = recordResults(id, results);
       if (accepted.length) alertEngine.onMonitorResults(id, accepted);
     },
-    onDisconnect: (id) => live.disconnected(id),
+    onDisconnect: (id) => (live.disconnected(id), localChange(id, "d")),
   });
+  lateHub = hub;
   // A monitor added, edited or deleted: every connected agent that runs monitors gets its new list.
   const stopWatchingMonitors = onMonitorsChanged(() => {
     for (const id of hub.connectedServerIds()) {
@@ -91,17 +106,18 @@ export async function wireFleet(server: http.Server | https.Server, env: Env): P
   const timers = [
     setInterval(() => void history.flush(), 2_000),
     setInterval(() => history.closeStale(), 10_000),
-    setInterval(() => void history.prune().catch(() => undefined), 10 * 60_000),
+    // Once per fleet: only the process holding the jobs lease runs these (cluster.ts).
+    setInterval(() => void (runsJobs() ? history.prune().catch(() => undefined) : undefined), 10 * 60_000),
     setInterval(() => void live.persistLastActive(), 60_000),
-    setInterval(() => void expireJobs().catch(() => undefined), 60_000),
+    setInterval(() => void (runsJobs() ? expireJobs().catch(() => undefined) : undefined), 60_000),
     setInterval(() => {
       monitorResults.closeStale();
       void monitorResults.flush();
     }, 5_000),
-    setInterval(() => void downsampleResults().catch((e) => console.error("fleetdeck: monitor history downsampling:", e)), 10 * 60_000),
+    setInterval(() => void (runsJobs() ? downsampleResults() : Promise.resolve()).catch((e) => console.error("fleetdeck: monitor history downsampling:", e)), 10 * 60_000),
   ];
   for (const t of timers) t.unref();
-  timers.push(...startRetention());
+  timers.push(...startRetention(console.log, runsJobs));
 
   // Under TLS the local agent would need to trust the panel's certificate for a name it may not
   // carry (127.0.0.1); it talks to the hub over a plain loopback-only door instead, which never
@@ -127,6 +143,7 @@ export async function wireFleet(server: http.Server | https.Server, env: Env): P
       await monitorResults.flush().catch(() => undefined);
       await alertEngine.stop().catch(() => undefined);
       await live.persistLastActive().catch(() => undefined);
+      await cluster.stop();
       await hub.close().catch(() => undefined);
       sideDoor?.close();
     },

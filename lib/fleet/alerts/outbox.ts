@@ -7,6 +7,7 @@
  * webhook that hangs holds one of a few concurrent slots for at most SEND_TIMEOUT_MS.
  */
 import { db } from "../../db";
+import { runsJobs } from "../cluster";
 import { singleton } from "../../global";
 import { channelById, deliver, UNREADABLE, type Notice } from "./channels";
 
@@ -62,6 +63,8 @@ class Outbox {
   }
 
   private async pump(): Promise<void> {
+    // Several panel processes: rows are not claimed, so only the jobs-lease holder sends (cluster.ts).
+    if (!runsJobs()) return;
     const free = CONCURRENCY - this.inflight.size;
     if (free <= 0) return;
     const due = await db.notification.findMany({
