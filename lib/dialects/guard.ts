@@ -3,6 +3,7 @@ import { authenticate, authenticateCached, type AuthOutcome } from "../auth/auth
 import { ALL_GRANTS, type Principal } from "../auth/principal";
 import { SCOPE_MESSAGES, scopeRefusal } from "../auth/scope";
 import type { ApiRouter } from "../http/router";
+import { auditAuthFailure } from "../audit";
 import { config } from "../env";
 import { isDatabaseUnreachable } from "../db";
 import { actorOf, type Actor } from "../fleet/actor";
@@ -100,7 +101,11 @@ export function guarded(errors: DialectErrors, handler: AuthedHandler, opts: Gua
         // A limited token: from one of its addresses (else it is no credential at all here), for one
         // of its APIs, and, if read-only, for a route that only reads — as the route table declares.
         const refusal = scopeRefusal(scope, (routes ?? (await routeTable())).describe(req.method, req.path) ?? { api: "", acts: true }, req.ip);
-        if (refusal === "address") return errors.unauthenticated({ ok: false, reason: "invalid", carrier: outcome.carrier }, req);
+        if (refusal === "address") {
+          // Recorded like any refused credential (throttled per address, token and reason).
+          auditAuthFailure(req.ip, outcome.carrier, `token_address token=${outcome.principal.tokenId ?? "?"} user=${outcome.principal.username}`);
+          return errors.unauthenticated({ ok: false, reason: "invalid", carrier: outcome.carrier }, req);
+        }
         if (refusal) return errors.error(403, SCOPE_MESSAGES[refusal]);
       }
       const refused = opts.check?.(req, outcome.principal, outcome);

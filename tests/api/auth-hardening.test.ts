@@ -257,6 +257,13 @@ describe("scoped tokens", () => {
     expect(outside.json.detail).toBeTruthy();
     expect((await withToken(t.token, "/agents/")).status).toBe(401);
     expect((await from("2001:db9::1")).status).toBe(401);
+    // The refusal is in the audit log like any refused credential: which token, from where.
+    const logged = await until("the address refusal in the audit log", async () => {
+      const r = await api("/api/ui/audit?action=auth.fail&limit=200", { headers: { cookie: adminCookie } });
+      return (r.json.entries as { detail: string; ip: string }[]).find((e) => e.ip === "198.51.100.1" && e.detail.includes("token_address"));
+    });
+    expect(logged.detail).toContain("user=");
+    expect(logged.detail).not.toContain(t.token);
   });
 
   it("takes and shows the scope on Tactical RMM's /accounts/apikeys/, and validates it", async () => {
