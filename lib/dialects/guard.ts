@@ -2,7 +2,7 @@ import { z } from "zod";
 import { authenticate, authenticateCached, type AuthOutcome } from "../auth/authenticate";
 import { ALL_GRANTS, type Principal } from "../auth/principal";
 import { SCOPE_MESSAGES, scopeRefusal } from "../auth/scope";
-import type { ApiRouter } from "../http/router";
+import { describeRoute } from "../http/route-registry";
 import { auditAuthFailure } from "../audit";
 import { config } from "../env";
 import { isDatabaseUnreachable } from "../db";
@@ -100,7 +100,7 @@ export function guarded(errors: DialectErrors, handler: AuthedHandler, opts: Gua
       if (scope) {
         // A limited token: from one of its addresses (else it is no credential at all here), for one
         // of its APIs, and, if read-only, for a route that only reads — as the route table declares.
-        const refusal = scopeRefusal(scope, (routes ?? (await routeTable())).describe(req.method, req.path) ?? { api: "", acts: true }, req.ip);
+        const refusal = scopeRefusal(scope, describeRoute(req.method, req.path) ?? { api: "", acts: true }, req.ip);
         if (refusal === "address") {
           // Recorded like any refused credential (throttled per address, token and reason).
           auditAuthFailure(req.ip, outcome.carrier, `token_address token=${outcome.principal.tokenId ?? "?"} user=${outcome.principal.username}`);
@@ -119,17 +119,6 @@ export function guarded(errors: DialectErrors, handler: AuthedHandler, opts: Gua
       return toErrorResult(errors, e, req);
     }
   };
-}
-
-/**
- * The route tables, for what a scoped token is checked against (which API, does the route act).
- * Imported when first needed: the tables import this module, and Next's bundles load route files
- * one by one, so the table cannot be handed in at load time.
- */
-let routes: ApiRouter | undefined;
-async function routeTable(): Promise<ApiRouter> {
-  if (!routes) routes = (await import("./index")).buildApiRouter();
-  return routes;
 }
 
 /** Everything a handler may throw, answered once, here, in the dialect's envelope. */

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { registerDialect } from "../../http/route-registry";
 import type { Dialect } from "../../http/router";
 import { answerResult, type ApiRequest } from "../../http/api";
 import { ApiError } from "../guard";
@@ -550,3 +551,5 @@ export const mcsmDialect: Dialect = {
   notFound: mcsmNotFound,
   methodNotAllowed: mcsmMethodNotAllowed,
 };
+
+registerDialect(mcsmDialect);

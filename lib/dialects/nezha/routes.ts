@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { registerDialect } from "../../http/route-registry";
 import type { Dialect } from "../../http/router";
 import { live } from "../../fleet/live";
 import { createServer } from "../../fleet/servers";
@@ -131,3 +132,5 @@ export const nezhaDialect: Dialect = {
   notFound: nezhaNotFound,
   methodNotAllowed: nezhaMethodNotAllowed,
 };
+
+registerDialect(nezhaDialect);

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { registerDialect } from "../../http/route-registry";
 import type { Dialect, OperationDoc } from "../../http/router";
 import type { Principal } from "../../auth/principal";
 import { commandHistory, runCommand } from "../../fleet/commands";
@@ -206,3 +207,5 @@ export const trmmDialect: Dialect = {
   notFound: trmmNotFound,
   methodNotAllowed: trmmMethodNotAllowed,
 };
+
+registerDialect(trmmDialect);

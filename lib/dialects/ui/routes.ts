@@ -5,6 +5,7 @@
  * wrapper enforces; the matrix checks it against its own hand-written list of who may do what.
  */
 import type { Dialect, OperationDoc, RouteDef } from "../../http/router";
+import { registerDialect } from "../../http/route-registry";
 import * as accounts from "./accounts";
 import * as agents from "./agents";
 import * as alerts from "./alerts";
@@ -113,3 +114,5 @@ export const uiDialect: Dialect = {
 
 /** Routes anyone may call without signing in (the credential matrix expects no auth error). */
 export const PUBLIC_UI_ROUTES = new Set(["POST /api/ui/setup"]);
+
+registerDialect(uiDialect);
