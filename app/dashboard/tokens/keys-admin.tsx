@@ -4,9 +4,8 @@ import { useTranslations } from "next-intl";
 import { fetchJson } from "@/components/fetch-json";
 import { Modal } from "@/components/modal";
 import { useMemo } from "react";
-import { ConfirmDelete } from "@/components/confirm-delete";
 import { DataTable, type DataColumn } from "@/components/table/data-table";
-import { ExpiryCell, ExpiryInput, expiryFromForm, ScopeCell, ScopeInputs, scopeFromForm, SecretReveal, useSecretRows, When, type TokenRow } from "./parts";
+import { expiryFromForm, lifecycleColumns, scopeFromForm, SecretFormFooter, SecretReveal, useSecretRows, type TokenRow } from "./parts";
 
 interface UserOption {
   id: number;
@@ -27,27 +26,13 @@ export function KeysAdmin() {
       { id: "key", header: t("key"), value: (r) => r.prefix, search: true, className: "font-mono text-xs", cell: (r) => `${r.prefix}…` },
       { id: "user", header: t("user"), value: (r) => r.owner.username, search: true, cell: (r) => r.owner.username },
       { id: "createdBy", header: t("createdBy"), value: (r) => r.createdBy, search: true, cell: (r) => r.createdBy ?? "—" },
-      { id: "created", header: tt("created"), value: (r) => r.createdAt, className: "whitespace-nowrap", cell: (r) => <When iso={r.createdAt} fallback="—" /> },
-      { id: "lastUsed", header: tt("lastUsed"), value: (r) => r.lastUsedAt, className: "whitespace-nowrap", cell: (r) => <When iso={r.lastUsedAt} fallback={tc("never")} /> },
-      { id: "expires", header: t("expires"), value: (r) => r.expiresAt, className: "whitespace-nowrap", cell: (r) => <ExpiryCell iso={r.expiresAt} /> },
-      { id: "scope", header: t("scope"), value: (r) => `${r.scope.readOnly ? "read-only " : ""}${r.scope.apis.join(",")} ${r.scope.allowedCidrs.join(",")}`, cell: (r) => <ScopeCell scope={r.scope} /> },
-      {
-        id: "actions",
-        header: tc("actions"),
-        hideHeader: true,
-        stickyRight: true,
-        className: "text-right",
-        cell: (r) => (
-          <ConfirmDelete
-            label={t("delete")}
-            title={t("confirmTitle")}
-            text={t("confirmText", { name: r.note, prefix: r.prefix, user: r.owner.username })}
-            confirmLabel={tt("confirm")}
-            onDelete={() => remove(r)}
-            onDeleted={refresh}
-          />
-        ),
-      },
+      ...lifecycleColumns(tt, tc, {
+        label: t("delete"),
+        title: t("confirmTitle"),
+        text: (r) => t("confirmText", { name: r.note, prefix: r.prefix, user: r.owner.username }),
+        remove,
+        refresh,
+      }),
     ],
     [t, tt, tc, remove, refresh],
   );
@@ -78,8 +63,6 @@ export function KeysAdmin() {
 
 function AddKeyDialog({ onClose, onCreated }: { onClose: () => void; onCreated: () => void }) {
   const t = useTranslations("keys");
-  const tt = useTranslations("tokens");
-  const tc = useTranslations("common");
   const users = useQuery({ queryKey: ["users"], queryFn: () => fetchJson<UserOption[]>("/api/ui/users") });
   const create = useMutation({
     mutationFn: (body: { name: string; userId: number; expiresAt: string | null } & ReturnType<typeof scopeFromForm>) =>
@@ -112,13 +95,7 @@ function AddKeyDialog({ onClose, onCreated }: { onClose: () => void; onCreated: 
             </select>
             <p id="key-user-hint" className="mt-1 text-xs text-slate-500">{t("userHint")}</p>
           </div>
-          <ExpiryInput id="key-expires" name="expiresAt" />
-          <ScopeInputs idPrefix="key-scope" />
-          {create.error && <p role="alert" className="rounded bg-red-50 px-3 py-2 text-sm text-red-700">{create.error.message}</p>}
-          <div className="flex justify-end gap-2">
-            <button type="button" className="btn-secondary" onClick={onClose}>{tc("cancel")}</button>
-            <button type="submit" className="btn-primary" disabled={create.isPending || !users.data}>{tt("create")}</button>
-          </div>
+          <SecretFormFooter idPrefix="key" error={create.error} onCancel={onClose} disabled={create.isPending || !users.data} />
         </form>
       )}
     </Modal>

@@ -1,7 +1,9 @@
 "use client";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useFormatter, useTranslations } from "next-intl";
-import { useCallback, useId, useRef, useState } from "react";
+import { useCallback, useId, useRef, useState, type ReactNode } from "react";
+import { ConfirmDelete } from "@/components/confirm-delete";
+import type { DataColumn } from "@/components/table/data-table";
 import { fetchJson } from "@/components/fetch-json";
 
 /** What the UI API answers for a token or a key (lib/fleet/tokens.ts TokenView, serialized). */
@@ -166,4 +168,50 @@ export function expiryFromForm(value: FormDataEntryValue | null): string | null 
   const d = new Date(value);
   // An unparseable value goes as typed: the server answers with a clear message.
   return Number.isNaN(d.getTime()) ? value : d.toISOString();
+}
+
+type Translate = ReturnType<typeof useTranslations>;
+
+/**
+ * The columns every token and key table shows after its own: when it was made and last used, when
+ * it expires, its limits, and the delete control (with the table's own confirmation text).
+ */
+export function lifecycleColumns(
+  tt: Translate,
+  tc: Translate,
+  del: { label: string; title: string; text: (r: TokenRow) => string; remove: (r: TokenRow) => Promise<unknown>; refresh: () => unknown },
+): DataColumn<TokenRow>[] {
+  return [
+    { id: "created", header: tt("created"), value: (r) => r.createdAt, className: "whitespace-nowrap", cell: (r) => <When iso={r.createdAt} fallback="—" /> },
+    { id: "lastUsed", header: tt("lastUsed"), value: (r) => r.lastUsedAt, className: "whitespace-nowrap", cell: (r) => <When iso={r.lastUsedAt} fallback={tc("never")} /> },
+    { id: "expires", header: tt("expires"), value: (r) => r.expiresAt, className: "whitespace-nowrap", cell: (r) => <ExpiryCell iso={r.expiresAt} /> },
+    { id: "scope", header: tt("scope"), value: (r) => `${r.scope.readOnly ? "read-only " : ""}${r.scope.apis.join(",")} ${r.scope.allowedCidrs.join(",")}`, cell: (r) => <ScopeCell scope={r.scope} /> },
+    {
+      id: "actions",
+      header: tc("actions"),
+      hideHeader: true,
+      stickyRight: true,
+      className: "text-right",
+      cell: (r) => (
+        <ConfirmDelete label={del.label} title={del.title} text={del.text(r)} confirmLabel={tt("confirm")} onDelete={() => del.remove(r)} onDeleted={del.refresh} />
+      ),
+    },
+  ];
+}
+
+/** The end of an add dialog's form: the expiry and limits inputs, the error, cancel and add. */
+export function SecretFormFooter({ idPrefix, error, onCancel, disabled }: { idPrefix: string; error: Error | null; onCancel: () => void; disabled: boolean }): ReactNode {
+  const tt = useTranslations("tokens");
+  const tc = useTranslations("common");
+  return (
+    <>
+      <ExpiryInput id={`${idPrefix}-expires`} name="expiresAt" />
+      <ScopeInputs idPrefix={`${idPrefix}-scope`} />
+      {error && <p role="alert" className="rounded bg-red-50 px-3 py-2 text-sm text-red-700">{error.message}</p>}
+      <div className="flex justify-end gap-2">
+        <button type="button" className="btn-secondary" onClick={onCancel}>{tc("cancel")}</button>
+        <button type="submit" className="btn-primary" disabled={disabled}>{tt("create")}</button>
+      </div>
+    </>
+  );
 }

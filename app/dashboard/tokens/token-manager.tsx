@@ -4,9 +4,8 @@ import { useTranslations } from "next-intl";
 import { fetchJson } from "@/components/fetch-json";
 import { Modal } from "@/components/modal";
 import { useMemo } from "react";
-import { ConfirmDelete } from "@/components/confirm-delete";
 import { DataTable, type DataColumn } from "@/components/table/data-table";
-import { ExpiryCell, ExpiryInput, expiryFromForm, ScopeCell, ScopeInputs, scopeFromForm, SecretReveal, useSecretRows, When, type TokenRow } from "./parts";
+import { expiryFromForm, lifecycleColumns, scopeFromForm, SecretFormFooter, SecretReveal, useSecretRows, type TokenRow } from "./parts";
 
 const NOTE_MAX = 100;
 
@@ -30,27 +29,13 @@ export function TokenManager({ isAdmin }: { isAdmin: boolean }) {
       },
       { id: "token", header: t("token"), value: (r) => r.prefix, search: true, className: "font-mono text-xs", cell: (r) => `${r.prefix}…` },
       ...(isAdmin ? [{ id: "owner", header: t("owner"), value: (r: TokenRow) => r.owner.username, search: true, cell: (r: TokenRow) => r.owner.username }] : []),
-      { id: "created", header: t("created"), value: (r) => r.createdAt, className: "whitespace-nowrap", cell: (r) => <When iso={r.createdAt} fallback="—" /> },
-      { id: "lastUsed", header: t("lastUsed"), value: (r) => r.lastUsedAt, className: "whitespace-nowrap", cell: (r) => <When iso={r.lastUsedAt} fallback={tc("never")} /> },
-      { id: "expires", header: t("expires"), value: (r) => r.expiresAt, className: "whitespace-nowrap", cell: (r) => <ExpiryCell iso={r.expiresAt} /> },
-      { id: "scope", header: t("scope"), value: (r) => `${r.scope.readOnly ? "read-only " : ""}${r.scope.apis.join(",")} ${r.scope.allowedCidrs.join(",")}`, cell: (r) => <ScopeCell scope={r.scope} /> },
-      {
-        id: "actions",
-        header: tc("actions"),
-        hideHeader: true,
-        stickyRight: true,
-        className: "text-right",
-        cell: (r) => (
-          <ConfirmDelete
-            label={t("delete")}
-            title={t("confirmTitle")}
-            text={t("confirmText", { prefix: r.prefix, note: r.note || t("noNote") })}
-            confirmLabel={t("confirm")}
-            onDelete={() => remove(r)}
-            onDeleted={refresh}
-          />
-        ),
-      },
+      ...lifecycleColumns(t, tc, {
+        label: t("delete"),
+        title: t("confirmTitle"),
+        text: (r) => t("confirmText", { prefix: r.prefix, note: r.note || t("noNote") }),
+        remove,
+        refresh,
+      }),
     ],
     [t, tc, isAdmin, remove, refresh],
   );
@@ -81,7 +66,6 @@ export function TokenManager({ isAdmin }: { isAdmin: boolean }) {
 
 function AddTokenDialog({ onClose, onCreated }: { onClose: () => void; onCreated: () => void }) {
   const t = useTranslations("tokens");
-  const tc = useTranslations("common");
   const create = useMutation({
     mutationFn: (body: { note: string; expiresAt: string | null } & ReturnType<typeof scopeFromForm>) => fetchJson<{ id: number; token: string; prefix: string }>("/api/ui/tokens", { method: "POST", body }),
     onSuccess: onCreated,
@@ -103,13 +87,7 @@ function AddTokenDialog({ onClose, onCreated }: { onClose: () => void; onCreated
             <label className="label" htmlFor="token-note">{t("note")}</label>
             <input className="input" id="token-note" name="note" maxLength={NOTE_MAX} placeholder={t("notePlaceholder")} autoFocus autoComplete="off" />
           </div>
-          <ExpiryInput id="token-expires" name="expiresAt" />
-          <ScopeInputs idPrefix="token-scope" />
-          {create.error && <p role="alert" className="rounded bg-red-50 px-3 py-2 text-sm text-red-700">{create.error.message}</p>}
-          <div className="flex justify-end gap-2">
-            <button type="button" className="btn-secondary" onClick={onClose}>{tc("cancel")}</button>
-            <button type="submit" className="btn-primary" disabled={create.isPending}>{t("create")}</button>
-          </div>
+          <SecretFormFooter idPrefix="token" error={create.error} onCancel={onClose} disabled={create.isPending} />
         </form>
       )}
     </Modal>
