@@ -19,9 +19,10 @@
  *
  * Whatever fails (the panel unreachable, a checksum mismatch, a directory it may not write, a
  * file that does not run) leaves the running file in place and the agent running, with one log
- * line. A version that failed is remembered: a mismatching or broken file is not fetched again
- * until the panel publishes another one (or the agent restarts); a transient failure is retried
- * with back-off (RETRY_MIN_MS doubling to RETRY_MAX_MS).
+ * line. A version that failed is remembered: a mismatching or broken file, or one the agent may
+ * not write, is not fetched again until the panel publishes another one (or the agent restarts);
+ * a transient failure (network, HTTP error, a full disk) is retried with back-off (RETRY_MIN_MS
+ * doubling to RETRY_MAX_MS).
  */
 import { execFile } from "node:child_process";
 import crypto from "node:crypto";
@@ -240,7 +241,7 @@ export class SelfUpdater {
       const permanent = err instanceof Permanent;
       const delay = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** (attempts - 1));
       this.failed.set(key, { attempts, retryAt: permanent ? Infinity : Date.now() + delay });
-      const next = permanent ? "not retried until the panel serves another file" : `next try in ${Math.round(delay / 60_000)} min`;
+      const next = permanent ? "this file is not tried again while this agent runs" : `next try in ${Math.round(delay / 60_000)} min`;
       log(`self-update to ${manifest.version} failed, keeping ${AGENT_VERSION} running (${next}): ${errorMessage(err)}`);
       return;
     }
@@ -272,7 +273,12 @@ export class SelfUpdater {
         await fs.chmod(tmp, mode);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
-        throw new Permanent(`cannot write in ${dir} (${code ?? errorMessage(err)}): the agent's user needs write access to its own folder (install.sh --self-update sets it up)`);
+        const msg = `cannot write in ${dir} (${code ?? errorMessage(err)})`;
+        // A permission is not granted by waiting; a full disk may be freed.
+        if (code === "EACCES" || code === "EPERM" || code === "EROFS") {
+          throw new Permanent(`${msg}: the agent's user needs write access to its own folder (install.sh --self-update sets it up)`);
+        }
+        throw new Error(msg);
       }
       let said: string;
       try {
