@@ -1,7 +1,8 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
+import https from "node:https";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -108,13 +109,14 @@ const count = (text: string, needle: string) => text.split(needle).length - 1;
 /**
  * A relay on loopback in front of the panel, as a network path (or a compromised proxy) is: every
  * request and the agent's WebSocket pass through; `alterBundle` changes the agent file it serves.
- * It counts what it passes.
+ * It counts what it passes. With `tls` it terminates HTTPS as a reverse proxy in front of a panel
+ * does.
  */
-async function startRelay(alterBundle: ((body: Buffer) => Buffer) | null) {
+async function startRelay(alterBundle: ((body: Buffer) => Buffer) | null, tls?: { cert: string; key: string }) {
   const target = new URL(panel.url);
   const seen = { manifest: 0, bundle: 0 };
   const tunnels = new Set<net.Socket>();
-  const server = http.createServer((req, res) => {
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const pathname = new URL(req.url ?? "/", "http://relay").pathname;
     if (pathname === "/agent/latest.json") seen.manifest++;
     const isBundle = pathname.startsWith("/agent/fleetdeck-agent-");
@@ -131,7 +133,8 @@ async function startRelay(alterBundle: ((body: Buffer) => Buffer) | null) {
     });
     upstream.on("error", () => res.destroy());
     req.pipe(upstream);
-  });
+  };
+  const server = tls ? https.createServer(tls, handler) : http.createServer(handler);
   server.on("upgrade", (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
     const upstream = net.connect(Number(target.port), target.hostname, () => {
       const lines = [`${req.method} ${req.url} HTTP/1.1`];
@@ -152,7 +155,7 @@ async function startRelay(alterBundle: ((body: Buffer) => Buffer) | null) {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as net.AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${tls ? "https" : "http"}://127.0.0.1:${port}`,
     seen,
     /** Cuts every agent connection (they reconnect through the relay). */
     dropAgents: () => {
@@ -234,6 +237,30 @@ describe("agent self-update (--self-update)", () => {
       expect(second.stderr()).not.toContain("self-update: the panel serves agent");
     } finally {
       await stop(second);
+    }
+  }, 90_000);
+
+  it("fetches over https:// with the trust of its WebSocket (--ca)", async () => {
+    const certDir = path.join(tmp, "cert");
+    fs.mkdirSync(certDir);
+    const certFile = path.join(certDir, "cert.pem");
+    const keyFile = path.join(certDir, "key.pem");
+    execFileSync("openssl", [
+      "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+      "-keyout", keyFile, "-out", certFile, "-days", "1", "-subj", "/CN=fleetdeck test proxy",
+      "-addext", "subjectAltName=IP:127.0.0.1",
+    ], { stdio: "ignore" });
+    const relay = await startRelay(null, { cert: fs.readFileSync(certFile, "utf8"), key: fs.readFileSync(keyFile, "utf8") });
+    const { secret } = await newServer("self-update-tls");
+    const dir = oldAgentFolder("tls");
+    try {
+      const agent = runAgent(dir, relay.url, secret, ["--self-update", "--ca", certFile], { FLEETDECK_SUPERVISED: "1" });
+      expect(await agent.exited).toBe(75);
+      expect(agent.stderr()).toContain(`fetching ${relay.url}/agent/fleetdeck-agent-${latest.version}.cjs`);
+      expect(relay.seen).toEqual({ manifest: 1, bundle: 1 });
+      expect(sha256(fs.readFileSync(path.join(dir, "fleetdeck-agent.cjs")))).toBe(latest.sha256);
+    } finally {
+      await relay.close();
     }
   }, 90_000);
 
