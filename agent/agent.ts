@@ -30,6 +30,7 @@ import {
   welcomeFrameSchema,
 } from "./protocol-schemas";
 import { MonitorRunner } from "./probes";
+import { EXIT_UPDATED, runningBundle, SelfUpdater } from "./self-update";
 import { scanUpdates } from "./updates";
 import { AGENT_VERSION, errorMessage, log } from "./util";
 
@@ -77,6 +78,8 @@ export class Agent {
    * and a gap there is what happened).
    */
   private readonly monitors = new MonitorRunner((results) => void this.send(this.ws, { type: "monitor_results", results }));
+  /** --self-update: null when off (the default) or when this process is not the bundled file. */
+  private readonly updater: SelfUpdater | null = null;
 
   constructor(
     private readonly cfg: AgentConfig,
@@ -96,6 +99,14 @@ export class Agent {
       sendJson: (frame) => void this.send(this.ws, frame),
       sendBinary: (frame) => this.sendChunk(frame),
     });
+    if (cfg.selfUpdate) {
+      const file = runningBundle();
+      if (file) {
+        this.updater = new SelfUpdater({ panel: cfg.panel, ca: cfg.ca, file, onUpdated: () => void this.shutdown(EXIT_UPDATED) });
+      } else {
+        log("self-update is on, but this agent does not run from its bundled file (fleetdeck-agent.cjs): it will not update itself");
+      }
+    }
   }
 
   /**
@@ -117,6 +128,7 @@ export class Agent {
   async start(): Promise<void> {
     await this.instances.load();
     void this.collector.refreshSlow(); // warm the slow probes before the first report
+    this.updater?.start();
     this.connect();
     void this.stateLoop();
   }
@@ -125,6 +137,7 @@ export class Agent {
   async shutdown(code: number): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    this.updater?.stop();
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     if (this.hostTimer) clearInterval(this.hostTimer);
     this.wakeLoop?.();
@@ -331,6 +344,9 @@ export class Agent {
       if (welcome.data.protocol !== PROTOCOL_VERSION) {
         log(`note: the panel speaks protocol ${welcome.data.protocol}, this agent ${PROTOCOL_VERSION}`);
       }
+      // Each connection (a panel restarted after an upgrade, typically) is a moment to compare
+      // versions; over HTTP(S), outside the protocol.
+      void this.updater?.check();
       return;
     }
     if (envelope.data.type === "request") {

@@ -25,6 +25,14 @@ export interface AgentConfig {
   cleartextRemote: boolean;
   /** Limits of the instance file service (agent/files.ts), in bytes. */
   files: FileLimits;
+  /** Replace this agent with the panel's when its version differs (agent/self-update.ts). */
+  selfUpdate: boolean;
+  /**
+   * A supervisor (systemd's unit from install.sh, `npm run agent`) restarts the agent when it
+   * exits with code 75: after a self-update the agent exits so; without one it starts the new
+   * file itself.
+   */
+  supervised: boolean;
 }
 
 export type ParsedArgs = { kind: "run"; config: AgentConfig } | { kind: "help" } | { kind: "version" };
@@ -42,12 +50,17 @@ export const USAGE = `Usage: fleetdeck-agent --panel <url> --secret <secret> [op
   --data-dir <dir>     keep instance definitions here across agent restarts
   --ca <file>          trust this PEM certificate or CA for a https:// panel, besides the
                        system's CAs (env FLEETDECK_CA)
+  --self-update        replace this agent with the one the panel serves when its version
+                       differs (checked against the published SHA-256), then restart.
+                       Off by default: whoever controls the panel could then run code
+                       here (env FLEETDECK_SELF_UPDATE=1)
   --file-edit-max <bytes>    largest file opened or saved as text (default 196608)
   --file-upload-max <bytes>  largest upload into an instance's folder (default 4 GiB)
   --file-unzip-max <bytes>   largest total an archive may unpack to (default 4 GiB)
   --help, --version
 
-Exit codes: 0 stopped by a signal, 1 bad arguments, 2 the panel refused the secret.`;
+Exit codes: 0 stopped by a signal, 1 bad arguments, 2 the panel refused the secret,
+75 updated itself and asks its supervisor for a restart (FLEETDECK_SUPERVISED=1).`;
 
 /** The panel URL → the agent WebSocket URL (http→ws, https→wss; a path prefix is kept). */
 export function toWsUrl(panel: string): string {
@@ -102,6 +115,7 @@ export function parseAgentArgs(argv: string[], env: NodeJS.ProcessEnv): ParsedAr
     interval?: string;
     "allow-commands"?: boolean;
     "allow-instances"?: boolean;
+    "self-update"?: boolean;
     "data-dir"?: string;
     ca?: string;
     "file-edit-max"?: string;
@@ -121,6 +135,7 @@ export function parseAgentArgs(argv: string[], env: NodeJS.ProcessEnv): ParsedAr
         interval: { type: "string" },
         "allow-commands": { type: "boolean" },
         "allow-instances": { type: "boolean" },
+        "self-update": { type: "boolean" },
         "data-dir": { type: "string" },
         ca: { type: "string" },
         "file-edit-max": { type: "string" },
@@ -181,6 +196,8 @@ export function parseAgentArgs(argv: string[], env: NodeJS.ProcessEnv): ParsedAr
       ca: caFile ? readCa(caFile) : null,
       cleartextRemote: url.protocol === "ws:" && !isLoopbackHost(url.hostname),
       files,
+      selfUpdate: values["self-update"] ?? envFlag(env, "FLEETDECK_SELF_UPDATE") ?? false,
+      supervised: envFlag(env, "FLEETDECK_SUPERVISED") ?? false,
     },
   };
 }

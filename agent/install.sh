@@ -23,6 +23,10 @@
 #   --allow-commands     accept remote commands from the panel; runs the agent as root
 #   --allow-instances    run the instances defined on the panel (as the agent's user)
 #   --interval <s>       seconds between reports, 1-10 (default 2)
+#   --self-update        let the agent replace itself with the agent the panel serves when its
+#                        version changes (checked against the published SHA-256), then restart.
+#                        Off by default: with it, whoever controls the panel can run code here.
+#                        The agent's user may then write /opt/fleetdeck-agent.
 #   --no-start           install the files but do not start (or need) systemd
 #   --prefix <dir>       install under <dir> instead of / (tests); implies --no-start
 #   --uninstall          stop and remove the agent, its unit, its secret and its user
@@ -36,6 +40,7 @@ PREFIX=""
 START=1
 ALLOW_COMMANDS=0
 ALLOW_INSTANCES=0
+SELF_UPDATE=0
 AS_ROOT=0
 INTERVAL=2
 UNINSTALL=0
@@ -61,6 +66,7 @@ while [ $# -gt 0 ]; do
     --interval=*) INTERVAL=${1#*=}; shift ;;
     --allow-commands) ALLOW_COMMANDS=1; AS_ROOT=1; shift ;;
     --allow-instances) ALLOW_INSTANCES=1; shift ;;
+    --self-update) SELF_UPDATE=1; shift ;;
     --no-start) START=0; shift ;;
     --uninstall) UNINSTALL=1; shift ;;
     -h | --help) sed -n '2,/^set -eu/p' "$0" 2>/dev/null | sed '$d' | sed 's/^# \{0,1\}//' >&2 || true; exit 0 ;;
@@ -214,6 +220,7 @@ rm -f "$ROOT$OPT_DIR/.install-info"
 AGENT_ARGS="--data-dir $STATE_DIR --interval $INTERVAL"
 [ "$ALLOW_COMMANDS" = 0 ] || AGENT_ARGS="$AGENT_ARGS --allow-commands"
 [ "$ALLOW_INSTANCES" = 0 ] || AGENT_ARGS="$AGENT_ARGS --allow-instances"
+[ "$SELF_UPDATE" = 0 ] || AGENT_ARGS="$AGENT_ARGS --self-update"
 
 if [ "$AS_ROOT" = 1 ]; then
   RUN_AS="User=root"
@@ -230,6 +237,9 @@ ProtectKernelModules=yes
 ProtectControlGroups=yes
 RestrictSUIDSGID=yes
 LockPersonality=yes"
+  # --self-update: the agent replaces its own file, so its folder must be writable to it.
+  [ "$SELF_UPDATE" = 0 ] || PROTECT="$PROTECT
+ReadWritePaths=$OPT_DIR"
   if [ -z "$PREFIX" ] && ! id "$SERVICE_USER" >/dev/null 2>&1; then
     useradd --system --home-dir "$STATE_DIR" --no-create-home --shell /usr/sbin/nologin "$SERVICE_USER" 2>/dev/null ||
       adduser -S -H -h "$STATE_DIR" -s /sbin/nologin "$SERVICE_USER" 2>/dev/null ||
@@ -260,6 +270,11 @@ Restart=on-failure
 RestartSec=5
 # 2: the panel refused the secret. Restarting cannot fix that; enroll again instead.
 RestartPreventExitStatus=2
+# 75: the agent replaced its file (--self-update) and asks to be started again: a normal exit
+# that is always restarted. FLEETDECK_SUPERVISED=1 tells the agent that systemd does it.
+SuccessExitStatus=75
+RestartForceExitStatus=75
+Environment=FLEETDECK_SUPERVISED=1
 # SIGTERM to the agent only: it stops its instances itself, then exits.
 KillMode=mixed
 TimeoutStopSec=20
@@ -274,8 +289,21 @@ chmod 644 "$ROOT$UNIT_FILE"
 if [ -z "$PREFIX" ] && [ "$AS_ROOT" = 0 ] && id "$SERVICE_USER" >/dev/null 2>&1; then
   chown "$SERVICE_USER:$SERVICE_USER" "$ROOT$STATE_DIR"
 fi
+# The agent's own files: root's, unless the (non-root) agent may update itself.
+if [ -z "$PREFIX" ]; then
+  if [ "$SELF_UPDATE" = 1 ] && [ "$AS_ROOT" = 0 ]; then
+    chown -R "$SERVICE_USER:$SERVICE_USER" "$OPT_DIR"
+  else
+    chown -R root:root "$OPT_DIR" 2>/dev/null || chown -R 0:0 "$OPT_DIR"
+  fi
+fi
 
 say "agent $VERSION installed in $ROOT$OPT_DIR (secret in $ROOT$ENV_FILE, unit $ROOT$UNIT_FILE)"
+if [ "$SELF_UPDATE" = 1 ]; then
+  say "self-update is ON: the agent installs the agent $PANEL serves when its version changes (checked against its SHA-256) and restarts"
+else
+  say "self-update is off: run this line again to update the agent (add --self-update to let it update itself)"
+fi
 if [ "$START" = 0 ]; then
   say "not started (--no-start). To run it by hand:"
   say "  set -a; . $ENV_FILE; set +a; $NODE $NODE_ARGS $BUNDLE $AGENT_ARGS"

@@ -2,9 +2,34 @@
  * fleetdeck-agent: `tsx agent/main.ts --panel <url> --secret <secret> [--interval 2]
  * [--allow-commands] [--allow-instances] [--data-dir <dir>] [--ca <file>]`. See agent/README.md.
  */
+import { spawn } from "node:child_process";
 import { Agent } from "./agent";
-import { parseAgentArgs, USAGE, UsageError } from "./config";
+import { parseAgentArgs, USAGE, UsageError, type AgentConfig } from "./config";
+import { EXIT_UPDATED, runningBundle } from "./self-update";
 import { AGENT_VERSION, errorMessage, log } from "./util";
+
+/**
+ * After a self-update the running file is the new agent: a supervisor restarts it on exit code
+ * EXIT_UPDATED (install.sh's unit: RestartForceExitStatus=75); without one (FLEETDECK_SUPERVISED
+ * unset) the agent starts the new file itself, with the same Node flags, arguments and
+ * environment, as a detached process, and exits 0. (Node 20 has no exec(): the new agent gets a
+ * new process id.)
+ */
+function exitAfter(cfg: AgentConfig, code: number): void {
+  const file = runningBundle();
+  if (code !== EXIT_UPDATED || cfg.supervised || !file) {
+    process.exit(code);
+  }
+  try {
+    const child = spawn(process.execPath, [...process.execArgv, file, ...process.argv.slice(2)], { detached: true, stdio: "inherit", env: process.env });
+    child.unref();
+    log(`started the updated agent as process ${child.pid ?? "?"}`);
+    process.exit(0);
+  } catch (err) {
+    log(`cannot start the updated agent (${errorMessage(err)}): start ${file} again`);
+    process.exit(EXIT_UPDATED);
+  }
+}
 
 function main(): void {
   let parsed;
@@ -26,7 +51,7 @@ function main(): void {
     return;
   }
   const cfg = parsed.config;
-  const agent = new Agent(cfg, (code) => process.exit(code));
+  const agent = new Agent(cfg, (code) => exitAfter(cfg, code));
 
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals): void => {
@@ -57,7 +82,8 @@ function main(): void {
 
   log(
     `agent ${AGENT_VERSION} → ${cfg.wsUrl} (interval ${cfg.intervalSeconds} s, ` +
-      `commands ${cfg.allowCommands ? "allowed" : "disabled"}, instances ${cfg.allowInstances ? "allowed" : "disabled"})`,
+      `commands ${cfg.allowCommands ? "allowed" : "disabled"}, instances ${cfg.allowInstances ? "allowed" : "disabled"}, ` +
+      `self-update ${cfg.selfUpdate ? "on" : "off"})`,
   );
   if (cfg.cleartextRemote) {
     log(

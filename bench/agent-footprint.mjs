@@ -6,9 +6,11 @@
  * same interval in the same run. Figures are printed, never asserted.
  *
  *   node bench/agent-footprint.mjs [--seconds 60] [--warmup 15] [--interval 2]
- *                                  [--node-args "<flags>"] [--baseline-ref <git ref>]
+ *                                  [--node-args "<flags>"] [--agent-args "<flags>"]
+ *                                  [--baseline-ref <git ref>]
  *
- * --node-args replaces the bundle's Node flags (to try others); --baseline-ref runs the tsx
+ * --node-args replaces the bundle's Node flags (to try others); --agent-args adds flags to the
+ * bundle's command line (e.g. --agent-args=--self-update, whose hourly check reads /agent/latest.json); --baseline-ref runs the tsx
  * baseline from agent/ as it was at that commit (e.g. the one before the bundle) instead of the
  * working tree's.
  *
@@ -37,6 +39,7 @@ const { values } = parseArgs({
     warmup: { type: "string", default: "15" },
     interval: { type: "string", default: "2" },
     "node-args": { type: "string" },
+    "agent-args": { type: "string" },
     "baseline-ref": { type: "string" },
   },
 });
@@ -106,6 +109,7 @@ try {
   const port = Number(new URL(panel.url).port);
   fs.copyFileSync(AGENT_BUNDLE, path.join(tmp, "fleetdeck-agent.cjs"));
   const nodeArgs = values["node-args"] !== undefined ? values["node-args"].split(" ").filter(Boolean) : manifest.nodeArgs;
+  const agentArgs = (values["agent-args"] ?? "").split(" ").filter(Boolean);
   // The baseline's sources sit inside the checkout (.tmp/ is ignored) so that tsx finds node_modules.
   let baselineMain = path.join(ROOT, "agent/main.ts");
   if (values["baseline-ref"]) {
@@ -117,7 +121,7 @@ try {
   }
 
   const ways = [
-    { label: `bundle (node ${nodeArgs.join(" ")})`, cmd: [...nodeArgs, path.join(tmp, "fleetdeck-agent.cjs")], cwd: tmp },
+    { label: `bundle (node ${nodeArgs.join(" ")})${agentArgs.length ? ` ${agentArgs.join(" ")}` : ""}`, cmd: [...nodeArgs, path.join(tmp, "fleetdeck-agent.cjs"), ...agentArgs], cwd: tmp },
     { label: `tsx agent/main.ts${values["baseline-ref"] ? ` @ ${values["baseline-ref"]}` : ""}`, cmd: ["--import", "tsx", baselineMain], cwd: ROOT },
   ];
   for (const [i, way] of ways.entries()) {

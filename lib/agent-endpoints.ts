@@ -9,52 +9,19 @@
  *
  * None of them needs a session: the bundle and the script hold no secret, and the enrollment
  * code is the credential of the last one.
+ *
+ * Agents started with `--self-update` read latest.json at each connection and hourly, and
+ * replace themselves with the bundle when its version differs from theirs (agent/self-update.ts):
+ * the SHA-256 published here is the one of the bytes served here, checked when they are read.
  */
 import fs from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import path from "node:path";
+import { bundleName, currentBundle } from "./fleet/agent-bundle";
 import { EnrollmentError, redeemEnrollmentCode } from "./fleet/enrollment";
 
-interface Manifest {
-  version: string;
-  file: string;
-  sha256: string;
-  size: number;
-  nodeArgs: string[];
-}
-
-const DIST = () => path.join(process.cwd(), "dist/agent");
 const INSTALLER = () => path.join(process.cwd(), "agent/install.sh");
 const MAX_ENROLL_BODY = 4096;
-
-/** The current bundle, re-read when the build replaced it (under `npm run dev` it can change). */
-let cached: { mtimeMs: number; manifest: Manifest; bytes: Buffer; latest: string } | null = null;
-
-function currentBundle(): typeof cached {
-  const manifestFile = path.join(DIST(), "manifest.json");
-  let mtimeMs: number;
-  try {
-    mtimeMs = fs.statSync(manifestFile).mtimeMs;
-  } catch {
-    return null;
-  }
-  if (cached?.mtimeMs === mtimeMs) return cached;
-  const manifest = JSON.parse(fs.readFileSync(manifestFile, "utf8")) as Manifest;
-  const bytes = fs.readFileSync(path.join(DIST(), manifest.file));
-  const latest = JSON.stringify({
-    version: manifest.version,
-    url: bundleName(manifest.version),
-    sha256: manifest.sha256,
-    size: manifest.size,
-    nodeArgs: manifest.nodeArgs,
-  });
-  cached = { mtimeMs, manifest, bytes, latest };
-  return cached;
-}
-
-export function bundleName(version: string): string {
-  return `fleetdeck-agent-${version}.cjs`;
-}
 
 function send(res: ServerResponse, status: number, type: string, body: string | Buffer, headers: Record<string, string> = {}, head = false): void {
   res.writeHead(status, { "content-type": type, "content-length": String(Buffer.byteLength(body)), ...headers });
@@ -130,7 +97,7 @@ export function serveAgentFiles(req: IncomingMessage, res: ServerResponse, pathn
   if (pathname === "/agent/latest.json" || pathname.startsWith("/agent/fleetdeck-agent-")) {
     const bundle = currentBundle();
     if (!bundle) {
-      sendJson(res, 503, { error: "the agent bundle is not built (npm run build)" });
+      sendJson(res, 503, { error: "the agent bundle is not built or does not match its manifest (npm run build)" });
       return true;
     }
     if (pathname === "/agent/latest.json") {

@@ -21,9 +21,13 @@ interface InstallLine {
   command: string;
 }
 
-/** Asks for a fresh enrollment code each time it is shown: codes work once and for an hour. */
+/**
+ * Asks for a fresh enrollment code each time it is shown: codes work once and for an hour. The
+ * self-update option is off unless the admin ticks it, with its risk said beside it.
+ */
 function InstallLineField({ serverId }: { serverId: number }) {
   const t = useTranslations("servers");
+  const [selfUpdate, setSelfUpdate] = useState(false);
   const line = useQuery({
     queryKey: ["install-line", serverId],
     queryFn: () => fetchJson<InstallLine>(`/api/ui/servers/${serverId}/enrollment`, { method: "POST" }),
@@ -35,8 +39,13 @@ function InstallLineField({ serverId }: { serverId: number }) {
   if (!line.data) return <p className="text-sm text-slate-500">…</p>;
   return (
     <div className="space-y-1">
-      <CopyField id="install-line" label={t("installLabel")} value={line.data.command} />
+      <CopyField id="install-line" label={t("installLabel")} value={selfUpdate ? `${line.data.command} --self-update` : line.data.command} />
       <p className="text-xs text-slate-500">{t("installHint", { time: new Date(line.data.expiresAt).toLocaleTimeString() })}</p>
+      <label className="flex items-center gap-2 pt-1 text-sm">
+        <input type="checkbox" data-testid="self-update" checked={selfUpdate} onChange={(e) => setSelfUpdate(e.currentTarget.checked)} />
+        {t("selfUpdateLabel")}
+      </label>
+      <p className="text-xs text-amber-800">{t("selfUpdateRisk")}</p>
     </div>
   );
 }

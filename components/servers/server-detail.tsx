@@ -134,7 +134,12 @@ export function ServerDetailView({ id, isAdmin }: { id: number; isAdmin: boolean
               <Field label={t("memory")}>{formatBytes(h.memTotal)}</Field>
               <Field label={t("disk")}>{formatBytes(h.diskTotal)}</Field>
               <Field label={t("bootTime")}>{h.bootTime ? new Date(h.bootTime * 1000).toLocaleString(locale) : "—"}</Field>
-              <Field label={t("agentVersion")}>{h.agentVersion || "—"}</Field>
+              <Field label={t("agentVersion")}>
+                <span data-testid="agent-version">{s.agent?.version || h.agentVersion || "—"}</span>
+                {s.panelAgentVersion && (s.agent?.version || h.agentVersion) && (s.agent?.version || h.agentVersion) !== s.panelAgentVersion && (
+                  <span className="ml-1 text-xs text-amber-700">→ {s.panelAgentVersion}</span>
+                )}
+              </Field>
               <Field label={t("ipv4")}>{h.ipv4 || "—"}</Field>
               <Field label={t("ipv6")}>{h.ipv6 || "—"}</Field>
               {h.gpu.length > 0 && <Field label={t("gpu")}>{h.gpu.join(", ")}</Field>}
@@ -154,6 +159,11 @@ export function ServerDetailView({ id, isAdmin }: { id: number; isAdmin: boolean
               <Capability name="commands" label={t("capCommands")} value={s.agent?.commands ?? null} />
               <Capability name="instances" label={t("capInstances")} value={s.agent?.instances ?? null} />
               {s.agent?.outdated && <li className="rounded bg-amber-100 px-2 py-0.5 text-amber-800">{t("agentOutdated", { protocol: s.agent.protocol })}</li>}
+              {s.agent?.version && s.panelAgentVersion && s.agent.version !== s.panelAgentVersion && (
+                <li className="rounded bg-amber-100 px-2 py-0.5 text-amber-800" data-testid="agent-behind">
+                  {t("agentBehind", { version: s.agent.version, panelVersion: s.panelAgentVersion })}
+                </li>
+              )}
             </ul>
           </div>
         </div>

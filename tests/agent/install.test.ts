@@ -111,12 +111,20 @@ describe("install.sh --prefix", () => {
       "Restart=on-failure",
       "StartLimitBurst=5",
       "RestartPreventExitStatus=2",
+      // An agent that updated itself exits with 75 and is started again (agent/self-update.ts).
+      "SuccessExitStatus=75",
+      "RestartForceExitStatus=75",
+      "Environment=FLEETDECK_SUPERVISED=1",
       "StateDirectory=fleetdeck-agent",
     ]) {
       expect(text).toContain(`\n${line}\n`);
     }
     expect(text).toMatch(new RegExp(`\\nExecStart=${process.execPath.replace(/[/.]/g, "\\$&")} --max-old-space-size=\\d+ \\S+ /opt/fleetdeck-agent/fleetdeck-agent.cjs --data-dir /var/lib/fleetdeck-agent --interval 2\\n`));
     expect(text).not.toContain("--allow-commands");
+    // Self-update is off unless asked for: the agent's folder stays read-only to it.
+    expect(text).not.toMatch(/\nExecStart=.*--self-update/);
+    expect(text).not.toContain("ReadWritePaths=");
+    expect(r.stderr).toContain("self-update is off");
   }, 60_000);
 
   it("refuses a code that was already used, or that the panel never made, with a clear message", async () => {
@@ -155,6 +163,25 @@ describe("install.sh --prefix", () => {
     expect(text).toContain("\nUser=fleetdeck-agent\n");
     expect(text).toContain("--interval 5 --allow-instances\n");
     expect(text).not.toContain("--allow-commands");
+  });
+
+  it("--self-update goes into the agent's arguments, and its folder becomes writable to it", async () => {
+    const r = await run("sh", [script, "--prefix", root, "--self-update"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain("self-update is ON");
+    const text = fs.readFileSync(unit, "utf8");
+    expect(text).toContain("\nUser=fleetdeck-agent\n");
+    expect(text).toMatch(/\nExecStart=.* \/opt\/fleetdeck-agent\/fleetdeck-agent.cjs --data-dir \/var\/lib\/fleetdeck-agent --interval 2 --self-update\n/);
+    expect(text).toContain("\nProtectSystem=strict\n");
+    expect(text).toContain("\nReadWritePaths=/opt/fleetdeck-agent\n");
+    expect(text).toContain("\nRestartForceExitStatus=75\n");
+    expect(text).toContain("\nEnvironment=FLEETDECK_SUPERVISED=1\n");
+  });
+
+  it.skipIf(!fs.existsSync("/usr/bin/systemd-analyze"))("writes a unit systemd reads without a warning", async () => {
+    const r = await run("systemd-analyze", ["verify", unit]);
+    expect(r.stderr.trim()).toBe("");
+    expect(r.code).toBe(0);
   });
 
   it("the installed bundle runs with plain node from outside the repository and reports to the panel", async () => {

@@ -9,6 +9,7 @@ import { isAdmin, scopeKey, serverFor, visibleServers } from "../../fleet/policy
 import { singleton } from "../../global";
 import { answerResult } from "../../http/api";
 import { TickCache } from "../../http/encoded";
+import { servedAgentVersion } from "../../fleet/agent-bundle";
 import { createEnrollmentCode, installCommand } from "../../fleet/enrollment";
 import { createServer, deleteServer, rotateSecret, serverInputSchema, updateServer } from "../../fleet/servers";
 import { config } from "../../env";
@@ -52,7 +53,7 @@ export const addServer = withUi(
 );
 
 /** One server: live metrics, host info and temperatures (from memory, like the list). */
-export const getServer = withUi(async (req, me) => uiOk(serverDetail(await serverOf(req, me), { admin: isAdmin(me) })));
+export const getServer = withUi(async (req, me) => uiOk(serverDetail(await serverOf(req, me), { admin: isAdmin(me), panelAgentVersion: servedAgentVersion() })));
 
 export const editServer = withUi(
   async (req, _me, actor) => {

@@ -59,9 +59,15 @@ export interface ServerDetail extends ServerRow {
   /**
    * What the machine's owner allowed its agent to run (true/false), null when unknown (the agent
    * has not connected since the panel started, or is too old to say); the agent's protocol, and
-   * whether it is older than the panel's. null when the panel has not heard from it.
+   * whether it is older than the panel's; the version it announced in its hello ("" when too
+   * old to say). null when the panel has not heard from it.
    */
-  agent: { protocol: number; outdated: boolean; commands: boolean | null; instances: boolean | null } | null;
+  agent: { protocol: number; outdated: boolean; version: string; commands: boolean | null; instances: boolean | null } | null;
+  /**
+   * The agent version this panel serves at /agent/latest.json (what `--self-update` agents
+   * install, and the install line), null when the bundle is not built.
+   */
+  panelAgentVersion: string | null;
   /** The machine's clock minus the panel's, from its last report (ms; null before any report). */
   clockSkewMs: number | null;
   /** Country of the address the agent connects from ("" when private or unknown). */
@@ -108,7 +114,7 @@ export function serverRow(e: LiveEntry, opts: { admin: boolean }, now = Date.now
   };
 }
 
-export function serverDetail(e: LiveEntry, opts: { admin: boolean }, now = Date.now()): ServerDetail {
+export function serverDetail(e: LiveEntry, opts: { admin: boolean; panelAgentVersion?: string | null }, now = Date.now()): ServerDetail {
   const s = e.state;
   return {
     ...serverRow(e, opts, now),
@@ -124,7 +130,8 @@ export function serverDetail(e: LiveEntry, opts: { admin: boolean }, now = Date.
     remarks: e.meta.remarks,
     isLocal: e.meta.isLocal,
     createdAt: e.meta.createdAt.toISOString(),
-    agent: e.agent ? { protocol: e.agent.protocol, outdated: e.agent.outdated, ...e.agent.capabilities } : null,
+    agent: e.agent ? { protocol: e.agent.protocol, outdated: e.agent.outdated, version: e.agent.agentVersion, ...e.agent.capabilities } : null,
+    panelAgentVersion: opts.panelAgentVersion ?? null,
     clockSkewMs: e.clockSkewMs,
     country: e.country,
   };
