@@ -102,7 +102,7 @@ export class Agent {
     if (cfg.selfUpdate) {
       const file = runningBundle();
       if (file) {
-        this.updater = new SelfUpdater({ panel: cfg.panel, ca: cfg.ca, file, onUpdated: () => void this.shutdown(EXIT_UPDATED) });
+        this.updater = new SelfUpdater({ panel: cfg.panel, ca: cfg.ca, file, spreadMs: cfg.updateSpreadSeconds * 1000, onUpdated: () => void this.shutdown(EXIT_UPDATED) });
       } else {
         log("self-update is on, but this agent does not run from its bundled file (fleetdeck-agent.cjs): it will not update itself");
       }

@@ -28,6 +28,11 @@ export interface AgentConfig {
   /** Replace this agent with the panel's when its version differs (agent/self-update.ts). */
   selfUpdate: boolean;
   /**
+   * A new version is fetched after a random wait of up to this many seconds (default 600), so a
+   * fleet that reconnects after a panel upgrade does not download the bundle all at once.
+   */
+  updateSpreadSeconds: number;
+  /**
    * A supervisor (systemd's unit from install.sh, `npm run agent`) restarts the agent when it
    * exits with code 75: after a self-update the agent exits so; without one it starts the new
    * file itself.
@@ -54,6 +59,9 @@ export const USAGE = `Usage: fleetdeck-agent --panel <url> --secret <secret> [op
                        differs (checked against the published SHA-256), then restart.
                        Off by default: whoever controls the panel could then run code
                        here (env FLEETDECK_SELF_UPDATE=1)
+  --update-spread <s>  wait a random 0 to <s> seconds before fetching a new version, so a
+                       fleet does not download it all at once (default 600; env
+                       FLEETDECK_UPDATE_SPREAD)
   --file-edit-max <bytes>    largest file opened or saved as text (default 196608)
   --file-upload-max <bytes>  largest upload into an instance's folder (default 4 GiB)
   --file-unzip-max <bytes>   largest total an archive may unpack to (default 4 GiB)
@@ -116,6 +124,7 @@ export function parseAgentArgs(argv: string[], env: NodeJS.ProcessEnv): ParsedAr
     "allow-commands"?: boolean;
     "allow-instances"?: boolean;
     "self-update"?: boolean;
+    "update-spread"?: string;
     "data-dir"?: string;
     ca?: string;
     "file-edit-max"?: string;
@@ -136,6 +145,7 @@ export function parseAgentArgs(argv: string[], env: NodeJS.ProcessEnv): ParsedAr
         "allow-commands": { type: "boolean" },
         "allow-instances": { type: "boolean" },
         "self-update": { type: "boolean" },
+        "update-spread": { type: "string" },
         "data-dir": { type: "string" },
         ca: { type: "string" },
         "file-edit-max": { type: "string" },
@@ -159,6 +169,10 @@ export function parseAgentArgs(argv: string[], env: NodeJS.ProcessEnv): ParsedAr
   if (!secret) throw new UsageError("--secret <secret> is required (or set FLEETDECK_SECRET)");
   if (/[\s\u0000-\u001f]/.test(secret)) throw new UsageError("--secret must not contain spaces or control characters");
 
+  const spreadText = values["update-spread"] ?? env.FLEETDECK_UPDATE_SPREAD ?? "600";
+  if (!/^\d{1,6}$/.test(spreadText) || Number(spreadText) > 86_400) {
+    throw new UsageError(`--update-spread must be a whole number of seconds from 0 to 86400, not ${JSON.stringify(spreadText)}`);
+  }
   const intervalText = values.interval ?? "2";
   if (!/^\d+$/.test(intervalText) || Number(intervalText) < 1 || Number(intervalText) > 10) {
     throw new UsageError(`--interval must be a whole number of seconds from 1 to 10, not ${JSON.stringify(intervalText)}`);
@@ -197,6 +211,7 @@ export function parseAgentArgs(argv: string[], env: NodeJS.ProcessEnv): ParsedAr
       cleartextRemote: url.protocol === "ws:" && !isLoopbackHost(url.hostname),
       files,
       selfUpdate: values["self-update"] ?? envFlag(env, "FLEETDECK_SELF_UPDATE") ?? false,
+      updateSpreadSeconds: Number(spreadText),
       supervised: envFlag(env, "FLEETDECK_SUPERVISED") ?? false,
     },
   };

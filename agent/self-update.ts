@@ -153,6 +153,8 @@ export interface SelfUpdaterOptions {
   ca: string | null;
   /** The file to replace (runningBundle()). */
   file: string;
+  /** A newly seen version is fetched after a random wait of up to this long (0: at once). */
+  spreadMs: number;
   /** The new file is in place: restart. */
   onUpdated: (version: string) => void;
 }
@@ -165,6 +167,9 @@ export class SelfUpdater {
   private timer: NodeJS.Timeout | null = null;
   /** `<version>@<sha256>` → when it may be tried again (Infinity: not while this agent runs). */
   private readonly failed = new Map<string, { attempts: number; retryAt: number }>();
+  /** `<version>@<sha256>` → when this agent's random wait for it ends (spreadMs). */
+  private readonly notBefore = new Map<string, number>();
+  private spreadTimer: NodeJS.Timeout | null = null;
   /** The last line logged about reading the manifest (the same one is not repeated). */
   private lastNote = "";
 
@@ -194,6 +199,7 @@ export class SelfUpdater {
   stop(): void {
     this.done = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.spreadTimer) clearTimeout(this.spreadTimer);
   }
 
   /** One check (at a connection, or periodic). Never throws; one at a time. */
@@ -232,6 +238,25 @@ export class SelfUpdater {
     const key = `${manifest.version}@${manifest.sha256}`;
     const failure = this.failed.get(key);
     if (failure && Date.now() < failure.retryAt) return;
+    // Spread the downloads of a fleet that sees a new version at the same moment (a panel upgrade
+    // reconnects every agent): each waits its own random share of spreadMs, once per version.
+    let due = this.notBefore.get(key);
+    if (due === undefined) {
+      due = Date.now() + Math.floor(Math.random() * this.opts.spreadMs);
+      this.notBefore.set(key, due);
+    }
+    const wait = due - Date.now();
+    if (wait > 0) {
+      this.note(`self-update: the panel serves agent ${manifest.version} (this is ${AGENT_VERSION}); fetching it in ${Math.ceil(wait / 1000)} s`);
+      if (!this.spreadTimer) {
+        this.spreadTimer = setTimeout(() => {
+          this.spreadTimer = null;
+          void this.check();
+        }, wait);
+        this.spreadTimer.unref();
+      }
+      return;
+    }
     this.lastNote = "";
     log(`self-update: the panel serves agent ${manifest.version} (this is ${AGENT_VERSION}); fetching ${manifest.url.href}`);
     try {

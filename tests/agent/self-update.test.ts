@@ -85,7 +85,8 @@ interface Run {
 function runAgent(dir: string, panelUrl: string, secret: string, args: string[], env: Record<string, string> = {}, as?: { uid: number; gid: number }): Run {
   const child = spawn(process.execPath, [...latest.nodeArgs, path.join(dir, "fleetdeck-agent.cjs"), "--panel", panelUrl, "--interval", "1", ...args], {
     cwd: dir,
-    env: { PATH: process.env.PATH ?? "", FLEETDECK_SECRET: secret, ...env } as unknown as NodeJS.ProcessEnv,
+    // No random wait before fetching (its own test below sets one).
+    env: { PATH: process.env.PATH ?? "", FLEETDECK_SECRET: secret, FLEETDECK_UPDATE_SPREAD: "0", ...env } as unknown as NodeJS.ProcessEnv,
     stdio: ["ignore", "ignore", "pipe"],
     ...(as ?? {}),
   });
@@ -334,6 +335,26 @@ describe("agent self-update (--self-update)", () => {
       fs.chmodSync(dir, 0o755);
     }
   }, 90_000);
+
+  it("waits its random share of --update-spread before fetching a new version", async () => {
+    const relay = await startRelay(null);
+    const { secret } = await newServer("self-update-spread");
+    const dir = oldAgentFolder("spread");
+    const file = path.join(dir, "fleetdeck-agent.cjs");
+    // An hour's spread: the wait is at least a second unless the draw is below 1/3600.
+    const agent = runAgent(dir, relay.url, secret, ["--self-update", "--update-spread", "3600"]);
+    try {
+      const said = await waitFor("the announced wait", () => /fetching it in (\d+) s/.exec(agent.stderr()), 30_000, agent.stderr);
+      expect(relay.seen.manifest).toBeGreaterThanOrEqual(1);
+      expect(Number(said[1])).toBeLessThanOrEqual(3600);
+      expect(relay.seen.bundle).toBe(0);
+      expect(sha256(fs.readFileSync(file))).toBe(sha256(oldBundle));
+      expect(agent.child.exitCode).toBeNull();
+    } finally {
+      await stop(agent);
+      await relay.close();
+    }
+  }, 60_000);
 
   it("without --self-update never asks for the panel's version, and keeps its file", async () => {
     const relay = await startRelay(null);
