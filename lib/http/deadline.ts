@@ -27,17 +27,20 @@ export function hasBody(req: IncomingMessage): boolean {
 
 const TOO_SLOW = JSON.stringify({ error: "The request took too long to arrive" });
 
-/** Answers 408 (when nothing was answered yet) and closes the connection. */
+/**
+ * Answers 408 (when nothing was answered yet) and closes the connection, as node does for its
+ * own time-outs: written on the socket, not through the response, so that the request stays
+ * node's to abort when the socket closes — whoever reads its body then sees it end ('close',
+ * an error), and an upload drops what it wrote.
+ */
 function cut(req: IncomingMessage, res: ServerResponse): void {
   const socket = req.socket;
+  if (res.headersSent || !socket.writable) return void socket.destroy();
+  socket.end(
+    `HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(TOO_SLOW)}\r\nconnection: close\r\n\r\n${TOO_SLOW}`,
+  );
   // A peer that never reads must not keep the socket: end() waits for the write to drain.
-  const close = () => {
-    socket.end();
-    setTimeout(() => socket.destroy(), 5_000).unref();
-  };
-  if (res.headersSent) return void socket.destroy();
-  res.writeHead(408, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(TOO_SLOW), connection: "close" });
-  res.end(TOO_SLOW, close);
+  setTimeout(() => socket.destroy(), 5_000).unref();
 }
 
 /** Starts the request's timer: `limitMs` for the whole body (or, once relaxed, for each silence). */
