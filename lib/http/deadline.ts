@@ -53,8 +53,9 @@ export function requestDeadline(req: IncomingMessage, res: ServerResponse, limit
     if (req.complete || req.destroyed) return;
     if (idle) {
       const bytes = req.socket.bytesRead;
-      // Bytes came, or the server is the one not reading (back-pressure): not the client's stall.
-      if (bytes !== lastBytes || req.isPaused()) {
+      // Bytes came, or some wait unread (the server is the one holding back, for a slow disk on
+      // the agent: the socket is read only as far as the request's buffer): not the client's stall.
+      if (bytes !== lastBytes || req.readableLength > 0) {
         lastBytes = bytes;
         timer = setTimeout(expire, limitMs);
         return;
