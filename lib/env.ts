@@ -74,6 +74,12 @@ const schema = z.object({
   FLEETDECK_FILE_UNZIP_MAX: z.coerce.number().int().min(1024).max(2 ** 50).default(4 * 1024 ** 3),
   FLEETDECK_FILE_TICKET_SECONDS: z.coerce.number().int().min(5).max(3600).default(60),
   /**
+   * Seconds a request may take to arrive whole once its headers are in (slowloris protection).
+   * Uploads (`/upload/<password>`) are exempt from the total: they are cut only when the client
+   * sends nothing for this long.
+   */
+  FLEETDECK_REQUEST_TIMEOUT_SECONDS: z.coerce.number().int().min(2).max(3600).default(30),
+  /**
    * How many panel processes serve this host's port (node:cluster). More than one needs
    * PostgreSQL: the processes share the fleet through it (lib/fleet/cluster.ts).
    */

@@ -12,10 +12,16 @@
  * fast as the agent writes it. Neither holds more than a window of the file in memory. The
  * answers are MCSManager's daemon's: "OK" for an upload, the file for a download, plain text
  * with 500 on failure (its clients read them as text).
+ *
+ * An upload takes as long as the client needs: once its password is taken, the server's total
+ * request limit gives way to an idle one (lib/http/deadline.ts). A download is not limited at
+ * all: the limit covers a request's arrival, and a download's request is its headers.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import Busboy from "busboy";
 import { config } from "./env";
+import { isDatabaseUnreachable } from "./db";
+import type { RequestDeadline } from "./http/deadline";
 import { DomainError, asDomainError } from "./fleet/errors";
 import { startDownload, startUpload, takeTicket } from "./fleet/files";
 import type { UploadSink } from "./fleet/agents";
@@ -23,7 +29,7 @@ import type { UploadSink } from "./fleet/agents";
 const PASSWORD = /^[0-9a-f]{32}$/;
 
 /** Answers the transfer paths; false for any other path. */
-export function serveFileTransfer(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
+export function serveFileTransfer(req: IncomingMessage, res: ServerResponse, url: URL, deadline: RequestDeadline): boolean {
   const segs = url.pathname.split("/").slice(1);
   let kind: string | null = null;
   let password = "";
@@ -35,8 +41,13 @@ export function serveFileTransfer(req: IncomingMessage, res: ServerResponse, url
     password = segs[0]!;
   }
   if (!kind) return false;
-  if (kind === "download" && req.method === "GET") void download(res, password);
-  else if (kind === "upload" && req.method === "POST") void upload(req, res, password);
+  if (kind === "download" && req.method === "GET") void download(res, password).catch((e) => text(res, ...failure(e)));
+  else if (kind === "upload" && req.method === "POST") {
+    void upload(req, res, password, deadline).catch((e) => {
+      req.resume();
+      text(res, ...failure(e));
+    });
+  }
   else text(res, 405, "Method not allowed");
   return true;
 }
@@ -48,6 +59,7 @@ function text(res: ServerResponse, status: number, body: string): void {
 }
 
 function failure(e: unknown): [number, string] {
+  if (isDatabaseUnreachable(e)) return [503, "The database is unreachable; try again shortly"];
   const d = asDomainError(e);
   if (d) {
     const status = { invalid: 400, not_found: 404, conflict: 409, forbidden: 403, unavailable: 503, too_large: 413 }[d.kind];
@@ -58,7 +70,7 @@ function failure(e: unknown): [number, string] {
 }
 
 async function download(res: ServerResponse, password: string): Promise<void> {
-  const ticket = takeTicket(password, "download");
+  const ticket = await takeTicket(password, "download");
   if (!ticket) return text(res, 403, "Access denied: this download password is unknown, used or expired");
   let file;
   try {
@@ -104,12 +116,16 @@ function withBoundary(req: IncomingMessage): Promise<{ headers: Record<string, s
   });
 }
 
-async function upload(req: IncomingMessage, res: ServerResponse, password: string): Promise<void> {
-  const ticket = takeTicket(password, "upload");
+async function upload(req: IncomingMessage, res: ServerResponse, password: string, deadline: RequestDeadline): Promise<void> {
+  const ticket = await takeTicket(password, "upload");
   if (!ticket) {
     req.resume();
     return text(res, 403, "Access denied: this upload password is unknown, used or expired");
   }
+  // The client gave up while the password was looked up: the password is spent, nothing opened.
+  if (req.destroyed) return;
+  // A known password: the file may take as long as the client needs, but not stall.
+  deadline.relax();
   const max = config().FLEETDECK_FILE_UPLOAD_MAX;
   let sink: UploadSink | null = null;
   let done = false;

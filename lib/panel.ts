@@ -22,16 +22,18 @@ import { asDomainError } from "./fleet/errors";
 import { serveAgentFiles } from "./agent-endpoints";
 import { serveUiStream } from "./ui-stream";
 import { serveFileTransfer } from "./file-transfer";
+import { requestDeadline } from "./http/deadline";
 
 /**
- * How long a client may take to send its headers, and its whole request. Without these a client
- * that trickles bytes (slowloris) holds a socket for minutes; no honest request needs long, since
- * bodies are capped at MAX_BODY_BYTES. (Answers may take as long as they take: a command runs
- * for up to an hour, and these limits end when the request has arrived.)
+ * How long a client may take to send its headers (node checks it) and its whole request
+ * (FLEETDECK_REQUEST_TIMEOUT_SECONDS, timed per request by lib/http/deadline.ts: an upload is
+ * exempt from the total and cut only when it stalls that long). Without these a client that
+ * trickles bytes (slowloris) holds a socket for minutes; no other honest request needs long,
+ * since bodies are capped at MAX_BODY_BYTES. (Answers may take as long as they take: a command
+ * runs for up to an hour, and these limits end when the request has arrived.)
  */
 const HEADERS_TIMEOUT_MS = 15_000;
-const REQUEST_TIMEOUT_MS = 30_000;
-/** How often node looks for requests past those limits. */
+/** How often node looks for requests past the header limit. */
 const TIMEOUT_CHECK_MS = 2_000;
 
 /**
@@ -53,7 +55,7 @@ function requestUrl(target: string | undefined): URL | null {
 /**
  * A short JSON refusal from the server itself (no route, no dialect to word it). A body still
  * arriving is read and dropped rather than cut off (closing on unread data resets the connection,
- * and the client may lose the answer); REQUEST_TIMEOUT_MS bounds how long that may take.
+ * and the client may lose the answer); the request's deadline bounds how long that may take.
  */
 function refuse(req: http.IncomingMessage, res: http.ServerResponse, status: number, error: string): void {
   req.resume();
@@ -136,17 +138,19 @@ export async function startPanel(env: Env, opts: { dev: boolean; dir: string }) 
   await app.prepare();
   const nextHandler = app.getRequestHandler();
   const router = buildApiRouter();
+  const requestTimeoutMs = env.FLEETDECK_REQUEST_TIMEOUT_SECONDS * 1000;
 
   const handle = (req: http.IncomingMessage, res: http.ServerResponse) => {
     // Only this server may say where a request came from (the socket's peer, or the client a
     // trusted proxy names: TRUST_PROXY); everything behind it reads this header.
     req.headers[CLIENT_IP_HEADER] = clientAddressOf(req);
+    const deadline = requestDeadline(req, res, requestTimeoutMs);
     const url = requestUrl(req.url);
     if (!url) return refuse(req, res, 400, "Bad request: the request target must be a path");
     if (serveAgentFiles(req, res, url.pathname)) return;
     if (answerHealth(req, res, url.pathname)) return;
     if (serveUiStream(req, res, url)) return;
-    if (serveFileTransfer(req, res, url)) return;
+    if (serveFileTransfer(req, res, url, deadline)) return;
     const match = router.match(req.method ?? "GET", url.pathname);
     if (match.kind === "route") {
       match
@@ -169,7 +173,8 @@ export async function startPanel(env: Env, opts: { dev: boolean; dir: string }) 
     });
   };
 
-  const limits: http.ServerOptions = { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: TIMEOUT_CHECK_MS };
+  // requestTimeout 0: node's limit is one for all requests; requestDeadline() times each instead.
+  const limits: http.ServerOptions = { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: 0, connectionsCheckingInterval: TIMEOUT_CHECK_MS };
   // With TLS_CERT/TLS_KEY the panel speaks HTTPS (and so WSS to agents) itself; otherwise plain
   // HTTP, for loopback or behind a reverse proxy that terminates TLS (README, "TLS").
   const tls = env.TLS_CERT && env.TLS_KEY ? { cert: fs.readFileSync(env.TLS_CERT), key: fs.readFileSync(env.TLS_KEY) } : null;

@@ -3,6 +3,7 @@ import { getSingleton } from "../global";
 import { AgentRequestError, type AgentHub } from "./hub";
 import type { UploadSink } from "./file-streams";
 import { askRemote, remoteHolder } from "./cluster";
+import { remoteDownload, remoteUpload } from "./cluster-streams";
 
 export { AgentRequestError };
 export type { UploadSink };
@@ -59,16 +60,22 @@ function remade(e: unknown): never {
   throw e;
 }
 
-/** Opens an instance's file on its agent as a stream paced by the reader (lib/fleet/file-streams.ts). */
+/**
+ * Opens an instance's file on its agent as a stream paced by the reader (lib/fleet/file-streams.ts);
+ * through the holding process, over HTTP, when another panel process holds the agent
+ * (lib/fleet/cluster-streams.ts).
+ */
 export function openDownload(serverId: number, params: { uuid: string; target: string }) {
   const h = hub();
   if (!h) return Promise.reject(new AgentRequestError("offline", "The agent hub is not running"));
-  return h.openDownload(serverId, params).catch(remade);
+  const opened = !h.isConnected(serverId) && remoteHolder(serverId) ? remoteDownload(serverId, params) : h.openDownload(serverId, params);
+  return opened.catch(remade);
 }
 
-/** Opens an upload into an instance's folder on its agent; nothing appears under the name before finish(). */
+/** Opens an upload into an instance's folder on its agent (here or through its holder); nothing appears under the name before finish(). */
 export function openUpload(serverId: number, params: { uuid: string; dir: string; name: string; size: number | null }): Promise<UploadSink> {
   const h = hub();
   if (!h) return Promise.reject(new AgentRequestError("offline", "The agent hub is not running"));
-  return h.openUpload(serverId, params).catch(remade);
+  const opened = !h.isConnected(serverId) && remoteHolder(serverId) ? remoteUpload(serverId, params) : h.openUpload(serverId, params);
+  return opened.catch(remade);
 }

@@ -28,6 +28,7 @@ import type { HostInfo, InstanceState, LiveState } from "../../agent/protocol";
 import { config } from "../env";
 import { db, databaseProvider } from "../db";
 import { singleton } from "../global";
+import { requestDeadline, type RequestDeadline } from "../http/deadline";
 import { live, type LiveEntry } from "./live";
 import type { AgentHello } from "./hub";
 
@@ -70,7 +71,7 @@ function unpackState(a: unknown[]): LiveState {
 /**
  * One item of a batch: [kind, serverId, ...]. s = state [intervalMs, packed], h = host,
  * i = instances, a = the agent's hello (capabilities), c = connected [ip], d = disconnected, m = server row changed, r = server removed,
- * k = secret rotated, u = pending updates changed.
+ * k = secret rotated, u = pending updates changed, v = a shared value [value] (an update scan's progress: shareValue).
  */
 type Item = [string, number, ...unknown[]];
 
@@ -89,6 +90,8 @@ interface State {
   url: string;
   holders: Map<number, string>;
   peers: Map<string, Peer>;
+  /** Processes judged gone, with the registry row they left: not taken for new peers while it stays the same. */
+  gone: Map<string, string>;
   dirty: Map<number, string>;
   meta: Item[];
   leased: boolean;
@@ -110,6 +113,7 @@ const state: State = singleton("cluster", () => ({
   url: "",
   holders: new Map(),
   peers: new Map(),
+  gone: new Map(),
   dirty: new Map(),
   meta: [],
   leased: false,
@@ -145,11 +149,56 @@ export function remoteHolder(serverId: number): string | undefined {
 /** An agent held here changed: `kind` s(tate), h(ost), i(nstances), c(onnected), d(isconnected). */
 export function localChange(serverId: number, kind: "s" | "h" | "i" | "c" | "d" | "a"): void {
   if (!state.enabled) return;
-  if (kind === "c") state.holders.set(serverId, state.nodeId);
+  if (kind === "c") {
+    // The agent left another process for this one: that process may have died (the usual
+    // reason). Asked at once, rather than after PEER_DEAD_MS without its heartbeat.
+    const before = state.holders.get(serverId);
+    if (before && before !== state.nodeId) void probePeer(before);
+    state.holders.set(serverId, state.nodeId);
+  }
   if (kind === "d" && state.holders.get(serverId) === state.nodeId) state.holders.delete(serverId);
   // Presence and reports overwrite each other: a connect must not be lost behind a later state.
   const prev = state.dirty.get(serverId) ?? "";
   if (!prev.includes(kind)) state.dirty.set(serverId, prev + kind);
+}
+
+/**
+ * A small value of this process's own that every process should answer with (an update scan's
+ * progress): published with the next batch; peers hand it to the handler registered for `kind`
+ * (onSharedValue), which also says what this process carries for a newcomer's snapshot. Keep it
+ * well under NOTIFY's limit.
+ */
+export function shareValue(kind: "v", serverId: number, value: unknown): void {
+  if (!state.enabled) return;
+  state.meta.push([kind, serverId, value]);
+  void flush();
+}
+
+interface SharedValueHandler {
+  /** A peer's value for a server (from: the peer's process id). */
+  apply(serverId: number, value: unknown, from: string): void;
+  /** The values this process carries, for a process that joins later. */
+  carried(): [number, unknown][];
+}
+// On globalThis: Next's bundles load their own copy of this module (and of the modules registering).
+const valueHandlers = singleton("clusterValueHandlers", () => new Map<string, SharedValueHandler>());
+export function onSharedValue(kind: "v", handler: SharedValueHandler): void {
+  valueHandlers.set(kind, handler);
+}
+
+const goneHandlers = singleton("clusterGoneHandlers", () => new Map<string, (nodeId: string) => void>());
+/**
+ * Runs `fn` with the id of a panel process that is gone (stopped, killed, or silent past
+ * PEER_DEAD_MS), on every process that notices: what it was carrying must be settled by the
+ * survivors (idempotently: each of them is told).
+ */
+export function onPeerGone(name: string, fn: (nodeId: string) => void): void {
+  goneHandlers.set(name, fn);
+}
+
+/** This process and the peers it believes alive. */
+export function liveNodeIds(): string[] {
+  return [state.nodeId, ...state.peers.keys()];
 }
 
 /** A change of the servers' rows or of data other processes cache (from live.ts's hook). */
@@ -289,6 +338,9 @@ function applyItem(from: string, item: Item): void {
     case "u":
       invalidators.get("u")?.(id);
       return;
+    case "v":
+      valueHandlers.get("v")?.apply(id, item[2], from);
+      return;
   }
 }
 
@@ -317,8 +369,18 @@ function onNotification(msg: pg.Notification): void {
   if (Array.isArray(parsed.b)) applyItems(from, parsed.b);
 }
 
-function forgetPeer(id: string): void {
+function forgetPeer(id: string, row?: string): void {
+  const known = state.peers.get(id);
   state.peers.delete(id);
+  const value = row ?? known?.value;
+  if (value !== undefined) state.gone.set(id, value);
+  for (const [name, fn] of goneHandlers) {
+    try {
+      fn(id);
+    } catch (e) {
+      console.error(`fleetdeck: settling what panel process ${id} carried (${name}) failed:`, e);
+    }
+  }
   state.applying = true;
   try {
     for (const [serverId, holder] of [...state.holders]) {
@@ -358,6 +420,12 @@ async function refreshPeers(): Promise<void> {
     const id = row.key.slice(NODE_PREFIX.length);
     if (id === state.nodeId) continue;
     seen.add(id);
+    if (state.gone.get(id) === row.value) {
+      // Its last heartbeat: the process is gone. The lease holder tidies the registry.
+      if (state.leased) await db.setting.deleteMany({ where: { key: row.key, value: row.value } }).catch(() => undefined);
+      continue;
+    }
+    state.gone.delete(id); // beating again (it was cut off, not dead): a peer once more
     let url = "";
     try {
       url = String((JSON.parse(row.value) as { url?: string }).url ?? "");
@@ -374,12 +442,35 @@ async function refreshPeers(): Promise<void> {
       known.url = url;
       known.seenAt = now;
     } else if (now - known.seenAt > PEER_DEAD_MS) {
-      forgetPeer(id);
+      forgetPeer(id, row.value);
       // The lease holder tidies the registry; a late heartbeat of a live process writes it again.
       if (state.leased) await db.setting.deleteMany({ where: { key: row.key } }).catch(() => undefined);
     }
   }
   for (const id of [...state.peers.keys()]) if (!seen.has(id)) forgetPeer(id);
+  for (const id of [...state.gone.keys()]) if (!seen.has(id)) state.gone.delete(id);
+}
+
+/**
+ * Whether a peer still runs, asked of its internal listener: a refused connection means no
+ * process listens there any more (a killed process's port is closed at once). Anything else —
+ * an answer, a time-out, an unreachable host — is left to the heartbeat.
+ */
+async function probePeer(id: string): Promise<void> {
+  const peer = state.peers.get(id);
+  if (!peer) return;
+  const refused = await new Promise<boolean>((resolve) => {
+    const req = http.get(peer.url + "/alive", { timeout: 3_000, agent: false }, (res) => {
+      res.resume();
+      resolve(false);
+    });
+    req.on("timeout", () => req.destroy());
+    req.on("error", (e: NodeJS.ErrnoException) => resolve(e.code === "ECONNREFUSED"));
+  });
+  if (refused && state.peers.get(id) === peer) {
+    console.log(`fleetdeck: panel process ${id} is gone (its listener refuses connections)`);
+    forgetPeer(id);
+  }
 }
 
 // ---- process-to-process HTTP ----
@@ -388,13 +479,30 @@ function sign(ts: string, method: string, path: string, body: string): string {
   return crypto.createHmac("sha256", config().NEXTAUTH_SECRET).update(`${ts}\n${method}\n${path}\n`).update(body).digest("base64url");
 }
 
-function verified(req: http.IncomingMessage, body: string): boolean {
+/**
+ * The headers that sign a request to a peer: `signed` is its body, or for a streamed body its
+ * parameters (sent in a header: a stream is not read before the request is known to be a peer's).
+ */
+export function signedHeaders(method: string, path: string, signed: string): Record<string, string> {
+  const ts = String(Date.now());
+  return { "x-fleetdeck-ts": ts, "x-fleetdeck-sig": sign(ts, method, path, signed) };
+}
+
+/** Whether a request to the internal listener comes from a process of this fleet. */
+export function verified(req: http.IncomingMessage, body: string): boolean {
   const ts = String(req.headers["x-fleetdeck-ts"] ?? "");
   const sig = String(req.headers["x-fleetdeck-sig"] ?? "");
   if (!/^\d{1,16}$/.test(ts) || Math.abs(Date.now() - Number(ts)) > SIGNATURE_WINDOW_MS) return false;
   const want = Buffer.from(sign(ts, req.method ?? "", req.url ?? "", body));
   const got = Buffer.from(sig);
   return got.length === want.length && crypto.timingSafeEqual(got, want);
+}
+
+/** The internal URL of a live peer process (for the streams of lib/fleet/cluster-streams.ts). */
+export function peerUrl(peerId: string): string {
+  const peer = state.peers.get(peerId);
+  if (!peer) throw Object.assign(new Error("the process holding this agent is gone"), { peerGone: true });
+  return peer.url;
 }
 
 async function peerCall(peerId: string, path: string, payload: unknown, timeoutMs: number): Promise<unknown> {
@@ -449,6 +557,8 @@ function applySnapshot(from: string, entries: SnapshotEntry[]): void {
 async function pullSnapshot(peerId: string): Promise<void> {
   try {
     applySnapshot(peerId, (await peerCall(peerId, "/snapshot", undefined, 30_000)) as SnapshotEntry[]);
+    const values = (await peerCall(peerId, "/values", undefined, 10_000)) as Record<string, [number, unknown][]>;
+    for (const [kind, list] of Object.entries(values)) for (const [id, value] of list) valueHandlers.get(kind)?.apply(id, value, peerId);
   } catch {
     // Its batches will bring its agents as they report.
   }
@@ -503,7 +613,18 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
   });
 }
 
+/** A route of the internal listener that reads or writes a stream; it verifies the signature itself. */
+export type InternalStreamRoute = (req: http.IncomingMessage, res: http.ServerResponse, deadline: RequestDeadline) => void;
+const streamRoutes = singleton("clusterStreamRoutes", () => new Map<string, InternalStreamRoute>());
+/** Serves `path` on the internal listener with `route` (lib/fleet/cluster-streams.ts: file transfers). */
+export function onInternalStream(path: string, route: InternalStreamRoute): void {
+  streamRoutes.set(path, route);
+}
+
 async function serveInternal(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  const deadline = requestDeadline(req, res, config().FLEETDECK_REQUEST_TIMEOUT_SECONDS * 1000);
+  const stream = streamRoutes.get(req.url ?? "");
+  if (stream && req.method === "POST") return stream(req, res, deadline);
   const send = (status: number, body: unknown) => {
     const json = JSON.stringify(body);
     res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(json) });
@@ -515,7 +636,13 @@ async function serveInternal(req: http.IncomingMessage, res: http.ServerResponse
   } catch {
     return send(413, { error: "too large" });
   }
+  if (req.url === "/alive") return send(200, {});
   if (!verified(req, body)) return send(401, { error: "bad signature" });
+  if (req.url === "/values") {
+    const out: Record<string, [number, unknown][]> = {};
+    for (const [kind, h] of valueHandlers) out[kind] = h.carried();
+    return send(200, out);
+  }
   if (req.url === "/snapshot") {
     const ids = body ? ((JSON.parse(body) as { ids?: number[] }).ids ?? undefined) : undefined;
     return send(200, snapshotOf(ids));
@@ -617,7 +744,9 @@ export async function startCluster(ask: Ask, drop: (serverId: number) => void): 
   state.drop = drop;
   state.stopped = false;
   const env = config();
-  const internal = http.createServer((req, res) => void serveInternal(req, res).catch(() => res.destroy()));
+  // Peers' requests: node's header limit, and each request's own deadline (serveInternal), as on
+  // the panel's port — a streamed upload is cut only when it stalls.
+  const internal = http.createServer({ headersTimeout: 15_000, requestTimeout: 0 }, (req, res) => void serveInternal(req, res).catch(() => res.destroy()));
   const bindHost = env.HOST === "localhost" ? "127.0.0.1" : env.HOST;
   // exclusive: in a node:cluster worker a plain listen(0) would share one port among the workers,
   // and a peer's request would reach whichever worker, not the one holding the agent.

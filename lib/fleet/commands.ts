@@ -16,6 +16,7 @@ import { DomainError, invalid, unavailable } from "./errors";
 import { capability, type LiveEntry } from "./live";
 import { requirePermission } from "./policy";
 import { queueJob, type QueuedJobView } from "./queue";
+import { nodeId } from "./cluster";
 
 /** Shell names Tactical RMM clients send, plus the short POSIX ones. */
 export const SHELLS = ["bash", "/bin/bash", "sh", "/bin/sh", "cmd", "powershell", "custom"] as const;
@@ -129,7 +130,9 @@ export async function runCommand(p: Principal, actor: Actor, entry: LiveEntry, i
 export async function executeCommand(entry: LiveEntry, input: CommandInput, owner: CommandOwner): Promise<CommandOutcome> {
   const serverId = entry.meta.id;
   const run = await db.commandRun.create({
-    data: { serverId, userId: owner.userId, username: owner.username, shell: input.shell, command: input.cmd, timeout: input.timeout, status: "running" },
+    // While it runs, its output names the panel process waiting for the answer (no API shows a
+    // running command's output): if that process dies, the survivors know which runs were its.
+    data: { serverId, userId: owner.userId, username: owner.username, shell: input.shell, command: input.cmd, timeout: input.timeout, status: "running", output: carrierNote(nodeId()) },
   });
   owner.onRecorded?.(run.id);
   const queued = owner.jobId !== undefined ? ` (queued job #${owner.jobId})` : "";
@@ -170,6 +173,48 @@ export async function commandHistory(p: Principal, entry: LiveEntry) {
 /** What a run left "running" by a panel that stopped (a crash, a kill, a power cut) says. */
 export const INTERRUPTED_NOTE =
   "[Fleetdeck: the panel stopped while this command was running, so its outcome and output are unknown; it may have finished on the machine]";
+
+export const CARRIER_PREFIX = "[Fleetdeck: running; the panel process waiting for its answer is ";
+/** The output of a running run: which panel process waits for the agent's answer. */
+export function carrierNote(node: string): string {
+  return `${CARRIER_PREFIX}${node}]`;
+}
+/** The process a carrier note names. */
+export const carrierOf = (note: string): string => note.slice(CARRIER_PREFIX.length, -1);
+
+/** What a run whose panel process died (several processes; the others go on) says. */
+export function processGoneNote(node: string): string {
+  return `[Fleetdeck: the panel process that sent this command (${node}) stopped while it was running, so its outcome and output are unknown; it may have finished on the machine]`;
+}
+
+/**
+ * Several panel processes: another process is gone (lib/fleet/cluster.ts onPeerGone). The runs it
+ * was waiting for will never be answered: they are marked failed with a note (each survivor is
+ * told; the update is conditional, so they are marked once). A process that answers after all
+ * (it was cut off, not dead) overwrites the note with the real outcome.
+ */
+export async function failRunsOf(node: string): Promise<number> {
+  const { count } = await db.commandRun.updateMany({
+    where: { status: "running", output: carrierNote(node) },
+    data: { status: "failed", output: processGoneNote(node), finishedAt: new Date() },
+  });
+  return count;
+}
+
+/**
+ * At start while other processes run: the runs of processes that are not among them (gone before
+ * this one started, their registry rows already tidied) are failed like failRunsOf's. Runs
+ * without a carrier (an older version's) are left to a fleet restart.
+ */
+export async function failOrphanedRuns(liveNodes: string[]): Promise<number> {
+  const orphans = await db.commandRun.findMany({
+    where: { status: "running", output: { startsWith: CARRIER_PREFIX }, NOT: { output: { in: liveNodes.map(carrierNote) } } },
+    select: { output: true },
+  });
+  let count = 0;
+  for (const node of new Set(orphans.map((r) => carrierOf(r.output)))) count += await failRunsOf(node);
+  return count;
+}
 
 /**
  * At start, before any agent connects: a run still "running" belongs to a panel process that is

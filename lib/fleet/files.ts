@@ -11,15 +11,19 @@
  * Transfers: `POST /api/files/download|upload` issue a one-time password good for
  * FLEETDECK_FILE_TICKET_SECONDS; the panel itself then serves `/download/<password>/<name>` and
  * `/upload/<password>` (lib/file-transfer.ts), streaming to and from the agent with flow control
- * (lib/fleet/agents.ts openDownload/openUpload): a file is never held whole in memory.
+ * (lib/fleet/agents.ts openDownload/openUpload): a file is never held whole in memory. Passwords
+ * are kept in the database (the Setting table, by their hash), so that behind a load balancer
+ * any panel process takes a password another one issued; a process that does not hold the
+ * agent streams through the one that does (lib/fleet/cluster-streams.ts).
  */
 import crypto from "node:crypto";
 import type { Readable } from "node:stream";
+import { z } from "zod";
 import { FILES_PROTOCOL_VERSION, type FileListResult } from "../../agent/protocol";
 import { audit } from "../audit";
 import type { Principal } from "../auth/principal";
+import { db } from "../db";
 import { config } from "../env";
-import { singleton } from "../global";
 import type { Actor } from "./actor";
 import { agentFailure, askAgent, isAgentConnected, openDownload, openUpload, type UploadSink } from "./agents";
 import { DomainError, invalid, unavailable } from "./errors";
@@ -183,22 +187,34 @@ export interface Ticket {
   instanceName: string;
 }
 
-/** Bounded: an expired ticket is dropped when the next one is issued or taken. */
-const tickets = singleton("fileTickets", () => new Map<string, Ticket>());
+/** A password's row in the Setting table: its hash only, so that the table never holds a usable one. */
+const TICKET_PREFIX = "files.ticket.";
+const ticketKey = (password: string) => TICKET_PREFIX + crypto.createHash("sha256").update(password).digest("hex");
+/** Bounded: expired passwords are dropped as new ones are issued. */
 const MAX_TICKETS = 10_000;
 
-function sweep(now: number) {
-  for (const [k, t] of tickets) if (t.expires <= now) tickets.delete(k);
-}
+const storedTicket = z.object({
+  kind: z.enum(["download", "upload"]),
+  serverId: z.number().int(),
+  uuid: z.string(),
+  path: z.string(),
+  expires: z.number(),
+  actor: z.object({ id: z.number().int().nullable(), name: z.string(), ip: z.string().optional(), tokenId: z.number().int().optional() }),
+  instanceName: z.string(),
+});
 
 async function issue(kind: Ticket["kind"], p: Principal, actor: Actor, serverId: number, uuid: string, path: string): Promise<string> {
   const row = await filesOf(p, serverId, uuid);
   const now = Date.now();
-  sweep(now);
-  if (tickets.size >= MAX_TICKETS) throw unavailable("Too many transfers are waiting to start; try again in a minute", "busy");
+  const ttlMs = config().FLEETDECK_FILE_TICKET_SECONDS * 1000;
+  await db.setting.deleteMany({ where: { key: { startsWith: TICKET_PREFIX }, updatedAt: { lt: new Date(now - ttlMs) } } });
+  if ((await db.setting.count({ where: { key: { startsWith: TICKET_PREFIX } } })) >= MAX_TICKETS) {
+    throw unavailable("Too many transfers are waiting to start; try again in a minute", "busy");
+  }
   // 32 random hex characters: unguessable, and safe in a URL path segment.
   const password = crypto.randomBytes(16).toString("hex");
-  tickets.set(password, { kind, serverId, uuid, path, expires: now + config().FLEETDECK_FILE_TICKET_SECONDS * 1000, actor, instanceName: row.name });
+  const ticket: Ticket = { kind, serverId, uuid, path, expires: now + ttlMs, actor, instanceName: row.name };
+  await db.setting.create({ data: { key: ticketKey(password), value: JSON.stringify(ticket) } });
   await auditFiles(kind === "download" ? "download" : "upload.issue", actor, serverId, row, { [kind === "download" ? "file" : "dir"]: path });
   return password;
 }
@@ -206,12 +222,24 @@ async function issue(kind: Ticket["kind"], p: Principal, actor: Actor, serverId:
 export const issueDownload = (p: Principal, actor: Actor, serverId: number, uuid: string, file: string) => issue("download", p, actor, serverId, uuid, file);
 export const issueUpload = (p: Principal, actor: Actor, serverId: number, uuid: string, dir: string) => issue("upload", p, actor, serverId, uuid, dir);
 
-/** Takes a password: good once, for its kind, before it expires; null otherwise. */
-export function takeTicket(password: string, kind: Ticket["kind"]): Ticket | null {
-  const t = tickets.get(password);
-  if (!t || t.kind !== kind) return null;
-  tickets.delete(password);
-  return t.expires > Date.now() ? t : null;
+/**
+ * Takes a password: good once, for its kind, before it expires; null otherwise. Taking it is
+ * deleting its row: of two requests presenting it at once, on one process or two, one wins.
+ */
+export async function takeTicket(password: string, kind: Ticket["kind"]): Promise<Ticket | null> {
+  const key = ticketKey(password);
+  const row = await db.setting.findUnique({ where: { key } });
+  if (!row) return null;
+  let parsed;
+  try {
+    parsed = storedTicket.safeParse(JSON.parse(row.value));
+  } catch {
+    parsed = null;
+  }
+  if (parsed?.success && parsed.data.kind !== kind) return null;
+  const { count } = await db.setting.deleteMany({ where: { key } });
+  if (count !== 1 || !parsed?.success) return null;
+  return parsed.data.expires > Date.now() ? parsed.data : null;
 }
 
 /** Opens the ticket's file on the agent as a stream (flow-controlled by the reader). */

@@ -14,7 +14,8 @@ import { db } from "../db";
 import { config } from "../env";
 import type { Actor } from "./actor";
 import { isAgentConnected } from "./agents";
-import { executeCommand, SHELLS, type CommandInput, type Shell } from "./commands";
+import { CARRIER_PREFIX, carrierNote, carrierOf, executeCommand, SHELLS, type CommandInput, type Shell } from "./commands";
+import { nodeId } from "./cluster";
 import { conflict, forbidden, notFound } from "./errors";
 import { live, type LiveEntry } from "./live";
 import { can, canList, requirePermission, visibleServers } from "./policy";
@@ -77,7 +78,8 @@ function viewOf(row: JobRow, showCommand: boolean): QueuedJobView {
     startedAt: row.startedAt?.toISOString() ?? null,
     finishedAt: row.finishedAt?.toISOString() ?? null,
     commandRunId: row.commandRunId,
-    error: row.error,
+    // A running job's error field names the process running it (runQueuedJobs): not an error.
+    error: row.status === "running" ? "" : row.error,
   };
 }
 
@@ -191,7 +193,11 @@ export function runQueuedJobs(serverId: number): Promise<void> {
     const jobs = await db.queuedJob.findMany({ where: { serverId, status: "queued" }, orderBy: { id: "asc" } });
     for (const job of jobs) {
       if (!isAgentConnected(serverId)) return;
-      const claimed = await db.queuedJob.updateMany({ where: { id: job.id, status: "queued", expiresAt: { gt: new Date() } }, data: { status: "running", startedAt: new Date() } });
+      // The claim names this process: should it die, the survivors settle the job (failJobsOf).
+      const claimed = await db.queuedJob.updateMany({
+        where: { id: job.id, status: "queued", expiresAt: { gt: new Date() } },
+        data: { status: "running", startedAt: new Date(), error: carrierNote(nodeId()) },
+      });
       if (claimed.count !== 1) continue;
       await runJob(job);
     }
@@ -205,7 +211,7 @@ export function runQueuedJobs(serverId: number): Promise<void> {
 async function runJob(job: JobRow): Promise<void> {
   const entry = live.get(job.serverId);
   const finish = (status: JobStatus, data: { error?: string; commandRunId?: number } = {}) =>
-    db.queuedJob.update({ where: { id: job.id }, data: { status, finishedAt: new Date(), ...data } });
+    db.queuedJob.update({ where: { id: job.id }, data: { status, finishedAt: new Date(), error: "", ...data } });
   if (!entry) return void (await finish("failed", { error: "The server no longer exists" }));
   if (job.kind === "scan") {
     const r = await runUpdateScan(job.serverId).catch((e: unknown) => ({ state: "failed" as const, error: e instanceof Error ? e.message : String(e) }));
@@ -234,6 +240,29 @@ async function runJob(job: JobRow): Promise<void> {
 export async function expireJobs(now = new Date()): Promise<number> {
   const { count } = await db.queuedJob.updateMany({ where: { status: "queued", expiresAt: { lte: now } }, data: { status: "expired", finishedAt: now, error: "Expired before the agent connected" } });
   if (count > 0) await audit({ action: "queue.expire", actorId: null, actorName: "system", target: "queue", detail: `${count} job(s) expired` });
+  return count;
+}
+
+/**
+ * Several panel processes: the jobs a process that is gone was running are failed, never rerun
+ * (see settleInterruptedJobs), by each survivor that notices (the update is conditional).
+ */
+export async function failJobsOf(node: string): Promise<number> {
+  const { count } = await db.queuedJob.updateMany({
+    where: { status: "running", error: carrierNote(node) },
+    data: { status: "failed", finishedAt: new Date(), error: `Interrupted: the panel process running it (${node}) stopped while the job ran` },
+  });
+  return count;
+}
+
+/** At start while other processes run: the running jobs of processes not among `liveNodes`. */
+export async function failOrphanedJobs(liveNodes: string[]): Promise<number> {
+  const rows = await db.queuedJob.findMany({
+    where: { status: "running", error: { startsWith: CARRIER_PREFIX }, NOT: { error: { in: liveNodes.map(carrierNote) } } },
+    select: { error: true },
+  });
+  let count = 0;
+  for (const node of new Set(rows.map((r) => carrierOf(r.error)))) count += await failJobsOf(node);
   return count;
 }
 

@@ -4,6 +4,7 @@
  * answers the scan request at once and the scan runs in the background; so do we, and a machine
  * that is offline gets its scan when it is back.
  */
+import { z } from "zod";
 import type { PendingUpdate } from "../../agent/protocol";
 import { audit } from "../audit";
 import type { Principal } from "../auth/principal";
@@ -15,7 +16,7 @@ import type { LiveEntry } from "./live";
 import { singleton } from "../global";
 import { requirePermission } from "./policy";
 import { queueJob } from "./queue";
-import { metaChange, onPeerChange } from "./cluster";
+import { metaChange, nodeId, onPeerChange, onPeerGone, onSharedValue, shareValue } from "./cluster";
 
 /** The agent's own scan gives up after 120 s; allow it a little more to answer. */
 const SCAN_ANSWER_MS = 130_000;
@@ -30,6 +31,13 @@ export interface ScanStatus {
 }
 
 const scans = singleton("trmmUpdateScans", () => new Map<number, ScanStatus>());
+/**
+ * Several panel processes: which process runs each scan (this one's id for its own). Every
+ * process answers a scan's progress, whichever started it: a scan's status is shared with the
+ * others as it changes (lib/fleet/cluster.ts shareValue), and a process that joins later asks
+ * its peers for what they carry.
+ */
+const carriers = singleton("updateScanCarriers", () => new Map<number, string>());
 /** The scans under way, so that a queued scan and a requested one share one agent request. */
 const running = singleton("updateScansRunning", () => new Map<number, Promise<ScanStatus>>());
 /**
@@ -40,6 +48,54 @@ const counts = singleton("trmmPendingCounts", () => ({ loaded: null as Promise<M
 
 // Another panel process stored a scan: reload the counts on next use.
 onPeerChange("u", () => (counts.loaded = null));
+
+const MAX_SHARED_ERROR = 500;
+
+/** Tells the other processes where a scan this process runs stands. */
+function share(serverId: number, status: ScanStatus): void {
+  carriers.set(serverId, nodeId());
+  shareValue("v", serverId, { ...status, error: status.error?.slice(0, MAX_SHARED_ERROR) ?? null });
+}
+
+/** A peer's scan status, as published by share(). */
+const sharedScan = z.object({
+  state: z.enum(["running", "done", "failed"]),
+  startedAt: z.string(),
+  finishedAt: z.string().nullable(),
+  manager: z.string().nullable(),
+  found: z.number().nullable(),
+  error: z.string().nullable(),
+});
+
+onSharedValue("v", {
+  apply(serverId, value, from) {
+    const parsed = sharedScan.safeParse(value);
+    if (!parsed.success) return;
+    const status: ScanStatus = parsed.data;
+    // A scan this process runs itself is its own to report.
+    if (running.has(serverId)) return;
+    scans.set(serverId, status);
+    carriers.set(serverId, from);
+  },
+  carried() {
+    const me = nodeId();
+    return [...carriers].filter(([, node]) => node === me).flatMap(([id]) => (scans.has(id) ? [[id, scans.get(id)] as [number, unknown]] : []));
+  },
+});
+
+// The process running a scan is gone: its scan will never finish; say so rather than "running".
+onPeerGone("updateScans", (node) => {
+  for (const [serverId, carrier] of carriers) {
+    const status = scans.get(serverId);
+    if (carrier !== node || status?.state !== "running") continue;
+    scans.set(serverId, {
+      ...status,
+      state: "failed",
+      finishedAt: new Date().toISOString(),
+      error: `interrupted: the panel process running the scan (${node}) stopped; scan again`,
+    });
+  }
+});
 
 export function pendingCounts(): Promise<Map<number, number>> {
   return (counts.loaded ??= db.pendingUpdate
@@ -84,6 +140,7 @@ export function runUpdateScan(serverId: number): Promise<ScanStatus> {
   if (!isAgentConnected(serverId)) return Promise.reject(unavailable("The agent is not connected", "offline"));
   const status: ScanStatus = { state: "running", startedAt: new Date().toISOString(), finishedAt: null, manager: null, found: null, error: null };
   scans.set(serverId, status);
+  share(serverId, status);
   const done = askAgent(serverId, "updates.scan", {}, SCAN_ANSWER_MS)
     .then(async (r) => {
       await storeScan(serverId, r.manager, r.updates);
@@ -96,6 +153,9 @@ export function runUpdateScan(serverId: number): Promise<ScanStatus> {
     .then(() => {
       status.finishedAt = new Date().toISOString();
       running.delete(serverId);
+      // The status object may have been replaced by a peer's meanwhile; this run's outcome wins.
+      scans.set(serverId, status);
+      share(serverId, status);
       return status;
     });
   running.set(serverId, done);

@@ -10,14 +10,15 @@ import { live } from "./live";
 import { serverIdForSecret } from "./servers";
 import { syncInstances } from "./instances";
 import { startLocalAgent } from "./local-agent";
-import { failInterruptedRuns } from "./commands";
+import { failInterruptedRuns, failOrphanedRuns, failRunsOf } from "./commands";
 import { startRetention } from "./retention";
 import { backfillClientsAndSites } from "./clients";
-import { expireJobs, runQueuedJobs, settleInterruptedJobs } from "./queue";
+import { expireJobs, failJobsOf, failOrphanedJobs, runQueuedJobs, settleInterruptedJobs } from "./queue";
 import { downsampleResults, monitorsReady, monitorTasksOf, onMonitorsChanged, recordResults, results as monitorResults } from "./monitors";
 import { MONITORS_PROTOCOL_VERSION } from "../../agent/protocol";
 import { alertEngine } from "./alerts/engine";
-import { clusterView, localChange, runsJobs, startCluster } from "./cluster";
+import { clusterView, liveNodeIds, localChange, onPeerGone, runsJobs, startCluster } from "./cluster";
+import { serveRemoteTransfers } from "./cluster-streams";
 
 export const HUB = "agentHub";
 
@@ -39,13 +40,25 @@ export async function wireFleet(server: http.Server | https.Server, env: Env): P
     (id) => lateHub?.disconnect(id, "connected to another panel process"),
   );
   // Before any agent connects: runs a previous process left "running" will never be answered, and
-  // queued jobs it was running are failed, never rerun. With other panel processes alive, those
-  // may be theirs: only a fleet's first process settles them.
+  // queued jobs it was running are failed, never rerun. With other panel processes alive, only
+  // the runs and jobs of processes that are not among them.
   if (clusterView().peers.length === 0) {
     const interrupted = await failInterruptedRuns();
     if (interrupted) console.log(`fleetdeck: marked ${interrupted} command run(s) interrupted by the last stop as failed`);
     await settleInterruptedJobs();
+  } else {
+    const interrupted = await failOrphanedRuns(liveNodeIds());
+    if (interrupted) console.log(`fleetdeck: marked ${interrupted} command run(s) of panel processes that are gone as failed`);
+    await failOrphanedJobs(liveNodeIds());
   }
+  // A process that dies while others run: what it was waiting for is settled by the survivors.
+  onPeerGone("commandRuns", (node) => {
+    void failRunsOf(node).then(
+      (n) => n && console.log(`fleetdeck: marked ${n} command run(s) of panel process ${node}, which is gone, as failed`),
+      (e: unknown) => console.error(`fleetdeck: settling the command runs of panel process ${node} failed:`, e),
+    );
+    void failJobsOf(node).catch((e: unknown) => console.error(`fleetdeck: settling the queued jobs of panel process ${node} failed:`, e));
+  });
   if (runsJobs()) await expireJobs();
   await monitorsReady();
   // Alert rules are evaluated inside ingest (in memory); their events and notices are written
@@ -81,6 +94,8 @@ export async function wireFleet(server: http.Server | https.Server, env: Env): P
     onDisconnect: (id) => (live.disconnected(id), localChange(id, "d")),
   });
   lateHub = hub;
+  // Peers' file transfers with the agents this process holds (downloads and uploads they serve).
+  serveRemoteTransfers({ openDownload: (id, params) => hub.openDownload(id, params), openUpload: (id, params) => hub.openUpload(id, params) });
   // A monitor added, edited or deleted: every connected agent that runs monitors gets its new list.
   const stopWatchingMonitors = onMonitorsChanged(() => {
     for (const id of hub.connectedServerIds()) {

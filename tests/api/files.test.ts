@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { until } from "../helpers/wait";
 import { ADMIN, login, startPanel, type RunningPanel } from "../helpers/panel";
 import { call, Panel, type Reply } from "./credentials";
+import { rawRequest } from "../helpers/raw";
 
 /**
  * MCSManager's file manager end to end: the real panel, its real local agent (instances allowed)
@@ -18,6 +19,8 @@ import { call, Panel, type Reply } from "./credentials";
  */
 
 const EDIT_MAX = 4096;
+/** Small, so that a client slower than the limit takes a few seconds, not half a minute. */
+const REQUEST_TIMEOUT_SECONDS = 3;
 let running: RunningPanel;
 let panel: Panel;
 let token: string;
@@ -91,6 +94,7 @@ beforeAll(async () => {
     FLEETDECK_FILE_UNZIP_MAX: String(1024 * 1024),
     FLEETDECK_FILE_UPLOAD_MAX: String(4 * 1024 * 1024),
     FLEETDECK_FILE_TICKET_SECONDS: "5",
+    FLEETDECK_REQUEST_TIMEOUT_SECONDS: String(REQUEST_TIMEOUT_SECONDS),
   });
   const cookie = (await login(running.url, ADMIN.username, ADMIN.password)).cookie!;
   panel = new Panel(running.url, cookie);
@@ -291,6 +295,33 @@ describe("bad input", () => {
     await until("the cut upload dropped", async () => ((await fs.readdir(root)).some((n) => n.includes("cut.bin")) ? undefined : true));
     expect(await fs.readdir(root)).not.toContain("cut.bin");
   });
+
+  it("takes an upload that trickles for longer than the request time-out; cuts a stalled upload and a slow ordinary request", async () => {
+    const pieces = (body: Buffer, n: number) => Array.from({ length: n }, (_, i) => body.subarray(Math.floor((i * body.length) / n), Math.floor(((i + 1) * body.length) / n)));
+    const request = (password: string, body: Buffer) => `POST /upload/${password} HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data\r\nContent-Length: ${body.length}\r\n\r\n`;
+    const password = async () => ((await js("POST", `/api/files/upload?${q({ upload_dir: "/" })}`)).json as { data: { password: string } }).data.password;
+    const slowContent = crypto.randomBytes(64 * 1024);
+    const slow = pyMultipart(slowContent, "slow.bin").body;
+    const stalled = pyMultipart(crypto.randomBytes(64 * 1024), "stalled.bin").body;
+    const gapMs = 500;
+    const [trickled, stall, ordinary] = await Promise.all([
+      // Twice the limit in all, never silent for long.
+      rawRequest(running.port, [request(await password(), slow), ...pieces(slow, (2 * REQUEST_TIMEOUT_SECONDS * 1000) / gapMs)], { gapMs, untilResponse: true, deadlineMs: 60_000 }),
+      // Half a file, then nothing.
+      rawRequest(running.port, [request(await password(), stalled), stalled.subarray(0, stalled.length / 2)], { deadlineMs: 60_000 }),
+      // Not an upload: the whole request within the limit, however steadily it trickles.
+      rawRequest(
+        running.port,
+        [`POST /api/files/touch?${q()} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n`, ...Array.from({ length: (2 * REQUEST_TIMEOUT_SECONDS * 1000) / gapMs }, () => " ")],
+        { gapMs, deadlineMs: 60_000 },
+      ),
+    ]);
+    expect(trickled.status, trickled.text).toBe(200);
+    expect(Buffer.compare(await fs.readFile(path.join(root, "slow.bin")), slowContent)).toBe(0);
+    expect([stall.status, stall.closed]).toEqual([408, true]);
+    expect([ordinary.status, ordinary.closed]).toEqual([408, true]);
+    await until("the stalled upload dropped", async () => ((await fs.readdir(root)).some((n) => n.includes("stalled.bin")) ? undefined : true));
+  }, 90_000);
 
   it("refuses a download password used twice or after it expired", async () => {
     const issue = async () => ((await js("POST", `/api/files/download?${q({ file_name: "/server.properties" })}`)).json as { data: { password: string } }).data.password;

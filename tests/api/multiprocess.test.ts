@@ -5,6 +5,8 @@
  * whichever process is alive — as a load balancer would. Everything is asked of process 2.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import crypto from "node:crypto";
+import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -39,6 +41,8 @@ describe.skipIf(!TEST_PG_URL)("two panel processes serving one fleet", () => {
   let serverId = 0;
   let agentId = "";
   let daemonId = "";
+  let instanceUuid = "";
+  let instanceDir = "";
 
   async function call(panel: RunningPanel, p: string, init: { method?: string; headers?: Record<string, string>; body?: unknown } = {}) {
     const res = await fetch(panel.url + p, {
@@ -115,6 +119,7 @@ describe.skipIf(!TEST_PG_URL)("two panel processes serving one fleet", () => {
     await p1?.stop();
     await p2?.stop();
     pgServer?.stop();
+    if (instanceDir) fs.rmSync(instanceDir, { recursive: true, force: true });
   });
 
   it("process 2 lists the agent process 1 holds, with its live state (Nezha list and details)", async () => {
@@ -151,17 +156,17 @@ describe.skipIf(!TEST_PG_URL)("two panel processes serving one fleet", () => {
     expect(history[0]).toMatchObject({ command: "echo through-process-1; echo $((6*7))" });
   });
 
-  it("an update scan started on process 2 is run by the agent and stored", async () => {
+  it("an update scan started on process 2 is run by the agent and stored; process 1 answers its progress", async () => {
+    expect((await ui(p1, cookie1, `/api/ui/agents/${agentId}/updates`)).json.scan).toBeNull();
     expect((await trmm(p2, `/winupdate/${agentId}/scan/`, { method: "POST" })).status).toBe(200);
-    const scan = await until(
-      "the scan to finish",
-      async () => {
-        const s = (await ui(p2, cookie2, `/api/ui/agents/${agentId}/updates`)).json.scan;
-        return s && s.state !== "running" && s;
-      },
-      150_000,
-    );
+    const finished = (p: RunningPanel, cookie: string) => async () => {
+      const s = (await ui(p, cookie, `/api/ui/agents/${agentId}/updates`)).json.scan;
+      return s && s.state !== "running" && s;
+    };
+    const scan = await until("the scan to finish", finished(p2, cookie2), 150_000);
     expect(scan).toMatchObject({ state: "done", error: null });
+    // Process 1 neither started nor ran it, and knows it all the same.
+    expect(await until("the scan's outcome on process 1", finished(p1, cookie1))).toEqual(scan);
     const list = await trmm(p1, `/winupdate/${agentId}/`);
     expect(list.status).toBe(200);
     expect((list.json as Json[]).length).toBe(scan.found);
@@ -170,9 +175,10 @@ describe.skipIf(!TEST_PG_URL)("two panel processes serving one fleet", () => {
   it("MCSManager: an instance created, started, fed, read and stopped through process 2", async () => {
     const daemons = async () => (await mcsm(p2, "/api/service/remote_services_system", {})).json.data as Json[];
     daemonId = (await until("the daemon on process 2", async () => (await daemons()).find((d) => d.available && d.system?.hostname === os.hostname())))!.uuid;
-    const created = await mcsm(p2, "/api/instance", { daemonId }, { method: "POST", body: { nickname: "echo-bot", startCommand: "sh -c 'while read l; do echo got:$l; done'", stopCommand: "^C" } });
+    instanceDir = fs.mkdtempSync(path.join(os.tmpdir(), "fleetdeck-multi-instance-"));
+    const created = await mcsm(p2, "/api/instance", { daemonId }, { method: "POST", body: { nickname: "echo-bot", startCommand: "sh -c 'while read l; do echo got:$l; done'", stopCommand: "^C", cwd: instanceDir } });
     expect(created.status).toBe(200);
-    const uuid = created.json.data.instanceUuid as string;
+    const uuid = (instanceUuid = created.json.data.instanceUuid as string);
     const ref = { daemonId, uuid };
     expect((await mcsm(p2, "/api/protected_instance/open", ref)).status).toBe(200);
     await until("running on process 2", async () => (await mcsm(p2, "/api/instance", ref)).json.data.status === 3);
@@ -180,6 +186,38 @@ describe.skipIf(!TEST_PG_URL)("two panel processes serving one fleet", () => {
     await until("the output through process 2", async () => String((await mcsm(p2, "/api/protected_instance/outputlog", ref)).json.data).includes("got:hello from two"));
     expect((await mcsm(p2, "/api/protected_instance/stop", ref)).status).toBe(200);
     await until("stopped on process 2", async () => (await mcsm(p2, "/api/instance", ref)).json.data.status === 0);
+  });
+
+  it("MCSManager files through process 2: list, write and read; an upload and a download streamed through process 1", async () => {
+    const ref = { daemonId, uuid: instanceUuid };
+    const w = await mcsm(p2, "/api/files", ref, { method: "PUT", body: { target: "/notes.txt", text: "from process two\n" } });
+    expect(w.status, w.text).toBe(200);
+    expect(fs.readFileSync(path.join(instanceDir, "notes.txt"), "utf8")).toBe("from process two\n");
+    const r = await mcsm(p2, "/api/files", ref, { method: "PUT", body: { target: "/notes.txt" } });
+    expect(r.json.data).toBe("from process two\n");
+
+    // Larger than the agent's flow-control window several times over.
+    const content = crypto.randomBytes(3 * 1024 * 1024 + 12_345);
+    const up = await mcsm(p2, "/api/files/upload", { ...ref, upload_dir: "/" }, { method: "POST" });
+    expect(up.status, up.text).toBe(200);
+    const form = new FormData();
+    form.append("file", new Blob([new Uint8Array(content)]), "world.bin");
+    const sent = await fetch(`http://${up.json.data.addr}/upload/${up.json.data.password}`, { method: "POST", body: form });
+    expect([sent.status, await sent.text()]).toEqual([200, "OK"]);
+    expect(Buffer.compare(fs.readFileSync(path.join(instanceDir, "world.bin")), content)).toBe(0);
+
+    const list = await mcsm(p2, "/api/files/list", { ...ref, target: "/", page: "0", page_size: "50" });
+    expect(list.status, list.text).toBe(200);
+    expect((list.json.data.items as Json[]).map((i) => [i.name, i.size]).sort()).toEqual([["notes.txt", 17], ["world.bin", content.length]]);
+
+    // A password issued by process 1, taken on process 2, which streams the file from process 1.
+    const down = await mcsm(p1, "/api/files/download", { ...ref, file_name: "/world.bin" }, { method: "POST" });
+    expect(down.status, down.text).toBe(200);
+    const got = await fetch(`${p2.url}/download/${down.json.data.password}/world.bin`);
+    expect(got.status).toBe(200);
+    expect(Buffer.compare(Buffer.from(await got.arrayBuffer()), content)).toBe(0);
+    // Good once, on every process.
+    expect((await fetch(`${p1.url}/download/${down.json.data.password}/world.bin`)).status).toBe(403);
   });
 
   it("a token revoked on process 1 is refused on process 2", async () => {
@@ -192,9 +230,14 @@ describe.skipIf(!TEST_PG_URL)("two panel processes serving one fleet", () => {
     token = /"(fdk_[A-Za-z0-9_-]+)"/.exec(t.text)![1];
   });
 
-  it("process 1 SIGKILLed: the agent reconnects to process 2 and keeps reporting; process 2 takes the jobs lease", async () => {
+  it("process 1 SIGKILLed: the agent reconnects to process 2 and keeps reporting; process 2 takes the jobs lease and fails the command process 1 was waiting for", async () => {
+    // A long command sent to process 1 (which holds the agent and waits for the answer).
+    const long = trmm(p1, `/agents/${agentId}/cmd/`, { body: { shell: "/bin/bash", cmd: "sleep 40; echo never-seen", timeout: 60 } }).catch(() => null);
+    const history = async () => ((await trmm(p2, `/agents/${agentId}/history/`)).json as Json[]).find((h) => h.command === "sleep 40; echo never-seen");
+    const run = await until("the long command running, seen on process 2", async () => (await history())?.status === "running" && (await history()));
     p1.proc.kill("SIGKILL");
     await new Promise((r) => p1.proc.once("exit", r));
+    await long;
     await until("the agent on process 2", async () => {
       const r = await trmm(p2, `/agents/${agentId}/cmd/`, { body: { shell: "/bin/bash", cmd: "echo after-failover", timeout: 20 } });
       return r.status === 200 && r.json === "after-failover\n";
@@ -202,7 +245,10 @@ describe.skipIf(!TEST_PG_URL)("two panel processes serving one fleet", () => {
     const before = (await nezha(p2, `/api/v1/server/details?id=${serverId}`)).json.result[0].last_active;
     await until("reports after the failover", async () => (await nezha(p2, `/api/v1/server/details?id=${serverId}`)).json.result[0].last_active > before);
     await until("process 2 to take the jobs lease", async () => /runs the fleet's background jobs/.test(p2.logs()), 30_000);
-  }, 90_000);
+    // Not "running" until a fleet restart: marked failed by the survivor, saying why.
+    const settled = await until("the interrupted run settled on process 2", async () => (await history())?.status !== "running" && (await history()), 30_000);
+    expect(settled).toMatchObject({ id: run.id, status: "failed", results: expect.stringMatching(/panel process .* stopped while it was running/) });
+  }, 120_000);
 
   it("PostgreSQL stopped: 503 in each API's envelope, the agent stays connected; back when it returns", async () => {
     pgServer.pause();
