@@ -194,6 +194,15 @@ export class LiveStore {
     return this.entries.get(id);
   }
 
+  /**
+   * Something shown with this entry changed outside it (scheduled maintenance began or ended):
+   * what is derived from it must be redrawn (its version moves, watchers are told).
+   */
+  touch(id: number): void {
+    const e = this.entries.get(id);
+    if (e) this.changed(e);
+  }
+
   byAgentId(agentId: string): LiveEntry | undefined {
     for (const e of this.entries.values()) if (e.meta.agentId === agentId) return e;
     return undefined;
