@@ -195,12 +195,13 @@ export class LiveStore {
   }
 
   /**
-   * Something shown with this entry changed outside it (scheduled maintenance began or ended):
-   * what is derived from it must be redrawn (its version moves, watchers are told).
+   * Something shown with this entry changed outside it (its maintenance state, by a scheduled
+   * window or its client's or site's switch): what is derived from it must be redrawn (its version
+   * and the list stamp move, watchers are told). Nothing is sent to other panel processes.
    */
   touch(id: number): void {
     const e = this.entries.get(id);
-    if (e) this.changed(e);
+    if (e) this.changed(e, true);
   }
 
   byAgentId(agentId: string): LiveEntry | undefined {

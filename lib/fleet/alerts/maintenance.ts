@@ -150,14 +150,6 @@ export class MaintenanceState {
   /** Machines found in maintenance by the last sweep (the push stream redraws those that change). */
   private swept = new Set<number>();
 
-  /** Switches and windows given directly (unit tests). */
-  use(state: { clients?: string[]; sites?: [string, string][] }): void {
-    this.clients = new Set(state.clients ?? []);
-    this.sites = new Set((state.sites ?? []).map(([c, s]) => siteKey(c, s)));
-    this.windows = [];
-    this.active = null;
-  }
-
   async reload(): Promise<void> {
     const [clients, sites, windows] = await Promise.all([
       db.client.findMany({ where: { maintenanceMode: true }, select: { name: true } }),
@@ -173,6 +165,8 @@ export class MaintenanceState {
       site: w.site ? siteKey(w.site.client.name, w.site.name) : null,
     }));
     this.active = null;
+    // Machines whose maintenance this changed are redrawn at once (lists, the push stream).
+    this.sweep((id) => live.touch(id));
   }
 
   /** The servers, clients and sites whose windows are active (recomputed at most once a second). */
