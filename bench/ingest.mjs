@@ -449,10 +449,11 @@ async function measureRules({ database, databaseUrl }) {
   for (const l of labels) console.log(`  ${l.padEnd(width)}  ${String(a.get(l) ?? "—").padStart(12)}  ${String(b.get(l) ?? "—").padStart(12)}`);
   const cpuA = parseFloat(a.get("panel CPU (one core)"));
   const cpuB = parseFloat(b.get("panel CPU (one core)"));
-  if (Number.isFinite(cpuA) && Number.isFinite(cpuB) && cpuA > 0) console.log(`  panel CPU with rules: ${((cpuB / cpuA - 1) * 100).toFixed(1)}% more than without (aim: at most 10% more)`);
+  const moreOrLess = (ratio) => `${Math.abs((ratio - 1) * 100).toFixed(1)}% ${ratio >= 1 ? "more" : "less"}`;
+  if (Number.isFinite(cpuA) && Number.isFinite(cpuB) && cpuA > 0) console.log(`  panel CPU with rules: ${moreOrLess(cpuB / cpuA)} than without (aim: at most 10% more)`);
   const perA = parseFloat(a.get("panel CPU per 1,000 reports"));
   const perB = parseFloat(b.get("panel CPU per 1,000 reports"));
-  if (Number.isFinite(perA) && Number.isFinite(perB) && perA > 0) console.log(`  per report:           ${((perB / perA - 1) * 100).toFixed(1)}% more`);
+  if (Number.isFinite(perA) && Number.isFinite(perB) && perA > 0) console.log(`  per report:           ${moreOrLess(perB / perA)}`);
   return withRules;
 }
 

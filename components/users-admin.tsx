@@ -8,8 +8,8 @@ import { fetchJson } from "./fetch-json";
 import { Modal } from "./modal";
 import { DataTable, type DataColumn } from "./table/data-table";
 
-const PERMS = ["canListAgents", "canSendCmd", "canManageWinupdates"] as const;
-const ALL_GRANTS = ["canListAgents", "canSendCmd", "canManageWinupdates", "canListClients", "canManageClients", "canListSites", "canManageSites"] as const;
+const PERMS = ["canListAgents", "canSendCmd", "canManageWinupdates", "canManageMonitoring"] as const;
+const ALL_GRANTS = ["canListAgents", "canSendCmd", "canManageWinupdates", "canListClients", "canManageClients", "canListSites", "canManageSites", "canManageMonitoring"] as const;
 
 interface InstanceChoice {
   daemonName: string;

@@ -63,6 +63,28 @@ test("a monitor, a channel with a test notice, and a rule that fires", async ({ 
     await page.getByRole("link", { name: "Alerts" }).first().click();
     await expect(page.getByTestId("alert-row").filter({ hasText: "e2e memory" })).toBeVisible({ timeout: 30_000 });
     await expect.poll(() => received.find((r) => r.kind === "fire")?.rule?.name, { timeout: 30_000 }).toBe("e2e memory");
+    // Each notice unfolds into its attempts: when, result, HTTP status, error.
+    const notice = page.getByTestId("alert-row").filter({ hasText: "e2e memory" }).first().getByTestId("notice").first();
+    await expect(notice).toContainText("sent", { timeout: 30_000 });
+    await notice.locator("summary").click();
+    await expect(notice.getByTestId("attempt-row").first()).toContainText("204");
+
+    // Maintenance on a schedule: a one-off window for the Default client; a wrong one names its field.
+    await page.getByRole("link", { name: "Rules and channels" }).click();
+    await page.getByRole("button", { name: "Schedule maintenance for Default" }).first().click();
+    const windowForm = page.getByRole("form", { name: "Maintenance window for Default" });
+    const local = (ms: number) => new Date(Date.now() + ms - new Date().getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+    await windowForm.getByLabel("Start", { exact: true }).fill(local(3600_000));
+    await windowForm.getByLabel("End", { exact: true }).fill(local(-3600_000));
+    await windowForm.getByRole("button", { name: "Add window" }).click();
+    await expect(windowForm.getByRole("alert")).toContainText("endsAt");
+    await windowForm.getByLabel("Start", { exact: true }).fill(local(-3600_000));
+    await windowForm.getByLabel("End", { exact: true }).fill(local(3600_000));
+    await windowForm.getByRole("button", { name: "Add window" }).click();
+    const scheduled = page.getByTestId("maintenance-window").first();
+    await expect(scheduled).toContainText("active now");
+    await scheduled.getByRole("button", { name: "Remove window" }).click();
+    await expect(page.getByTestId("maintenance-window")).toHaveCount(0);
 
     // Leave nothing firing for the other specs.
     const xhr = { "x-requested-with": "XMLHttpRequest" };

@@ -57,6 +57,11 @@ const schema = z.object({
   /** Days the audit log and the command history are kept (0 = forever). */
   FLEETDECK_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(365),
   FLEETDECK_COMMAND_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(90),
+  /**
+   * Days alert history is kept (0 = forever): notice attempts, notices sent or given up, recovered
+   * alert events, and one-off maintenance windows that ended. Open events and pending notices stay.
+   */
+  FLEETDECK_ALERT_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(90),
   /** How many automatic pre-migration copies of the SQLite database are kept in DATA_DIR/backups. */
   FLEETDECK_BACKUPS_KEEP: z.coerce.number().int().min(0).max(100).default(3),
   /** Hours a command or scan queued for an offline machine waits before it expires. */

@@ -7,7 +7,7 @@ import { fetchJson } from "../fetch-json";
 import { useServers } from "../data/servers";
 import { ErrorNote, send } from "./form-error";
 
-type MonitorRow = MonitorDef & { status: MonitorStatus[] };
+type MonitorRow = MonitorDef & { status: MonitorStatus[]; manageable: boolean };
 const TYPE_NAMES: Record<number, string> = { 1: "HTTP(S) GET", 2: "ICMP ping", 3: "TCP connect" };
 
 interface Draft {
@@ -98,8 +98,11 @@ function StatusChip({ s }: { s: MonitorStatus }) {
   );
 }
 
-/** The monitors page: each monitor with its latest result per machine; admins add, edit, delete. */
-export function MonitorsView({ isAdmin }: { isAdmin: boolean }) {
+/**
+ * The monitors page: each monitor with its latest result per machine; admins and users with the
+ * monitoring grant add them, and edit or delete those within their reach.
+ */
+export function MonitorsView({ canManage }: { canManage: boolean }) {
   const t = useTranslations("alerts");
   const qc = useQueryClient();
   const monitors = useQuery({ queryKey: ["monitors"], queryFn: () => fetchJson<MonitorRow[]>("/api/ui/monitors"), refetchInterval: 5_000 });
@@ -112,7 +115,7 @@ export function MonitorsView({ isAdmin }: { isAdmin: boolean }) {
     <section className="space-y-4">
       <div className="flex items-center justify-between">
         <h1 className="text-2xl font-semibold">{t("monitors")}</h1>
-        {isAdmin && !editing && <button className="btn-primary" onClick={() => setEditing({ id: null, draft: emptyDraft })}>{t("addMonitor")}</button>}
+        {canManage && !editing && <button className="btn-primary" onClick={() => setEditing({ id: null, draft: emptyDraft })}>{t("addMonitor")}</button>}
       </div>
       {editing && <MonitorForm key={editing.id ?? "new"} id={editing.id} initial={editing.draft} onDone={() => setEditing(null)} />}
       <ErrorNote error={monitors.error ?? remove.error} />
@@ -126,7 +129,7 @@ export function MonitorsView({ isAdmin }: { isAdmin: boolean }) {
               <code className="text-xs text-slate-600">{m.target}</code>
               <span className="text-xs text-slate-500">{t("every", { seconds: m.intervalSec })}</span>
               {!m.enabled && <span className="text-xs text-amber-700">{t("disabled")}</span>}
-              {isAdmin && (
+              {m.manageable && (
                 <span className="ml-auto flex gap-2">
                   <button className="btn-secondary" onClick={() => setEditing({ id: m.id, draft: draftOf(m) })}>{t("edit")}</button>
                   <button className="btn-danger" onClick={() => confirm(t("confirmDelete", { name: m.name })) && remove.mutate(m.id)}>{t("delete")}</button>

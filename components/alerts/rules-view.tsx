@@ -3,9 +3,17 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslations } from "next-intl";
 import { useState } from "react";
 import type { RuleDef, RuleKind, Scope } from "@/lib/fleet/alerts/rules";
+import type { NotificationView } from "@/lib/fleet/alerts/history";
 import { fetchJson } from "../fetch-json";
+import { NoticeAttempts } from "./alert-history";
 import { useServers } from "../data/servers";
 import { ErrorNote, send } from "./form-error";
+
+/** What a rule's channel picker shows (people who may write rules but not channels see only this). */
+interface ChannelChoice {
+  id: number;
+  name: string;
+}
 
 interface ChannelRow {
   id: number;
@@ -61,7 +69,7 @@ function bodyOf(d: Draft) {
   return { name: d.name, kind: d.kind, params, scope, channelIds: d.channelIds, repeatSec: Number(d.repeatSec) || 0, muted: d.muted, enabled: d.enabled };
 }
 
-function RuleForm({ id, initial, channels, onDone }: { id: number | null; initial: Draft; channels: ChannelRow[]; onDone: () => void }) {
+function RuleForm({ id, initial, channels, onDone }: { id: number | null; initial: Draft; channels: ChannelChoice[]; onDone: () => void }) {
   const t = useTranslations("alerts");
   const qc = useQueryClient();
   const servers = useServers();
@@ -178,7 +186,9 @@ function ChannelForm({ id, initial, onDone }: { id: number | null; initial: Chan
   const save = useMutation({
     mutationFn: () => send(id ? `/api/ui/alert-channels/${id}` : "/api/ui/alert-channels", id ? "PATCH" : "POST", channelBody(d)),
     onSuccess: () => {
+      // The rules' channel picker lists channels too.
       void qc.invalidateQueries({ queryKey: ["alert-channels"] });
+      void qc.invalidateQueries({ queryKey: ["alert-rules"] });
       onDone();
     },
   });
@@ -238,7 +248,10 @@ function ChannelItem({ c, onEdit }: { c: ChannelRow; onEdit: () => void }) {
   const t = useTranslations("alerts");
   const qc = useQueryClient();
   const test = useMutation({ mutationFn: () => send<{ ok: boolean; error: string }>(`/api/ui/alert-channels/${c.id}/test`, "POST") });
-  const remove = useMutation({ mutationFn: () => send(`/api/ui/alert-channels/${c.id}`, "DELETE"), onSuccess: () => void qc.invalidateQueries({ queryKey: ["alert-channels"] }) });
+  const remove = useMutation({
+    mutationFn: () => send(`/api/ui/alert-channels/${c.id}`, "DELETE"),
+    onSuccess: () => Promise.all([qc.invalidateQueries({ queryKey: ["alert-channels"] }), qc.invalidateQueries({ queryKey: ["alert-rules"] })]),
+  });
   return (
     <li className="card flex flex-wrap items-center gap-3" data-testid="channel-row">
       <strong>{c.name}</strong>
@@ -260,27 +273,151 @@ function ChannelItem({ c, onEdit }: { c: ChannelRow; onEdit: () => void }) {
   );
 }
 
+interface WindowRow {
+  id: number;
+  target: "server" | "client" | "site";
+  targetId: number;
+  kind: "once" | "weekly";
+  startsAt: string | null;
+  endsAt: string | null;
+  days: number[];
+  startTime: string;
+  endTime: string;
+  timeZone: string;
+  note: string;
+  active: boolean;
+  ended: boolean;
+}
+
 interface MaintenanceState {
-  servers: { id: number; name: string; client: string; site: string; maintenanceMode: boolean }[];
-  clients: { id: number; name: string; maintenanceMode: boolean }[];
-  sites: { id: number; name: string; client: string; maintenanceMode: boolean }[];
+  servers: { id: number; name: string; client: string; site: string; maintenanceMode: boolean; inMaintenance: boolean }[];
+  clients: { id: number; name: string; maintenanceMode: boolean; inMaintenance: boolean }[];
+  sites: { id: number; name: string; client: string; maintenanceMode: boolean; inMaintenance: boolean }[];
+  windows: WindowRow[];
+}
+
+const DAYS = [0, 1, 2, 3, 4, 5, 6];
+const localZone = () => {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+  } catch {
+    return "UTC";
+  }
+};
+
+function WindowText({ w }: { w: WindowRow }) {
+  const t = useTranslations("alerts");
+  return (
+    <span>
+      {w.kind === "once"
+        ? `${new Date(w.startsAt ?? "").toLocaleString()} – ${new Date(w.endsAt ?? "").toLocaleString()}`
+        : `${t("weeklyOn", { days: w.days.map((d) => t(`day_${d}`)).join(", ") })} ${w.startTime}–${w.endTime} (${w.timeZone})`}
+      {w.note ? ` · ${w.note}` : ""}
+    </span>
+  );
+}
+
+/** A target's scheduled windows: each with its state and a remove button, and a form to add one. */
+function WindowsEditor({ target, id, label, windows }: { target: WindowRow["target"]; id: number; label: string; windows: WindowRow[] }) {
+  const t = useTranslations("alerts");
+  const qc = useQueryClient();
+  const [kind, setKind] = useState<"once" | "weekly">("once");
+  const [startsAt, setStartsAt] = useState("");
+  const [endsAt, setEndsAt] = useState("");
+  const [days, setDays] = useState<number[]>([6]);
+  const [startTime, setStartTime] = useState("22:00");
+  const [endTime, setEndTime] = useState("02:00");
+  const [timeZone, setTimeZone] = useState(localZone);
+  const [note, setNote] = useState("");
+  const done = { onSuccess: () => void qc.invalidateQueries({ queryKey: ["maintenance"] }) };
+  // datetime-local is the browser's wall clock: sent as an instant (UTC).
+  const instant = (v: string) => (v ? new Date(v).toISOString() : "");
+  const add = useMutation({
+    mutationFn: () =>
+      send("/api/ui/maintenance/windows", "POST", kind === "once" ? { target, id, kind, startsAt: instant(startsAt), endsAt: instant(endsAt), note } : { target, id, kind, days, startTime, endTime, timeZone, note }),
+    ...done,
+  });
+  const remove = useMutation({ mutationFn: (windowId: number) => send(`/api/ui/maintenance/windows/${windowId}`, "DELETE"), ...done });
+  return (
+    <div className="mt-1 space-y-2 rounded border border-slate-200 p-2" data-testid="maintenance-windows">
+      <ul className="space-y-1 text-xs">
+        {windows.map((w) => (
+          <li key={w.id} className="flex flex-wrap items-center gap-2" data-testid="maintenance-window">
+            <WindowText w={w} />
+            {w.active && <span className="rounded bg-amber-100 px-1 text-amber-800">{t("windowActive")}</span>}
+            {w.ended && <span className="text-slate-400">{t("windowEnded")}</span>}
+            <button type="button" className="btn-secondary ml-auto text-xs" aria-label={t("removeWindow")} onClick={() => remove.mutate(w.id)}>{t("delete")}</button>
+          </li>
+        ))}
+        {windows.length === 0 && <li className="text-slate-500">{t("noWindows")}</li>}
+      </ul>
+      <form className="grid gap-2 text-sm md:grid-cols-2" aria-label={t("windowForm", { name: label })} onSubmit={(e) => (e.preventDefault(), add.mutate())}>
+        <label className="label">{t("windowKind")}
+          <select className="input" value={kind} onChange={(e) => setKind(e.target.value as "once" | "weekly")}>
+            <option value="once">{t("windowOnce")}</option>
+            <option value="weekly">{t("windowWeekly")}</option>
+          </select>
+        </label>
+        {kind === "once" ? (
+          <>
+            <label className="label">{t("windowStart")}<input className="input" type="datetime-local" value={startsAt} onChange={(e) => setStartsAt(e.target.value)} /></label>
+            <label className="label">{t("windowEnd")}<input className="input" type="datetime-local" value={endsAt} onChange={(e) => setEndsAt(e.target.value)} /></label>
+          </>
+        ) : (
+          <>
+            <fieldset className="md:col-span-2">
+              <legend className="label">{t("windowDays")}</legend>
+              <div className="flex flex-wrap gap-2">
+                {DAYS.map((d) => (
+                  <label key={d} className="flex items-center gap-1 text-xs">
+                    <input type="checkbox" checked={days.includes(d)} onChange={(e) => setDays(e.target.checked ? [...days, d] : days.filter((x) => x !== d))} />
+                    {t(`day_${d}`)}
+                  </label>
+                ))}
+              </div>
+            </fieldset>
+            <label className="label">{t("windowFrom")}<input className="input" type="time" value={startTime} onChange={(e) => setStartTime(e.target.value)} /></label>
+            <label className="label">{t("windowUntil")}<input className="input" type="time" value={endTime} onChange={(e) => setEndTime(e.target.value)} /></label>
+            <label className="label">{t("timeZone")}<input className="input" value={timeZone} onChange={(e) => setTimeZone(e.target.value)} /></label>
+          </>
+        )}
+        <label className="label">{t("note")}<input className="input" value={note} maxLength={200} onChange={(e) => setNote(e.target.value)} /></label>
+        <div className="md:col-span-2"><button className="btn-primary" type="submit" disabled={add.isPending}>{t("addWindow")}</button></div>
+        <div className="md:col-span-2"><ErrorNote error={add.error ?? remove.error} /></div>
+      </form>
+    </div>
+  );
 }
 
 function MaintenancePanel() {
   const t = useTranslations("alerts");
   const qc = useQueryClient();
-  const state = useQuery({ queryKey: ["maintenance"], queryFn: () => fetchJson<MaintenanceState>("/api/ui/maintenance") });
+  const state = useQuery({ queryKey: ["maintenance"], queryFn: () => fetchJson<MaintenanceState>("/api/ui/maintenance"), refetchInterval: 30_000 });
+  const [open, setOpen] = useState<string | null>(null);
   const toggle = useMutation({
     mutationFn: (b: { target: string; id: number; enabled: boolean }) => send("/api/ui/maintenance", "PUT", b),
     onSuccess: () => void qc.invalidateQueries({ queryKey: ["maintenance"] }),
   });
-  const row = (target: string, id: number, label: string, on: boolean) => (
-    <label key={`${target}${id}`} className="flex items-center gap-2 text-sm">
-      <input type="checkbox" checked={on} onChange={(e) => toggle.mutate({ target, id, enabled: e.target.checked })} />
-      {label}
-    </label>
-  );
   const s = state.data;
+  const row = (target: WindowRow["target"], id: number, label: string, on: boolean, effective: boolean) => {
+    const key = `${target}${id}`;
+    const windows = (s?.windows ?? []).filter((w) => w.target === target && w.targetId === id);
+    return (
+      <div key={key} data-testid="maintenance-row">
+        <div className="flex items-center gap-2 text-sm">
+          <label className="flex items-center gap-2">
+            <input type="checkbox" checked={on} onChange={(e) => toggle.mutate({ target, id, enabled: e.target.checked })} />
+            {label}
+          </label>
+          {effective && !on && <span className="rounded bg-amber-100 px-1 text-xs text-amber-800" title={t("inMaintenanceHelp")}>{t("inMaintenance")}</span>}
+          <button type="button" className="ml-auto text-xs text-indigo-700 hover:underline" aria-expanded={open === key} aria-label={t("scheduleFor", { name: label })} onClick={() => setOpen(open === key ? null : key)}>
+            {t("schedule")}{windows.length ? ` (${windows.length})` : ""}
+          </button>
+        </div>
+        {open === key && <WindowsEditor target={target} id={id} label={label} windows={windows} />}
+      </div>
+    );
+  };
   return (
     <section className="space-y-2">
       <h2 className="text-lg font-semibold">{t("maintenance")}</h2>
@@ -288,25 +425,50 @@ function MaintenancePanel() {
       <ErrorNote error={state.error ?? toggle.error} />
       {s && (
         <div className="grid gap-3 md:grid-cols-3">
-          <div className="card space-y-1"><h3 className="font-medium">{t("clients")}</h3>{s.clients.map((c) => row("client", c.id, c.name, c.maintenanceMode))}</div>
-          <div className="card space-y-1"><h3 className="font-medium">{t("sites")}</h3>{s.sites.map((x) => row("site", x.id, `${x.client} / ${x.name}`, x.maintenanceMode))}</div>
-          <div className="card max-h-72 space-y-1 overflow-auto"><h3 className="font-medium">{t("servers")}</h3>{s.servers.map((x) => row("server", x.id, x.name, x.maintenanceMode))}</div>
+          <div className="card space-y-1"><h3 className="font-medium">{t("clients")}</h3>{s.clients.map((c) => row("client", c.id, c.name, c.maintenanceMode, c.inMaintenance))}</div>
+          <div className="card space-y-1"><h3 className="font-medium">{t("sites")}</h3>{s.sites.map((x) => row("site", x.id, `${x.client} / ${x.name}`, x.maintenanceMode, x.inMaintenance))}</div>
+          <div className="card max-h-96 space-y-1 overflow-auto"><h3 className="font-medium">{t("servers")}</h3>{s.servers.map((x) => row("server", x.id, x.name, x.maintenanceMode, x.inMaintenance))}</div>
         </div>
       )}
     </section>
   );
 }
 
-/** Admins' alert settings: rules, channels (with a test button), maintenance. */
-export function AlertSettings() {
+/** The latest notices of every kind (tests included), each with every attempt to send it. */
+function RecentNotices() {
+  const t = useTranslations("alerts");
+  const q = useQuery({ queryKey: ["notifications"], queryFn: () => fetchJson<NotificationView[]>("/api/ui/notifications?limit=50"), refetchInterval: 10_000 });
+  return (
+    <section className="space-y-2">
+      <h2 className="text-lg font-semibold">{t("recentNotices")}</h2>
+      <ErrorNote error={q.error} />
+      {q.data?.length === 0 && <p className="text-sm text-slate-500">{t("noNotices")}</p>}
+      <ul className="space-y-1 text-sm">
+        {(q.data ?? []).map((n) => (
+          <li key={n.id} className="card py-2">
+            <span className="mr-2 text-xs text-slate-500">{new Date(n.createdAt).toLocaleString()}</span>
+            <NoticeAttempts n={n} />
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+/**
+ * Alert settings: rules (admins, and users with the monitoring grant for the machines they may
+ * list); channels (with a test button), maintenance and the recent notices (admins).
+ */
+export function AlertSettings({ isAdmin }: { isAdmin: boolean }) {
   const t = useTranslations("alerts");
   const qc = useQueryClient();
-  const rules = useQuery({ queryKey: ["alert-rules"], queryFn: () => fetchJson<{ rules: RuleDef[] }>("/api/ui/alert-rules") });
-  const channels = useQuery({ queryKey: ["alert-channels"], queryFn: () => fetchJson<ChannelRow[]>("/api/ui/alert-channels") });
+  const rules = useQuery({ queryKey: ["alert-rules"], queryFn: () => fetchJson<{ rules: RuleDef[]; channels: ChannelChoice[] }>("/api/ui/alert-rules") });
+  const channels = useQuery({ queryKey: ["alert-channels"], queryFn: () => fetchJson<ChannelRow[]>("/api/ui/alert-channels"), enabled: isAdmin });
   const [rule, setRule] = useState<{ id: number | null; draft: Draft } | null>(null);
   const [channel, setChannel] = useState<{ id: number | null; draft: ChannelDraft } | null>(null);
   const removeRule = useMutation({ mutationFn: (id: number) => send(`/api/ui/alert-rules/${id}`, "DELETE"), onSuccess: () => void qc.invalidateQueries({ queryKey: ["alert-rules"] }) });
-  const channelName = (id: number) => channels.data?.find((c) => c.id === id)?.name ?? `#${id}`;
+  const choices = rules.data?.channels ?? [];
+  const channelName = (id: number) => choices.find((c) => c.id === id)?.name ?? `#${id}`;
   return (
     <div className="space-y-8">
       <section className="space-y-3">
@@ -314,7 +476,7 @@ export function AlertSettings() {
           <h1 className="text-2xl font-semibold">{t("rules")}</h1>
           {!rule && <button className="btn-primary" onClick={() => setRule({ id: null, draft: emptyDraft })}>{t("addRule")}</button>}
         </div>
-        {rule && <RuleForm key={rule.id ?? "new"} id={rule.id} initial={rule.draft} channels={channels.data ?? []} onDone={() => setRule(null)} />}
+        {rule && <RuleForm key={rule.id ?? "new"} id={rule.id} initial={rule.draft} channels={choices} onDone={() => setRule(null)} />}
         <ErrorNote error={rules.error ?? removeRule.error} />
         <ul className="space-y-2">
           {(rules.data?.rules ?? []).map((r) => (
@@ -333,18 +495,23 @@ export function AlertSettings() {
           ))}
         </ul>
       </section>
-      <section className="space-y-3">
-        <div className="flex items-center justify-between">
-          <h2 className="text-xl font-semibold">{t("channels")}</h2>
-          {!channel && <button className="btn-primary" onClick={() => setChannel({ id: null, draft: emptyChannel })}>{t("addChannel")}</button>}
-        </div>
-        {channel && <ChannelForm key={channel.id ?? "new"} id={channel.id} initial={channel.draft} onDone={() => setChannel(null)} />}
-        <ErrorNote error={channels.error} />
-        <ul className="space-y-2">
-          {(channels.data ?? []).map((c) => <ChannelItem key={c.id} c={c} onEdit={() => setChannel({ id: c.id, draft: channelDraftOf(c) })} />)}
-        </ul>
-      </section>
-      <MaintenancePanel />
+      {isAdmin && (
+        <>
+          <section className="space-y-3">
+            <div className="flex items-center justify-between">
+              <h2 className="text-xl font-semibold">{t("channels")}</h2>
+              {!channel && <button className="btn-primary" onClick={() => setChannel({ id: null, draft: emptyChannel })}>{t("addChannel")}</button>}
+            </div>
+            {channel && <ChannelForm key={channel.id ?? "new"} id={channel.id} initial={channel.draft} onDone={() => setChannel(null)} />}
+            <ErrorNote error={channels.error} />
+            <ul className="space-y-2">
+              {(channels.data ?? []).map((c) => <ChannelItem key={c.id} c={c} onEdit={() => setChannel({ id: c.id, draft: channelDraftOf(c) })} />)}
+            </ul>
+          </section>
+          <MaintenancePanel />
+          <RecentNotices />
+        </>
+      )}
     </div>
   );
 }

@@ -17,6 +17,8 @@ export interface UserRow {
   canManageClients: boolean;
   canListSites: boolean;
   canManageSites: boolean;
+  /** Monitors and alert rules over the machines the user may list. */
+  canManageMonitoring: boolean;
   /** Comma-separated client / site names the user is limited to ("" = all). */
   allowedClients: string;
   allowedSites: string;

@@ -31,6 +31,8 @@ export interface Grants {
   canManageClients: boolean;
   canListSites: boolean;
   canManageSites: boolean;
+  /** Add, edit and delete monitors and alert rules over the machines this user may list (channels stay admin-only). */
+  canManageMonitoring: boolean;
   /** Client names this user is limited to; empty (with `sites` empty) = every client. */
   clients: string[];
   sites: string[];
@@ -40,7 +42,7 @@ export interface Grants {
 
 export const ALL_GRANTS: Grants = {
   canListAgents: true, canSendCmd: true, canManageWinupdates: true, canListClients: true, canManageClients: true,
-  canListSites: true, canManageSites: true, clients: [], sites: [], instances: [],
+  canListSites: true, canManageSites: true, canManageMonitoring: true, clients: [], sites: [], instances: [],
 };
 
 export interface UserSnapshot {
@@ -87,6 +89,7 @@ export async function loadUser(id: number): Promise<UserSnapshot | null> {
       canManageClients: row.canManageClients,
       canListSites: row.canListSites,
       canManageSites: row.canManageSites,
+      canManageMonitoring: row.canManageMonitoring,
       clients: splitList(row.allowedClients),
       sites: splitList(row.allowedSites),
       instances: row.assignments.map((a) => a.instance.uuid),

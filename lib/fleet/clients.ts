@@ -17,6 +17,7 @@ import type { Actor } from "./actor";
 import { forbidden, invalid, notFound } from "./errors";
 import { live } from "./live";
 import { can, isAdmin, requirePermission } from "./policy";
+import { maintenance } from "./alerts/maintenance";
 
 export const DEFAULT_NAME = "Default";
 
@@ -70,21 +71,24 @@ export interface ClientView {
 }
 
 async function loadClients() {
-  const [clients, counts, maintenance] = await Promise.all([
+  await live.ready();
+  const [clients, counts] = await Promise.all([
     db.client.findMany({ orderBy: { name: "asc" }, include: { sites: { orderBy: { name: "asc" } } } }),
     db.server.groupBy({ by: ["siteId"], _count: { _all: true } }),
-    db.server.groupBy({ by: ["siteId"], where: { maintenanceMode: true }, _count: { _all: true } }),
   ]);
   const agents = new Map(counts.map((c) => [c.siteId, c._count._all]));
-  const muted = new Set(maintenance.map((m) => m.siteId));
+  // Tactical RMM: a site is in maintenance when any of its agents is (by its own switch, its
+  // site's or client's, or a scheduled window: lib/fleet/alerts/maintenance.ts).
+  const now = Date.now();
+  const muted = new Set<string>();
+  for (const e of live.all()) if (maintenance.inMaintenance(e.meta, now)) muted.add(`${e.meta.client}\0${e.meta.site}`);
   return clients.map((c) => {
     const sites = c.sites.map((s) => ({
       id: s.id, name: s.name, clientId: c.id, clientName: c.name,
       agentCount: agents.get(s.id) ?? 0,
-      // Tactical RMM: a site is in maintenance when any of its agents is.
-      maintenanceMode: s.maintenanceMode || muted.has(s.id),
+      maintenanceMode: s.maintenanceMode || muted.has(`${c.name}\0${s.name}`) || maintenance.siteInMaintenance(c.name, s.name, now),
     }));
-    return { id: c.id, name: c.name, sites, agentCount: sites.reduce((n, s) => n + s.agentCount, 0), maintenanceMode: c.maintenanceMode || sites.some((s) => s.maintenanceMode) };
+    return { id: c.id, name: c.name, sites, agentCount: sites.reduce((n, s) => n + s.agentCount, 0), maintenanceMode: c.maintenanceMode || maintenance.clientInMaintenance(c.name, now) || sites.some((s) => s.maintenanceMode) };
   });
 }
 

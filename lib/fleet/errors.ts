@@ -20,7 +20,7 @@ export type DomainErrorKind =
   | "too_large";
 
 /** What a not-found or unavailable error is about, so that dialects can word it their way. */
-export type Subject = "server" | "instance" | "user" | "token" | "key" | "client" | "site" | "job" | "monitor" | "rule" | "channel";
+export type Subject = "server" | "instance" | "user" | "token" | "key" | "client" | "site" | "job" | "monitor" | "rule" | "channel" | "window";
 
 export class DomainError extends Error {
   readonly kind: DomainErrorKind;

@@ -194,6 +194,16 @@ export class LiveStore {
     return this.entries.get(id);
   }
 
+  /**
+   * Something shown with this entry changed outside it (its maintenance state, by a scheduled
+   * window or its client's or site's switch): what is derived from it must be redrawn (its version
+   * and the list stamp move, watchers are told). Nothing is sent to other panel processes.
+   */
+  touch(id: number): void {
+    const e = this.entries.get(id);
+    if (e) this.changed(e, true);
+  }
+
   byAgentId(agentId: string): LiveEntry | undefined {
     for (const e of this.entries.values()) if (e.meta.agentId === agentId) return e;
     return undefined;

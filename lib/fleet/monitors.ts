@@ -11,8 +11,8 @@ import { audit } from "../audit";
 import { singleton } from "../global";
 import type { Principal } from "../auth/principal";
 import type { Actor } from "./actor";
-import { notFound, parseInput } from "./errors";
-import { canList, requireAdmin } from "./policy";
+import { forbidden, invalid, notFound, parseInput } from "./errors";
+import { can, canList, isAdmin, listsAll, requirePermission, seesWholeFleet } from "./policy";
 import { live } from "./live";
 
 export const MONITOR_TYPES = { http: 1, icmp: 2, tcp: 3 } as const;
@@ -156,10 +156,27 @@ function changed(): void {
 
 const dataOf = (m: z.output<typeof monitorInputSchema>) => ({ ...m, serverIds: [...new Set(m.serverIds)].join(",") });
 
+/**
+ * Who may add, change or delete a monitor: admins, and users with the monitoring grant for a
+ * monitor that runs only on machines they may list (every machine, when they see the whole fleet).
+ */
+export function mayManageMonitor(p: Principal, m: Pick<MonitorDef, "cover" | "serverIds">): boolean {
+  if (isAdmin(p) || seesWholeFleet(p)) return true;
+  return m.cover === 1 && listsAll(p, m.serverIds);
+}
+
+/** A new or changed monitor a non-admin may not make: field errors saying why. */
+function checkReach(p: Principal, m: Pick<MonitorDef, "cover" | "serverIds">): void {
+  if (mayManageMonitor(p, m)) return;
+  if (m.cover !== 1) throw invalid("cover: you may run monitors only on the servers you list (cover 1)", { cover: ["must be 1 (only the listed servers): you may not reach every server"] });
+  throw invalid("serverIds: names a server you may not list", { serverIds: ["names a server you may not list"] });
+}
+
 export async function createMonitor(p: Principal, actor: Actor, input: unknown): Promise<MonitorDef> {
-  requireAdmin(p);
+  requirePermission(p, "canManageMonitoring");
   const m = parseInput(monitorInputSchema, input);
-  await monitorsReady();
+  await Promise.all([monitorsReady(), live.ready()]);
+  checkReach(p, m);
   const row = await db.monitor.create({ data: dataOf(m) });
   registry.byId.set(row.id, defOf(row));
   changed();
@@ -168,12 +185,14 @@ export async function createMonitor(p: Principal, actor: Actor, input: unknown):
 }
 
 export async function updateMonitor(p: Principal, actor: Actor, id: number, patch: unknown): Promise<MonitorDef> {
-  requireAdmin(p);
-  await monitorsReady();
+  requirePermission(p, "canManageMonitoring");
+  await Promise.all([monitorsReady(), live.ready()]);
   const current = registry.byId.get(id);
   if (!current) throw notFound("monitor", "No such monitor");
+  if (!mayManageMonitor(p, current)) throw forbidden("This monitor runs on servers outside your access");
   // Validated as a whole (a new type must suit the target it keeps, and the reverse).
   const m = parseInput(monitorInputSchema, { ...current, ...(typeof patch === "object" && patch ? patch : {}) });
+  checkReach(p, m);
   const row = await db.monitor.update({ where: { id }, data: dataOf(m) });
   registry.byId.set(id, defOf(row));
   changed();
@@ -182,10 +201,11 @@ export async function updateMonitor(p: Principal, actor: Actor, id: number, patc
 }
 
 export async function deleteMonitor(p: Principal, actor: Actor, id: number): Promise<void> {
-  requireAdmin(p);
-  await monitorsReady();
+  requirePermission(p, "canManageMonitoring");
+  await Promise.all([monitorsReady(), live.ready()]);
   const current = registry.byId.get(id);
   if (!current) throw notFound("monitor", "No such monitor");
+  if (!mayManageMonitor(p, current)) throw forbidden("This monitor runs on servers outside your access");
   await db.monitor.delete({ where: { id } });
   registry.byId.delete(id);
   results.forgetMonitor(id);
@@ -363,8 +383,11 @@ export interface MonitorStatus {
   error: string;
 }
 
-/** Every monitor with its latest result on each server the caller may list. */
-export async function listMonitors(p: Principal): Promise<(MonitorDef & { status: MonitorStatus[] })[]> {
+/**
+ * Every monitor with its latest result on each server the caller may list, and whether the caller
+ * may edit or delete it (`manageable`).
+ */
+export async function listMonitors(p: Principal): Promise<(MonitorDef & { status: MonitorStatus[]; manageable: boolean })[]> {
   await Promise.all([monitorsReady(), live.ready()]);
   const byMonitor = new Map<number, MonitorStatus[]>();
   const seen = new Set<string>();
@@ -382,7 +405,8 @@ export async function listMonitors(p: Principal): Promise<(MonitorDef & { status
   // After a restart: the last minute row until the agents report again.
   const recent = await db.monitorResult.findMany({ where: { resolution: 60, at: { gte: new Date(Date.now() - HOUR) } }, orderBy: { at: "desc" }, take: 5_000 });
   for (const r of recent) add(r.monitorId, r.serverId, { at: r.at.getTime(), ok: r.up > 0, delayMs: r.avgDelay, certDaysLeft: r.certDaysLeft, error: r.up > 0 ? "" : "down" });
-  return allMonitors().map((m) => ({ ...m, status: (byMonitor.get(m.id) ?? []).sort((a, b) => a.serverId - b.serverId) }));
+  const manager = can(p, "canManageMonitoring");
+  return allMonitors().map((m) => ({ ...m, status: (byMonitor.get(m.id) ?? []).sort((a, b) => a.serverId - b.serverId), manageable: manager && mayManageMonitor(p, m) }));
 }
 
 export interface MonitorSeries {

@@ -26,15 +26,19 @@ export const GUEST: Principal = Object.freeze({
   via: "cookie",
   perms: Object.freeze({
     canListAgents: true, canSendCmd: false, canManageWinupdates: false, canListClients: false, canManageClients: false,
-    canListSites: false, canManageSites: false, clients: [], sites: [], instances: [],
+    canListSites: false, canManageSites: false, canManageMonitoring: false, clients: [], sites: [], instances: [],
   }),
 }) as Principal;
 export const isGuest = (p: Principal): boolean => p === GUEST;
 
-/** The grants a route may require, named after Tactical RMM's permissions. */
+/**
+ * The grants a route may require, named after Tactical RMM's permissions; canManageMonitoring is
+ * Fleetdeck's one grant for monitors and alert rules (Tactical RMM's can_manage_checks and
+ * can_manage_alerts together).
+ */
 export type Permission = keyof Pick<
   Grants,
-  "canListAgents" | "canSendCmd" | "canManageWinupdates" | "canListClients" | "canManageClients" | "canListSites" | "canManageSites"
+  "canListAgents" | "canSendCmd" | "canManageWinupdates" | "canListClients" | "canManageClients" | "canListSites" | "canManageSites" | "canManageMonitoring"
 >;
 
 export function can(p: Principal, permission: Permission): boolean {
@@ -128,7 +132,22 @@ export function rightsOf(p: Principal) {
     canManageClients: can(p, "canManageClients"),
     canListSites: can(p, "canListSites"),
     canManageSites: can(p, "canManageSites"),
+    canManageMonitoring: can(p, "canManageMonitoring"),
   };
+}
+
+// ---- monitors and alert rules ---------------------------------------------------------------------------
+
+/**
+ * Whether every one of these machines is one the principal may list (an unknown id counts as
+ * not: a user cannot tell a machine outside their limits from one that does not exist).
+ */
+export function listsAll(p: Principal, serverIds: readonly number[]): boolean {
+  if (isAdmin(p)) return true;
+  return serverIds.every((id) => {
+    const e = live.get(id);
+    return !!e && canList(p, e.meta);
+  });
 }
 
 // ---- instances (MCSManager's model) --------------------------------------------------------------

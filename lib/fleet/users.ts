@@ -101,6 +101,7 @@ export const userPatchSchema = z.object({
   canManageClients: z.boolean().optional(),
   canListSites: z.boolean().optional(),
   canManageSites: z.boolean().optional(),
+  canManageMonitoring: z.boolean().optional(),
   allowedClients: z.string().max(1000).optional(),
   allowedSites: z.string().max(1000).optional(),
   /** Uuids of the instances assigned to the user (MCSManager's model); replaces the whole list. */
@@ -172,7 +173,7 @@ export async function listUsers() {
     select: {
       id: true, username: true, role: true, disabled: true, totpEnabled: true, createdAt: true,
       canListAgents: true, canSendCmd: true, canManageWinupdates: true, canListClients: true, canManageClients: true,
-      canListSites: true, canManageSites: true, allowedClients: true, allowedSites: true,
+      canListSites: true, canManageSites: true, canManageMonitoring: true, allowedClients: true, allowedSites: true,
       assignments: { select: { instance: { select: { uuid: true, name: true, server: { select: { id: true, agentId: true, name: true } } } } } },
     },
   });

@@ -86,9 +86,9 @@ beforeAll(async () => {
   // Something shaped like a token that the panel never issued (so the lookup really runs).
   secrets.garbage = "fdk_" + "A".repeat(20) + "matrix-garbage-token-x";
 
-  // A user with every Tactical RMM grant: on routes that are not admin-only, their token must pass.
+  // A user with every grant (Tactical RMM's, and monitoring): on routes that are not admin-only, their token must pass.
   const u = await panel.createUser("matrix-user", {
-    perms: { canListAgents: true, canSendCmd: true, canManageWinupdates: true, canListClients: true, canManageClients: true, canListSites: true, canManageSites: true },
+    perms: { canListAgents: true, canSendCmd: true, canManageWinupdates: true, canListClients: true, canManageClients: true, canListSites: true, canManageSites: true, canManageMonitoring: true },
   });
   const userCookie = (await login(running.url, "matrix-user", u.password)).cookie!;
   secrets.userToken = (await panel.createToken(userCookie, "matrix user")).token;
@@ -155,7 +155,7 @@ function isAuthError(p: Probe, r: Reply): boolean {
   }
 }
 
-const GRANTS = new Set<Access>(["canListAgents", "canSendCmd", "canManageWinupdates", "canListClients", "canManageClients", "canListSites", "canManageSites"]);
+const GRANTS = new Set<Access>(["canListAgents", "canSendCmd", "canManageWinupdates", "canListClients", "canManageClients", "canListSites", "canManageSites", "canManageMonitoring"]);
 
 /** Whether a credential is good enough for a route, by the hand-written list alone. */
 function allowed(p: Probe, c: Case): boolean {

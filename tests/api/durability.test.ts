@@ -88,7 +88,7 @@ describe("a crash in the middle of a command", () => {
 });
 
 describe("retention", () => {
-  it("prunes audit entries and command runs older than their settings, keeping the rest", async () => {
+  it("prunes audit entries, command runs and alert history older than their settings, keeping the rest", async () => {
     const dataDir = tempDir("retention");
     // A panel makes the database (and a server the runs can belong to), then stops.
     const first = await start({}, { dataDir });
@@ -108,14 +108,32 @@ describe("retention", () => {
       run.run(serverId, "old done", "done", ago(10));
       run.run(serverId, "recent done", "done", ago(2));
       run.run(serverId, "old but failed", "failed", ago(10));
+      // Alert history: a recovered event with a sent notice and its attempts, 20 and 2 days old;
+      // a notice still being retried keeps its old attempts.
+      const rule = db.prepare(`INSERT INTO "AlertRule" (name, kind, "updatedAt") VALUES ('r', 'offline', ?)`).run(ago(30)).lastInsertRowid;
+      const event = db.prepare(`INSERT INTO "AlertEvent" ("ruleId", "serverId", detail, "firedAt", "recoveredAt") VALUES (?, ?, ?, ?, ?)`);
+      const notice = db.prepare(`INSERT INTO "Notification" ("eventId", "channelId", kind, status, "createdAt") VALUES (?, 1, 'fire', ?, ?)`);
+      const attempt = db.prepare(`INSERT INTO "NotificationAttempt" ("notificationId", "channelId", at, result, error) VALUES (?, 1, ?, ?, ?)`);
+      for (const [age, label] of [[20, "old"], [2, "recent"]] as const) {
+        const ev = event.run(rule, serverId, `${label} event`, ago(age), ago(age)).lastInsertRowid;
+        const n = notice.run(ev, "sent", ago(age)).lastInsertRowid;
+        attempt.run(n, ago(age), "sent", `${label} attempt`);
+      }
+      // (due tomorrow: the outbox leaves it alone meanwhile)
+      const pending = db.prepare(`INSERT INTO "Notification" ("channelId", kind, status, "createdAt", "nextAttemptAt") VALUES (1, 'fire', 'pending', ?, ?)`).run(ago(20), ago(-1)).lastInsertRowid;
+      attempt.run(pending, ago(20), "failed", "retried attempt");
     });
 
-    await start({ FLEETDECK_AUDIT_RETENTION_DAYS: "30", FLEETDECK_COMMAND_RETENTION_DAYS: "7" }, { dataDir });
+    await start({ FLEETDECK_AUDIT_RETENTION_DAYS: "30", FLEETDECK_COMMAND_RETENTION_DAYS: "7", FLEETDECK_ALERT_RETENTION_DAYS: "10" }, { dataDir });
     await until("the old rows to be pruned", () => sql(dataDir, (db) => !db.prepare(`SELECT 1 FROM "AuditLog" WHERE detail = 'old audit'`).get()), 30_000);
     await until("the old runs to be pruned", () => sql(dataDir, (db) => !db.prepare(`SELECT 1 FROM "CommandRun" WHERE command = 'old done'`).get()), 30_000);
+    await until("the old alert history to be pruned", () => sql(dataDir, (db) => !db.prepare(`SELECT 1 FROM "AlertEvent" WHERE detail = 'old event'`).get()), 30_000);
     sql(dataDir, (db) => {
       expect(db.prepare(`SELECT detail FROM "AuditLog" WHERE action = 'test.old'`).all()).toEqual([{ detail: "recent audit" }]);
       expect(db.prepare(`SELECT command FROM "CommandRun" ORDER BY id`).all()).toEqual([{ command: "recent done" }]);
+      expect(db.prepare(`SELECT detail FROM "AlertEvent" ORDER BY id`).all()).toEqual([{ detail: "recent event" }]);
+      expect(db.prepare(`SELECT status FROM "Notification" ORDER BY id`).all()).toEqual([{ status: "sent" }, { status: "pending" }]);
+      expect(db.prepare(`SELECT error FROM "NotificationAttempt" ORDER BY id`).all()).toEqual([{ error: "recent attempt" }, { error: "retried attempt" }]);
     });
   }, 120_000);
 

@@ -19,7 +19,8 @@ export type Access =
   | "canListClients"
   | "canManageClients"
   | "canListSites"
-  | "canManageSites";
+  | "canManageSites"
+  | "canManageMonitoring";
 
 export const EXPECTED_ACCESS: Record<string, Access> = {
   // Nezha v0: reads are for every user (what they see is the access policy's business).
@@ -162,14 +163,15 @@ export const EXPECTED_ACCESS: Record<string, Access> = {
   "DELETE /api/ui/profile/totp": "user",
   "GET /api/ui/audit": "admin",
   "GET /api/ui/monitors": "user",
-  "POST /api/ui/monitors": "admin",
-  "PATCH /api/ui/monitors/:id": "admin",
-  "DELETE /api/ui/monitors/:id": "admin",
+  // Monitors and rules: the monitoring grant (within the machines the user may list: alerts.test.ts).
+  "POST /api/ui/monitors": "canManageMonitoring",
+  "PATCH /api/ui/monitors/:id": "canManageMonitoring",
+  "DELETE /api/ui/monitors/:id": "canManageMonitoring",
   "GET /api/ui/servers/:id/monitors": "user",
-  "GET /api/ui/alert-rules": "admin",
-  "POST /api/ui/alert-rules": "admin",
-  "PATCH /api/ui/alert-rules/:id": "admin",
-  "DELETE /api/ui/alert-rules/:id": "admin",
+  "GET /api/ui/alert-rules": "canManageMonitoring",
+  "POST /api/ui/alert-rules": "canManageMonitoring",
+  "PATCH /api/ui/alert-rules/:id": "canManageMonitoring",
+  "DELETE /api/ui/alert-rules/:id": "canManageMonitoring",
   "GET /api/ui/alert-channels": "admin",
   "POST /api/ui/alert-channels": "admin",
   "PATCH /api/ui/alert-channels/:id": "admin",
@@ -179,6 +181,8 @@ export const EXPECTED_ACCESS: Record<string, Access> = {
   "GET /api/ui/notifications": "admin",
   "GET /api/ui/maintenance": "admin",
   "PUT /api/ui/maintenance": "admin",
+  "POST /api/ui/maintenance/windows": "admin",
+  "DELETE /api/ui/maintenance/windows/:id": "admin",
   "GET /api/ui/settings/public-status": "admin",
   "PUT /api/ui/settings/public-status": "admin",
 };
@@ -352,4 +356,6 @@ export const EXPECTED_EFFECT: Record<string, Effect> = {
   "GET /api/ui/notifications": "read",
   "GET /api/ui/maintenance": "read",
   "PUT /api/ui/maintenance": "act",
+  "POST /api/ui/maintenance/windows": "act",
+  "DELETE /api/ui/maintenance/windows/:id": "act",
 };

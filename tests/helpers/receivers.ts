@@ -17,13 +17,15 @@ export interface WebhookReceiver {
   port: number;
   hooks: Hook[];
   mode: "ok" | "fail" | "hang";
+  /** Answer this many more requests with 500 before following `mode` (counts down). */
+  failNext: number;
   /** Requests held open by "hang" (ended on close). */
   held: http.ServerResponse[];
   close(): Promise<void>;
 }
 
 export async function startWebhookReceiver(mode: WebhookReceiver["mode"] = "ok", port = 0): Promise<WebhookReceiver> {
-  const r = { hooks: [] as Hook[], mode, held: [] as http.ServerResponse[] } as WebhookReceiver;
+  const r = { hooks: [] as Hook[], mode, failNext: 0, held: [] as http.ServerResponse[] } as WebhookReceiver;
   const server = http.createServer((req, res) => {
     let data = "";
     req.on("data", (d) => (data += d));
@@ -35,6 +37,10 @@ export async function startWebhookReceiver(mode: WebhookReceiver["mode"] = "ok",
         body = { raw: data };
       }
       r.hooks.push({ method: req.method ?? "", headers: req.headers, body });
+      if (r.failNext > 0) {
+        r.failNext--;
+        return void res.writeHead(500).end();
+      }
       if (r.mode === "hang") return void r.held.push(res);
       res.writeHead(r.mode === "ok" ? 204 : 500).end();
     });

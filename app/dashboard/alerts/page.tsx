@@ -3,5 +3,5 @@ import { AlertHistory } from "@/components/alerts/alert-history";
 
 export default async function AlertsPage() {
   const me = await requireUser();
-  return <AlertHistory isAdmin={me.role === "admin"} />;
+  return <AlertHistory isAdmin={me.role === "admin"} canManage={(me.role === "admin" || me.perms.canManageMonitoring)} />;
 }

@@ -3,5 +3,5 @@ import { MonitorsView } from "@/components/alerts/monitors-view";
 
 export default async function MonitorsPage() {
   const me = await requireUser();
-  return <MonitorsView isAdmin={me.role === "admin"} />;
+  return <MonitorsView canManage={(me.role === "admin" || me.perms.canManageMonitoring)} />;
 }

@@ -130,7 +130,8 @@ export const trmmDialect: Dialect = {
         GET: doc({ summary: "One agent (Tactical RMM)", description: "Needs can_list_agents.", response: trmmAgentDetail, errors: agentErrors }),
         PUT: doc({
           summary: "Edit an agent: maintenance mode, description (Tactical RMM)",
-          description: "Admins only. `maintenance_mode: true` mutes the agent's alerts until it is turned off.",
+          description:
+            "Admins only. `maintenance_mode: true` mutes the agent's alerts until it is turned off. The agent still reads `maintenance_mode: true` while its client or site is in maintenance or a scheduled window is active (set in the panel's Alerts → Rules and channels).",
           admin: true,
           acts: true,
           body: agentEditBody,

@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { agentStatus, type LiveEntry } from "../../fleet/live";
+import { maintenance } from "../../fleet/alerts/maintenance";
 
 /** `GET /agents/?detail=false` (Tactical RMM's AgentHostnameSerializer). */
 export const trmmAgentBrief = z.object({
@@ -45,7 +46,11 @@ export const trmmAgentRow = z.object({
   logged_username: z
     .string()
     .describe("The users logged in now (utmp, as `who` lists them), comma-separated; empty when nobody is, or when unknown (see logged_username_known)"),
-  maintenance_mode: z.boolean().describe("Alerts of this agent are muted. Set with PUT /agents/{agent_id}/ (admins)"),
+  maintenance_mode: z
+    .boolean()
+    .describe(
+      "Alerts of this agent are muted: its own switch (PUT /agents/{agent_id}/, admins), its client's or site's (Tactical RMM puts every agent of a client or site in maintenance), or a scheduled maintenance window of any of them active now",
+    ),
   // Fleetdeck-only: what the two fields above cannot say themselves.
   needs_reboot_known: z.boolean().describe("Fleetdeck: false when needs_reboot cannot be known on this machine (see needs_reboot)"),
   logged_username_known: z.boolean().describe("Fleetdeck: false when the logged-in users cannot be known (no `who`, Windows, agent older than protocol 3)"),
@@ -140,7 +145,7 @@ export function agentRowOf(e: LiveEntry, pendingUpdates: number, now = Date.now(
     needs_reboot: e.state?.needsReboot === true,
     has_patches_pending: pendingUpdates > 0,
     logged_username: (e.state?.users ?? []).join(", "),
-    maintenance_mode: e.meta.maintenanceMode,
+    maintenance_mode: maintenance.inMaintenance(e.meta, now),
     needs_reboot_known: typeof e.state?.needsReboot === "boolean",
     logged_username_known: Array.isArray(e.state?.users),
     clock_skew_ms: e.clockSkewMs === null ? null : Math.round(e.clockSkewMs),

@@ -5,10 +5,10 @@ import { notFound, type Subject } from "../../fleet/errors";
 import { serverFor } from "../../fleet/policy";
 import { createMonitor, deleteMonitor, listMonitors, serverMonitorSeries, updateMonitor } from "../../fleet/monitors";
 import { createRule, deleteRule, listRules, METRICS, RULE_KINDS, updateRule } from "../../fleet/alerts/rules";
-import { createChannel, deleteChannel, listChannels, updateChannel } from "../../fleet/alerts/channels";
+import { channelChoices, createChannel, deleteChannel, listChannels, updateChannel } from "../../fleet/alerts/channels";
 import { sendTest } from "../../fleet/alerts/outbox";
 import { alertHistory, recentNotifications } from "../../fleet/alerts/history";
-import { maintenanceState, setMaintenance } from "../../fleet/alerts/maintenance";
+import { addMaintenanceWindow, maintenanceState, removeMaintenanceWindow, setMaintenance } from "../../fleet/alerts/maintenance";
 import { ApiError } from "../guard";
 import { bodyOf, idParam, uiOk, withUi } from "./envelope";
 
@@ -20,17 +20,18 @@ function pathId(req: ApiRequest, subject: Subject, message: string): number {
 
 // ---- monitors ----------------------------------------------------------------------------------------
 
+// Monitors and rules: admins, and users with the monitoring grant (within the machines they may
+// list: the domain checks each monitor's servers and each rule's scope).
+const MONITORING = { permission: "canManageMonitoring" } as const;
+
 /** Every monitor, with its latest result on each machine the caller may list. */
 export const monitorsList = withUi(async (_req, me) => uiOk(await listMonitors(me)));
-export const monitorCreate = withUi(async (req, me, actor) => uiOk(await createMonitor(me, actor, await bodyOf(req)), 201), { admin: true });
-export const monitorEdit = withUi(async (req, me, actor) => uiOk(await updateMonitor(me, actor, pathId(req, "monitor", "No such monitor"), await bodyOf(req))), { admin: true });
-export const monitorDelete = withUi(
-  async (req, me, actor) => {
-    await deleteMonitor(me, actor, pathId(req, "monitor", "No such monitor"));
-    return uiOk({ ok: true });
-  },
-  { admin: true },
-);
+export const monitorCreate = withUi(async (req, me, actor) => uiOk(await createMonitor(me, actor, await bodyOf(req)), 201), MONITORING);
+export const monitorEdit = withUi(async (req, me, actor) => uiOk(await updateMonitor(me, actor, pathId(req, "monitor", "No such monitor"), await bodyOf(req))), MONITORING);
+export const monitorDelete = withUi(async (req, me, actor) => {
+  await deleteMonitor(me, actor, pathId(req, "monitor", "No such monitor"));
+  return uiOk({ ok: true });
+}, MONITORING);
 
 const seriesQuery = z.object({ range: z.enum(["day", "month"]).default("day") });
 
@@ -44,16 +45,14 @@ export const serverMonitors = withUi(async (req, me) => {
 
 // ---- rules -------------------------------------------------------------------------------------------
 
-export const rulesList = withUi(async (_req, me) => uiOk({ rules: await listRules(me), kinds: RULE_KINDS, metrics: METRICS }), { admin: true });
-export const ruleCreate = withUi(async (req, me, actor) => uiOk(await createRule(me, actor, await bodyOf(req)), 201), { admin: true });
-export const ruleEdit = withUi(async (req, me, actor) => uiOk(await updateRule(me, actor, pathId(req, "rule", "No such alert rule"), await bodyOf(req))), { admin: true });
-export const ruleDelete = withUi(
-  async (req, me, actor) => {
-    await deleteRule(me, actor, pathId(req, "rule", "No such alert rule"));
-    return uiOk({ ok: true });
-  },
-  { admin: true },
-);
+/** The rules the caller may manage, and the channels (names only) a rule may name. */
+export const rulesList = withUi(async (_req, me) => uiOk({ rules: await listRules(me), kinds: RULE_KINDS, metrics: METRICS, channels: await channelChoices() }), MONITORING);
+export const ruleCreate = withUi(async (req, me, actor) => uiOk(await createRule(me, actor, await bodyOf(req)), 201), MONITORING);
+export const ruleEdit = withUi(async (req, me, actor) => uiOk(await updateRule(me, actor, pathId(req, "rule", "No such alert rule"), await bodyOf(req))), MONITORING);
+export const ruleDelete = withUi(async (req, me, actor) => {
+  await deleteRule(me, actor, pathId(req, "rule", "No such alert rule"));
+  return uiOk({ ok: true });
+}, MONITORING);
 
 // ---- channels (admins only: they make the panel send requests and mail) ---------------------------------
 
@@ -86,3 +85,12 @@ export const notificationsList = withUi(async (req) => uiOk(await recentNotifica
 
 export const maintenanceGet = withUi(async (_req, me) => uiOk(await maintenanceState(me)), { admin: true });
 export const maintenanceSet = withUi(async (req, me, actor) => uiOk(await setMaintenance(me, actor, await bodyOf(req))), { admin: true });
+/** A scheduled window (one-off or weekly) for a server, client or site. */
+export const maintenanceWindowAdd = withUi(async (req, me, actor) => uiOk(await addMaintenanceWindow(me, actor, await bodyOf(req)), 201), { admin: true });
+export const maintenanceWindowRemove = withUi(
+  async (req, me, actor) => {
+    await removeMaintenanceWindow(me, actor, pathId(req, "window", "No such maintenance window"));
+    return uiOk({ ok: true });
+  },
+  { admin: true },
+);

@@ -108,6 +108,14 @@ export async function listChannels(p: Principal) {
   });
 }
 
+/**
+ * The channels a rule may name, as people who may write rules but not channels see them: id,
+ * name, type and whether enabled, never where they point.
+ */
+export async function channelChoices(): Promise<{ id: number; name: string; type: string; enabled: boolean }[]> {
+  return db.alertChannel.findMany({ orderBy: { id: "asc" }, select: { id: true, name: true, type: true, enabled: true } });
+}
+
 export async function channelById(id: number): Promise<ChannelDef | null> {
   const row = await db.alertChannel.findUnique({ where: { id } });
   return row ? channelOf(row) : null;
@@ -192,8 +200,22 @@ export function webhookBody(cfg: WebhookConfig, n: Notice): unknown {
   }
 }
 
-/** One attempt to deliver a notice; throws with a short reason on failure. */
-export async function deliver(c: ChannelDef, n: Notice): Promise<void> {
+/** Why an attempt failed: a short reason, the webhook's HTTP status when it answered, and whether it timed out. */
+export class DeliveryError extends Error {
+  constructor(
+    message: string,
+    readonly httpStatus: number | null = null,
+    readonly timedOut = false,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * One attempt to deliver a notice; resolves with the webhook's HTTP status (null for mail), throws
+ * a DeliveryError with a short reason on failure.
+ */
+export async function deliver(c: ChannelDef, n: Notice): Promise<{ httpStatus: number | null }> {
   if (c.type === "webhook") {
     const res = await fetch(c.config.url, {
       method: "POST",
@@ -203,12 +225,13 @@ export async function deliver(c: ChannelDef, n: Notice): Promise<void> {
       signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
     }).catch((e: unknown) => {
       const err = e as { name?: string; cause?: { code?: string; message?: string }; message?: string };
-      if (err.name === "TimeoutError" || err.name === "AbortError") throw new Error(`no answer within ${SEND_TIMEOUT_MS / 1000} s`);
-      throw new Error(err.cause?.code ?? err.cause?.message ?? err.message ?? String(e));
+      if (err.name === "TimeoutError" || err.name === "AbortError") throw new DeliveryError(`no answer within ${SEND_TIMEOUT_MS / 1000} s`, null, true);
+      throw new DeliveryError(err.cause?.code ?? err.cause?.message ?? err.message ?? String(e));
     });
+    // A body that never ends is cut off by the same deadline.
     await res.arrayBuffer().catch(() => undefined);
-    if (res.status < 200 || res.status >= 300) throw new Error(`HTTP ${res.status}`);
-    return;
+    if (res.status < 200 || res.status >= 300) throw new DeliveryError(`HTTP ${res.status}`, res.status);
+    return { httpStatus: res.status };
   }
   const cfg = c.config;
   const transport = nodemailer.createTransport({
@@ -224,7 +247,11 @@ export async function deliver(c: ChannelDef, n: Notice): Promise<void> {
   });
   try {
     await transport.sendMail({ from: cfg.from, to: cfg.to, subject: n.text.slice(0, 200), text: `${n.text}\n\n${JSON.stringify(n, null, 2)}\n` });
+  } catch (e) {
+    const err = e as { code?: string; message?: string };
+    throw new DeliveryError(err.message ?? String(e), null, err.code === "ETIMEDOUT");
   } finally {
     transport.close();
   }
+  return { httpStatus: null };
 }

@@ -19,6 +19,7 @@ import { covers, monitorById, onMonitorsChanged, type ProbeResult } from "../mon
 import type { Notice } from "./channels";
 import { noticeText } from "./channels";
 import { outbox } from "./outbox";
+import { maintenance } from "./maintenance";
 import { inRuleScope, loadRules, onRulesChanged, ruleParamSchemas, type Metric, type RuleDef } from "./rules";
 
 interface SubjectState {
@@ -74,7 +75,8 @@ export class AlertEngine {
   /** Per server: the enabled rules whose scope covers it, keyed by rules and server generations. */
   private perServer = new Map<number, { version: number; meta: number; byKind: Map<string, RuleDef[]> }>();
   private states = new Map<number, Map<string, SubjectState>>();
-  private maintenance = { servers: new Set<number>(), clients: new Set<string>(), sites: new Set<string>() };
+  /** Unit tests: maintenance given directly instead of the panel's (switches and windows). */
+  private maintenanceOverride: { servers: Set<number>; clients: Set<string>; sites: Set<string> } | null = null;
   private queue: Job[] = [];
   private writing = false;
   private timers: NodeJS.Timeout[] = [];
@@ -90,7 +92,7 @@ export class AlertEngine {
   useRules(rules: RuleDef[], maintenance: { servers?: number[]; clients?: string[]; sites?: [string, string][] } = {}): void {
     this.rules = rules.filter((r) => r.enabled);
     this.rulesVersion++;
-    this.maintenance = {
+    this.maintenanceOverride = {
       servers: new Set(maintenance.servers ?? []),
       clients: new Set(maintenance.clients ?? []),
       sites: new Set((maintenance.sites ?? []).map(([c, s]) => `${c}\0${s}`)),
@@ -110,7 +112,10 @@ export class AlertEngine {
     outbox.start();
     this.timers = [
       setInterval(() => this.tick(), 2_000),
+      // Switches and windows changed by another panel process.
       setInterval(() => void this.reloadMaintenance().catch(() => undefined), 30_000),
+      // Machines entering or leaving maintenance by a window are redrawn by the views that show it.
+      setInterval(() => maintenance.sweep((id) => live.touch(id)), 5_000),
     ];
     for (const t of this.timers) t.unref();
   }
@@ -140,16 +145,7 @@ export class AlertEngine {
   }
 
   async reloadMaintenance(): Promise<void> {
-    const [servers, clients, sites] = await Promise.all([
-      db.server.findMany({ where: { maintenanceMode: true }, select: { id: true } }),
-      db.client.findMany({ where: { maintenanceMode: true }, select: { name: true } }),
-      db.site.findMany({ where: { maintenanceMode: true }, select: { name: true, client: { select: { name: true } } } }),
-    ]);
-    this.maintenance = {
-      servers: new Set(servers.map((s) => s.id)),
-      clients: new Set(clients.map((c) => c.name)),
-      sites: new Set(sites.map((s) => `${s.client.name}\0${s.name}`)),
-    };
+    await maintenance.reload();
   }
 
   /**
@@ -168,9 +164,13 @@ export class AlertEngine {
     }
   }
 
-  /** Tactical RMM's maintenance mode: per machine, or for every machine of a site or client. */
-  inMaintenance(meta: Pick<ServerMeta, "id" | "client" | "site">): boolean {
-    const m = this.maintenance;
+  /**
+   * Tactical RMM's maintenance mode: per machine, or for every machine of a site or client, by
+   * the switch or by an active scheduled window (./maintenance.ts).
+   */
+  inMaintenance(meta: Pick<ServerMeta, "id" | "client" | "site" | "maintenanceMode">, now = Date.now()): boolean {
+    const m = this.maintenanceOverride;
+    if (!m) return maintenance.inMaintenance(meta, now);
     return m.servers.has(meta.id) || m.clients.has(meta.client) || m.sites.has(`${meta.client}\0${meta.site}`);
   }
 
@@ -226,7 +226,7 @@ export class AlertEngine {
     if (holds) {
       const st = this.stateOf(rule, entry.meta.id, subject, true)!;
       st.since ??= now;
-      if (!st.firing && now - st.since >= forMs && !this.inMaintenance(entry.meta)) {
+      if (!st.firing && now - st.since >= forMs && !this.inMaintenance(entry.meta, now)) {
         st.firing = true;
         st.firedAt = now;
         st.lastNotified = now;

@@ -1,4 +1,4 @@
-/** What fired, when, on which machine, when it recovered, and what each notice attempt did. */
+/** What fired, when, on which machine, when it recovered, and what each attempt to send its notices did. */
 import { z } from "zod";
 import { db } from "../../db";
 import type { Principal } from "../../auth/principal";
@@ -25,7 +25,56 @@ export interface AlertHistoryItem {
   detail: string;
   firedAt: string;
   recoveredAt: string | null;
-  notifications: { id: number; channelId: number; kind: string; status: string; attempts: number; lastError: string; createdAt: string; sentAt: string | null; nextAttemptAt: string }[];
+  notifications: NotificationView[];
+}
+
+/** One attempt to send a notice, as the API shows it. */
+export interface AttemptView {
+  at: string;
+  result: string;
+  error: string;
+  httpStatus: number | null;
+  durationMs: number;
+}
+
+export interface NotificationView {
+  id: number;
+  eventId: number | null;
+  channelId: number;
+  /** "" when the channel was deleted since. */
+  channelName: string;
+  kind: string;
+  status: string;
+  attempts: number;
+  lastError: string;
+  createdAt: string;
+  sentAt: string | null;
+  nextAttemptAt: string;
+  /** Every attempt, oldest first. */
+  attemptLog: AttemptView[];
+}
+
+type NotificationRow = Awaited<ReturnType<typeof db.notification.findMany>>[number];
+
+/** Notices with their attempts and channel names. */
+async function notificationViews(rows: NotificationRow[]): Promise<NotificationView[]> {
+  if (!rows.length) return [];
+  const [attempts, channels] = await Promise.all([
+    db.notificationAttempt.findMany({ where: { notificationId: { in: rows.map((n) => n.id) } }, orderBy: { id: "asc" } }),
+    db.alertChannel.findMany({ where: { id: { in: [...new Set(rows.map((n) => n.channelId))] } }, select: { id: true, name: true } }),
+  ]);
+  const names = new Map(channels.map((c) => [c.id, c.name]));
+  const log = new Map<number, AttemptView[]>();
+  for (const a of attempts) {
+    const list = log.get(a.notificationId) ?? [];
+    list.push({ at: a.at.toISOString(), result: a.result, error: a.error, httpStatus: a.httpStatus, durationMs: a.durationMs });
+    log.set(a.notificationId, list);
+  }
+  return rows.map((n) => ({
+    id: n.id, eventId: n.eventId, channelId: n.channelId, channelName: names.get(n.channelId) ?? "", kind: n.kind, status: n.status, attempts: n.attempts,
+    lastError: n.lastError, createdAt: n.createdAt.toISOString(), sentAt: n.sentAt?.toISOString() ?? null, nextAttemptAt: n.nextAttemptAt.toISOString(),
+    attemptLog: log.get(n.id) ?? [],
+  }));
 }
 
 /**
@@ -60,24 +109,15 @@ export async function alertHistory(p: Principal, query: Record<string, string>):
     if (rows.length < q.limit * 2) break;
   }
   if (admin && items.length) {
-    const notes = await db.notification.findMany({ where: { eventId: { in: items.map((i) => i.id) } }, orderBy: { id: "asc" } });
+    const notes = await notificationViews(await db.notification.findMany({ where: { eventId: { in: items.map((i) => i.id) } }, orderBy: { id: "asc" } }));
     const byEvent = new Map(items.map((i) => [i.id, i]));
-    for (const n of notes) {
-      byEvent.get(n.eventId!)?.notifications.push({
-        id: n.id, channelId: n.channelId, kind: n.kind, status: n.status, attempts: n.attempts, lastError: n.lastError,
-        createdAt: n.createdAt.toISOString(), sentAt: n.sentAt?.toISOString() ?? null, nextAttemptAt: n.nextAttemptAt.toISOString(),
-      });
-    }
+    for (const n of notes) byEvent.get(n.eventId!)?.notifications.push(n);
   }
   const last = items.at(-1);
   return { items, nextBefore: items.length === q.limit && last ? last.id : null };
 }
 
-/** The outbox as admins see it: the latest notices of every kind (tests included), newest first. */
-export async function recentNotifications(limit = 100) {
-  const rows = await db.notification.findMany({ orderBy: { id: "desc" }, take: Math.min(500, Math.max(1, limit)) });
-  return rows.map((n) => ({
-    id: n.id, eventId: n.eventId, channelId: n.channelId, kind: n.kind, status: n.status, attempts: n.attempts, lastError: n.lastError,
-    createdAt: n.createdAt.toISOString(), sentAt: n.sentAt?.toISOString() ?? null, nextAttemptAt: n.nextAttemptAt.toISOString(),
-  }));
+/** The outbox as admins see it: the latest notices of every kind (tests included), newest first, each with its attempts. */
+export async function recentNotifications(limit = 100): Promise<NotificationView[]> {
+  return notificationViews(await db.notification.findMany({ orderBy: { id: "desc" }, take: Math.min(500, Math.max(1, limit)) }));
 }

@@ -1,6 +1,8 @@
 /**
  * Alert rules: what to watch (`kind` + `params`), over which machines (`scope`), told to which
- * channels, how often to repeat while it lasts. Admins write them; every change is audited.
+ * channels, how often to repeat while it lasts. Admins write them, and users with the monitoring
+ * grant for scopes within the machines they may list (they pick among the channels admins made,
+ * never change them); every change is audited.
  */
 import { z } from "zod";
 import { db } from "../../db";
@@ -9,8 +11,8 @@ import { audit } from "../../audit";
 import type { Principal } from "../../auth/principal";
 import type { Actor } from "../actor";
 import { invalid, notFound, parseInput } from "../errors";
-import { requireAdmin } from "../policy";
-import type { ServerMeta } from "../live";
+import { can, isAdmin, listsAll, requirePermission, seesWholeFleet } from "../policy";
+import { live, type ServerMeta } from "../live";
 
 /** Metrics a threshold rule may watch; percentages are of the machine's total. */
 export const METRICS = {
@@ -143,9 +145,49 @@ const listeners = singleton("alertRuleListeners", () => new Set<() => void>());
 export const onRulesChanged = (l: () => void) => listeners.add(l);
 const changed = () => listeners.forEach((l) => l());
 
+/**
+ * Whether a non-admin with the monitoring grant may manage a rule of this scope: one within the
+ * machines they may list (all and tag scopes only when they see the whole fleet).
+ */
+export function mayManageScope(p: Principal, scope: Scope): boolean {
+  if (isAdmin(p) || seesWholeFleet(p)) return true;
+  if (!can(p, "canListAgents")) return false;
+  switch (scope.type) {
+    case "all":
+    case "tag":
+      return false;
+    case "client":
+      return p.perms.clients.includes(scope.client) || (scope.site !== "" && p.perms.sites.includes(scope.site));
+    case "servers":
+      return listsAll(p, scope.ids);
+  }
+}
+
+function checkScope(p: Principal, scope: Scope): void {
+  if (mayManageScope(p, scope)) return;
+  const why =
+    scope.type === "servers"
+      ? { field: "scope.ids", message: "names a server you may not list" }
+      : scope.type === "client"
+        ? { field: "scope.client", message: "is outside the clients and sites you may list" }
+        : { field: "scope.type", message: "must be a client, site or list of servers you may list (you do not see every server)" };
+  throw invalid(`${why.field}: ${why.message}`, { [why.field]: [why.message] });
+}
+
+/** Admins: every rule; users with the monitoring grant: the rules they may manage. */
 export async function listRules(p: Principal): Promise<RuleDef[]> {
-  requireAdmin(p);
-  return (await db.alertRule.findMany({ orderBy: { id: "asc" } })).map(ruleOf);
+  requirePermission(p, "canManageMonitoring");
+  await live.ready();
+  return (await db.alertRule.findMany({ orderBy: { id: "asc" } })).map(ruleOf).filter((r) => mayManageScope(p, r.scope));
+}
+
+/** A rule the principal may manage; a rule outside their reach is "no such rule" to them. */
+async function manageableRule(p: Principal, id: number): Promise<RuleDef> {
+  await live.ready();
+  const row = await db.alertRule.findUnique({ where: { id } });
+  const rule = row ? ruleOf(row) : null;
+  if (!rule || !mayManageScope(p, rule.scope)) throw notFound("rule", "No such alert rule");
+  return rule;
 }
 
 export async function loadRules(): Promise<RuleDef[]> {
@@ -155,8 +197,10 @@ export async function loadRules(): Promise<RuleDef[]> {
 const describe = (r: Omit<RuleDef, "id">) => `kind=${r.kind} params=${JSON.stringify(r.params)} scope=${JSON.stringify(r.scope)} channels=${r.channelIds.join(",")} repeat=${r.repeatSec}${r.muted ? " muted" : ""}${r.enabled ? "" : " disabled"}`;
 
 export async function createRule(p: Principal, actor: Actor, input: unknown): Promise<RuleDef> {
-  requireAdmin(p);
+  requirePermission(p, "canManageMonitoring");
   const r = await validRule(input);
+  await live.ready();
+  checkScope(p, r.scope);
   const row = await db.alertRule.create({ data: rowData(r) });
   changed();
   await audit({ action: "alert.rule.create", actorId: actor.id, actorName: actor.name, target: row.name, detail: `#${row.id} ${describe(r)}`, ip: actor.ip });
@@ -164,11 +208,10 @@ export async function createRule(p: Principal, actor: Actor, input: unknown): Pr
 }
 
 export async function updateRule(p: Principal, actor: Actor, id: number, patch: unknown): Promise<RuleDef> {
-  requireAdmin(p);
-  const row = await db.alertRule.findUnique({ where: { id } });
-  if (!row) throw notFound("rule", "No such alert rule");
-  const current = ruleOf(row);
+  requirePermission(p, "canManageMonitoring");
+  const current = await manageableRule(p, id);
   const next = await validRule({ ...current, ...(typeof patch === "object" && patch ? patch : {}) });
+  checkScope(p, next.scope);
   const saved = await db.alertRule.update({ where: { id }, data: rowData(next) });
   changed();
   await audit({ action: "alert.rule.update", actorId: actor.id, actorName: actor.name, target: saved.name, detail: `#${id} ${describe(next)}`, ip: actor.ip });
@@ -176,10 +219,12 @@ export async function updateRule(p: Principal, actor: Actor, id: number, patch: 
 }
 
 export async function deleteRule(p: Principal, actor: Actor, id: number): Promise<void> {
-  requireAdmin(p);
-  const row = await db.alertRule.findUnique({ where: { id } });
-  if (!row) throw notFound("rule", "No such alert rule");
-  await db.alertRule.delete({ where: { id } });
+  requirePermission(p, "canManageMonitoring");
+  const rule = await manageableRule(p, id);
+  // Gone already (a concurrent delete): the same answer as an unknown id.
+  await db.alertRule.delete({ where: { id } }).catch(() => {
+    throw notFound("rule", "No such alert rule");
+  });
   changed();
-  await audit({ action: "alert.rule.delete", actorId: actor.id, actorName: actor.name, target: row.name, detail: `#${id}`, ip: actor.ip });
+  await audit({ action: "alert.rule.delete", actorId: actor.id, actorName: actor.name, target: rule.name, detail: `#${id}`, ip: actor.ip });
 }
