@@ -134,7 +134,9 @@ export class OutputStreams {
     s.pending.push(chunk);
     s.bytes += chunk.length;
     this.waiting += chunk.length;
-    if (this.waiting >= OUTPUT_FLUSH_BYTES) this.schedule(0);
+    // A frame's worth: sent now if the pace allows (a fast writer fills the budget before a timer fires).
+    if (this.waiting >= OUTPUT_FRAME_BYTES) this.flush();
+    else if (this.waiting >= OUTPUT_FLUSH_BYTES) this.schedule(0);
     else this.schedule(OUTPUT_FLUSH_MS);
   }
 
