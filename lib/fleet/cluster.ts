@@ -535,7 +535,32 @@ async function serveInternal(req: http.IncomingMessage, res: http.ServerResponse
     }
   }
   if (req.url === "/watch" && req.method === "POST") return serveWatch(req, res, body);
+  const handler = req.method === "POST" ? peerHandlers.get(req.url ?? "") : undefined;
+  if (handler) {
+    try {
+      return send(200, { ok: true, data: await handler(body ? JSON.parse(body) : null) });
+    } catch (e) {
+      return send(200, { ok: false, error: (e as Error)?.message ?? String(e) });
+    }
+  }
   send(404, { error: "not found" });
+}
+
+// ---- small requests of other modules to a given process ----
+
+type PeerHandler = (payload: unknown) => Promise<unknown>;
+const peerHandlers = singleton("clusterPeerHandlers", () => new Map<string, PeerHandler>());
+
+/** Answers `path` from peers (a signed POST with a JSON payload) with `fn`'s result. */
+export function onPeerRequest(path: string, fn: PeerHandler): void {
+  peerHandlers.set(path, fn);
+}
+
+/** Asks one process (by its node id) to answer `path` (registered there with onPeerRequest). */
+export async function callPeer(node: string, path: string, payload: unknown, timeoutMs = 5_000): Promise<unknown> {
+  const answer = (await peerCall(node, path, payload, timeoutMs)) as { ok: boolean; data?: unknown; error?: string };
+  if (!answer.ok) throw new Error(answer.error ?? "the peer failed");
+  return answer.data;
 }
 
 // ---- streamed output between processes (lib/fleet/live-output.ts) ----
