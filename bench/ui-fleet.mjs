@@ -145,7 +145,12 @@ async function main() {
     const STREAMS = 20;
     let streamBytes = 0;
     const streams = [];
+    /** Each client's view, once the panel has taken it (the window starts after all of them). */
+    const viewsTaken = [];
     for (let i = 0; i < STREAMS; i++) {
+      let taken;
+      viewsTaken.push(new Promise((r) => (taken = r)));
+      if (WHOLE_ROWS) taken();
       streams.push(
         http.get(`${panel.url}/api/ui/stream?topics=servers${WHOLE_ROWS ? "" : "&view=1"}`, { headers: { cookie } }, (res) => {
           let named = WHOLE_ROWS;
@@ -164,11 +169,14 @@ async function main() {
               method: "POST",
               headers: { cookie, "content-type": "application/json", "x-requested-with": "XMLHttpRequest" },
               body: JSON.stringify({ stream: JSON.parse(hello[1]).id, ids }),
-            }).catch(() => undefined);
+            })
+              .then((r) => (r.ok ? taken() : console.error(`  stream client ${i}: view refused (${r.status})`)))
+              .catch((e) => console.error(`  stream client ${i}: view failed: ${e.message}`));
           });
         }),
       );
     }
+    await Promise.race([Promise.all(viewsTaken), sleep(60_000)]);
     await sleep(2_000);
     const s0 = streamBytes;
     const scpu0 = cpuSecondsOf(panel.proc.pid);
