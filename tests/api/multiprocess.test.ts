@@ -87,6 +87,29 @@ describe.skipIf(!TEST_PG_URL)("two panel processes serving one fleet", () => {
     req.on("error", () => undefined);
     return { text: () => text, events, close: () => req.destroy() };
   };
+  /** The UI's push stream: its hello's id and the ids of the servers rows it carried whole. */
+  const pushStream = (panel: RunningPanel, cookie: string) => {
+    let id = "";
+    const rows = new Set<number>();
+    const req = http.get(`${panel.url}/api/ui/stream?topics=servers&view=1`, { headers: { cookie } }, (res) => {
+      res.setEncoding("utf8");
+      let buffer = "";
+      res.on("data", (chunk: string) => {
+        buffer += chunk;
+        let end: number;
+        while ((end = buffer.indexOf("\n\n")) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const data = /^data: (.*)$/m.exec(block)?.[1];
+          if (!data) continue;
+          if (block.includes("event: hello")) id = JSON.parse(data).id;
+          if (block.includes("event: servers")) for (const r of JSON.parse(data).upsert as { id: number }[]) rows.add(r.id);
+        }
+      });
+    });
+    req.on("error", () => undefined);
+    return { id: () => id, rows, close: () => req.destroy() };
+  };
 
   beforeAll(async () => {
     const { startCluster } = (await import(pathToFileURL(path.join(ROOT, "scripts/pg-cluster.mjs")).href)) as { startCluster(o: object): Promise<Cluster> };
@@ -165,6 +188,14 @@ describe.skipIf(!TEST_PG_URL)("two panel processes serving one fleet", () => {
   it("a session signed in on process 1 works on process 2 (one session secret)", async () => {
     cookie2 = cookie1;
     expect((await ui(p2, cookie2, "/api/ui/servers")).status).toBe(200);
+  });
+
+  it("a page's stream on process 1 takes the rows it shows from a request that reached process 2", async () => {
+    const page = pushStream(p1, cookie1);
+    await until("the stream's hello", () => page.id());
+    expect((await ui(p2, cookie2, "/api/ui/stream/view", { body: { stream: page.id(), ids: [serverId] } })).status).toBe(200);
+    await until("the server's row on the stream", () => page.rows.has(serverId));
+    page.close();
   });
 
   it("Tactical RMM: a command sent to process 2 runs on the agent process 1 holds", async () => {
