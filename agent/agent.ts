@@ -10,6 +10,7 @@ import type { AgentConfig } from "./config";
 import { AgentError } from "./errors";
 import { CHUNK_QUEUE_BYTES, FileService } from "./file-service";
 import { InstanceManager, INSTANCES_DISABLED_MESSAGE } from "./instances";
+import { OutputStreams } from "./output";
 import {
   MAX_FRAME_BYTES,
   PROTOCOL_VERSION,
@@ -27,6 +28,7 @@ import {
   monitorsFrameSchema,
   paramsSchemas,
   requestFrameSchema,
+  watchFrameSchema,
   welcomeFrameSchema,
 } from "./protocol-schemas";
 import { MonitorRunner } from "./probes";
@@ -80,6 +82,8 @@ export class Agent {
   private readonly monitors = new MonitorRunner((results) => void this.send(this.ws, { type: "monitor_results", results }));
   /** --self-update: null when off (the default) or when this process is not the bundled file. */
   private readonly updater: SelfUpdater | null = null;
+  /** Watched instances' and streamed commands' output, batched and paced (protocol 6). */
+  private readonly output = new OutputStreams((frame) => this.send(this.ws, frame));
 
   constructor(
     private readonly cfg: AgentConfig,
@@ -92,6 +96,7 @@ export class Agent {
       onChange: (instances) => {
         if (this.hostSent) this.send(this.ws, { type: "instances", instances });
       },
+      onOutput: (uuid, chunk) => this.output.instanceData(uuid, chunk),
     });
     this.files = new FileService({
       cwdOf: (uuid) => this.instances.cwdOf(uuid),
@@ -225,6 +230,8 @@ export class Agent {
         this.hostSent = false;
         // Transfers end with the connection; uploads leave nothing behind.
         this.files.closeAll();
+        // Nobody watches until the next panel says so.
+        this.output.reset();
         this.chunkBytes = 0;
         for (const wake of this.chunkWaiters.splice(0)) wake();
         if (this.hostTimer) clearInterval(this.hostTimer);
@@ -362,6 +369,12 @@ export class Agent {
       void this.answer(ws, request.data.id, request.data.method, request.data.params);
       return;
     }
+    if (envelope.data.type === "watch") {
+      const frame = watchFrameSchema.safeParse(json);
+      if (!frame.success) return this.malformed();
+      this.output.watch(frame.data.instances);
+      return;
+    }
     if (envelope.data.type === "monitors") {
       const frame = monitorsFrameSchema.safeParse(json);
       if (!frame.success) return this.malformed();
@@ -387,7 +400,7 @@ export class Agent {
       if (!isRequestMethod(method)) throw new AgentError("bad_request", `unknown method ${JSON.stringify(method)}`);
       const parsed = paramsSchemas[method].safeParse(params);
       if (!parsed.success) throw new AgentError("bad_request", issueText(parsed.error, "params"));
-      const data = await this.dispatch(method, parsed.data);
+      const data = await this.dispatch(method, parsed.data, id);
       frame = { type: "result", id, ok: true, data };
     } catch (err) {
       const code = err instanceof AgentError ? err.code : "internal";
@@ -403,16 +416,24 @@ export class Agent {
    * (start and stop commands), starts and console input. Stop, kill and output act only on
    * instances that run, which none can without --allow-instances; update scans are read-only.
    */
-  private async dispatch(method: RequestMethod, params: RequestMap[RequestMethod]["params"]): Promise<unknown> {
+  private async dispatch(method: RequestMethod, params: RequestMap[RequestMethod]["params"], id: number): Promise<unknown> {
     // `params` passed paramsSchemas[method]: each case reads it as its own method's params.
     const as = <M extends RequestMethod>(_m: M) => params as RequestMap[M]["params"];
     const needInstances = (): void => {
       if (!this.capabilities.instances) throw new AgentError("instances_disabled", INSTANCES_DISABLED_MESSAGE);
     };
     switch (method) {
-      case "cmd.run":
+      case "cmd.run": {
         if (!this.capabilities.commands) throw new AgentError("commands_disabled", COMMANDS_DISABLED_MESSAGE);
-        return runCommand(as("cmd.run"));
+        const cmd = as("cmd.run");
+        if (!cmd.stream) return runCommand(cmd);
+        // Protocol 6: the output goes out as it is written; the result still holds all of it.
+        try {
+          return await runCommand(cmd, (chunk) => this.output.commandData(id, chunk));
+        } finally {
+          this.output.endCommand(id);
+        }
+      }
       case "updates.scan":
         return scanUpdates();
       case "instance.sync": {
@@ -436,8 +457,11 @@ export class Agent {
         return this.instances.stop(as("instance.stop").uuid);
       case "instance.kill":
         return this.instances.kill(as("instance.kill").uuid);
-      case "instance.output":
-        return this.instances.output(as("instance.output").uuid);
+      case "instance.output": {
+        // Without what is still on its way as a chunk: the chunks after `seq` continue it exactly.
+        const { uuid } = as("instance.output");
+        return { ...this.instances.output(uuid, this.output.pendingBytes(uuid)), seq: this.output.seqOf(uuid) };
+      }
       // Files of an instance's folder: only where instances are allowed (agent/file-service.ts).
       case "file.list":
       case "file.read":

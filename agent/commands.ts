@@ -73,12 +73,14 @@ export async function resolveShell(shell: string, cmd: string, customShell?: str
   }
 }
 
-export async function runCommand(params: CmdParams): Promise<CmdResult> {
+/** Runs a command; `onData` receives its output as it is written (what the result will hold). */
+export async function runCommand(params: CmdParams, onData?: (chunk: Buffer) => void): Promise<CmdResult> {
   const plan = await resolveShell(params.shell, params.cmd, params.customShell);
   try {
     return await runProcess(plan.file, plan.args, {
       timeoutMs: Math.round(params.timeout * 1000),
       maxBytes: MAX_OUTPUT_BYTES,
+      onData,
     });
   } catch (err) {
     throw new AgentError("bad_shell", `cannot start ${plan.file}: ${err instanceof Error ? err.message : String(err)}`);

@@ -52,6 +52,8 @@ export interface InstanceManagerOptions {
    * included): the check sits where processes are spawned, not only where requests arrive.
    */
   allowed: boolean;
+  /** Everything an instance writes (stdout and stderr), as it is written: for streamed consoles. */
+  onOutput?(uuid: string, chunk: Buffer): void;
 }
 
 /** Checks one definition (from the wire or the data dir); throws bad_request naming the field. */
@@ -228,8 +230,9 @@ export class InstanceManager {
     return { ok: true };
   }
 
-  output(uuid: string): { output: string } {
-    return { output: this.get(uuid).output.toString() };
+  /** The ring buffer's content, without its last `excludeTail` bytes (output still on its way as a chunk). */
+  output(uuid: string, excludeTail = 0): { output: string } {
+    return { output: this.get(uuid).output.toString(excludeTail) };
   }
 
   /** Stops every process (stop command or SIGTERM, SIGKILL after STOP_KILL_MS) and waits for them. */
@@ -340,7 +343,10 @@ export class InstanceManager {
       throw new AgentError("start_failed", `cannot start instance ${inst.def.uuid}: ${spawned.message}`);
     }
 
-    const onData = (chunk: Buffer): void => inst.output.write(chunk);
+    const onData = (chunk: Buffer): void => {
+      inst.output.write(chunk);
+      this.opts.onOutput?.(inst.def.uuid, chunk);
+    };
     child.stdout?.on("data", onData);
     child.stderr?.on("data", onData);
 

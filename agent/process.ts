@@ -10,6 +10,8 @@ export interface RunOptions {
   maxBytes: number;
   cwd?: string;
   env?: NodeJS.ProcessEnv;
+  /** Each part of the output as it is kept (what the result will hold), as it is written. */
+  onData?(chunk: Buffer): void;
 }
 
 export interface RunResult {
@@ -50,20 +52,23 @@ export class CappedBuffer {
   private size = 0;
   truncated = false;
   constructor(private readonly max: number) {}
-  push(chunk: Buffer): void {
+  /** Keeps what fits; returns the part kept (empty when full). */
+  push(chunk: Buffer): Buffer {
     const room = this.max - this.size;
     if (room <= 0) {
       if (chunk.length > 0) this.truncated = true;
-      return;
+      return chunk.subarray(0, 0);
     }
     if (chunk.length > room) {
-      this.chunks.push(chunk.subarray(0, room));
+      const kept = chunk.subarray(0, room);
+      this.chunks.push(kept);
       this.size += room;
       this.truncated = true;
-    } else {
-      this.chunks.push(chunk);
-      this.size += chunk.length;
+      return kept;
     }
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    return chunk;
   }
   toString(): string {
     return Buffer.concat(this.chunks, this.size).toString("utf8");
@@ -111,8 +116,12 @@ export function runProcess(file: string, args: string[], opts: RunOptions): Prom
       killTree(child, "SIGKILL");
     }, opts.timeoutMs);
 
-    child.stdout?.on("data", (chunk: Buffer) => out.push(chunk));
-    child.stderr?.on("data", (chunk: Buffer) => out.push(chunk));
+    const onData = (chunk: Buffer): void => {
+      const kept = out.push(chunk);
+      if (kept.length && opts.onData) opts.onData(kept);
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", onData);
     child.on("error", (err) => {
       if (settled) return;
       if (child.pid === undefined) {

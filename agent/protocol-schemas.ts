@@ -14,6 +14,8 @@ import {
   MAX_MONITOR_RESULTS,
   MAX_MONITORS,
   MAX_OUTPUT_BYTES,
+  MAX_WATCHED,
+  OUTPUT_FRAME_BYTES,
   FILE_CHUNK_BYTES,
   FILE_WINDOW_BYTES,
   type AgentErrorCode,
@@ -26,7 +28,9 @@ import {
   type LiveState,
   type MonitorResult,
   type MonitorTask,
+  type OutputFrame,
   type PendingUpdate,
+  type WatchFrame,
   type RequestMap,
   type RequestMethod,
 } from "./protocol";
@@ -224,8 +228,8 @@ export const resultSchemas: { [M in RequestMethod]: z.ZodMiniType<RequestMap[M][
   "instance.kill": instanceStateSchema,
   "instance.input": z.object({ ok: z.literal(true) }),
   "instance.output": z.pipe(
-    z.object({ output: z.string() }),
-    z.transform((r) => ({ output: capBytes(r.output, MAX_OUTPUT_BYTES, "tail").text })),
+    z.object({ output: z.string(), seq: z.optional(count()) }),
+    z.transform((r) => ({ output: capBytes(r.output, MAX_OUTPUT_BYTES, "tail").text, ...(r.seq !== undefined ? { seq: r.seq } : {}) })),
   ),
   ...fileResultSchemas(),
 };
@@ -270,6 +274,7 @@ export const paramsSchemas: { [M in RequestMethod]: z.ZodMiniType<RequestMap[M][
       z.refine((t) => Number.isFinite(t) && t > 0 && t <= MAX_COMMAND_TIMEOUT, `must be a number of seconds from 1 to ${MAX_COMMAND_TIMEOUT}`),
     ),
     customShell: z.pipe(z.optional(z.nullable(str(4096))), z.transform((v) => v ?? undefined)),
+    stream: z.optional(z.boolean()),
   }),
   "updates.scan": z.pipe(z.unknown(), z.transform(() => ({}) as Record<string, never>)),
   "instance.sync": z.object({ instances: list(instanceDefinitionSchema, MAX_INSTANCES) }),
@@ -350,3 +355,16 @@ export const fileEndFrameSchema = z.object({ type: z.literal("file.end"), stream
 /** Panel → agent: more room for a download; drop a transfer. */
 export const fileCancelFrameSchema = z.object({ type: z.literal("file.cancel"), stream: streamId() });
 export { FILE_CHUNK_BYTES };
+
+// ---- streamed output (protocol 6) -----------------------------------------------------------------
+
+/** Agent → panel: chunks of watched instances' and streamed commands' output. */
+export const outputFrameSchema: z.ZodMiniType<OutputFrame> = z.object({
+  type: z.literal("output"),
+  // A chunk's data is at most OUTPUT_FRAME_BYTES of output; as UTF-16 units never more.
+  instances: z.optional(list(z.object({ uuid: uuidSchema, seq: z.int().check(z.positive()), data: z.string().check(z.maxLength(OUTPUT_FRAME_BYTES)) }), MAX_WATCHED)),
+  commands: z.optional(list(z.object({ id: z.int(), seq: z.int().check(z.positive()), data: z.string().check(z.maxLength(OUTPUT_FRAME_BYTES)) }), 1_000)),
+});
+
+/** Panel → agent: the instances whose output to push. */
+export const watchFrameSchema: z.ZodMiniType<WatchFrame> = z.object({ type: z.literal("watch"), instances: list(uuidSchema, MAX_WATCHED) });

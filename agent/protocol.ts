@@ -28,10 +28,16 @@
  * logged-in users, whether the machine needs a reboot, and each running instance's process-tree
  * usage and folder size; `autoStart` in instance definitions; `severity` in pending updates. An
  * older agent sends none of them: the panel shows them as unknown, never as a constant.
+ * 6 added streamed output (see "Streamed output" below): the panel's `watch` names the instances
+ * someone is watching, and the agent pushes their output as `output` frames while it is written;
+ * `cmd.run` with `stream: true` pushes a command's output the same way before its result; and the
+ * result of `instance.output` carries `seq`, the last output chunk sent for that instance. The
+ * panel sends `watch` and `stream` only to agents whose hello says 6 or more: an older agent's
+ * console is read by polling `instance.output`, and its commands answer at the end, as before.
  */
 
 export const AGENT_WS_PATH = "/agent/ws";
-export const PROTOCOL_VERSION = 5;
+export const PROTOCOL_VERSION = 6;
 /** The first protocol with service monitors (`monitors`, `monitor_results`). */
 export const MONITORS_PROTOCOL_VERSION = 3;
 /** The oldest protocol the panel still serves (older agents work, without what came later). */
@@ -185,7 +191,8 @@ export interface PendingUpdate {
 /** Requests the panel can make, with their params and results. */
 export interface RequestMap {
   "cmd.run": {
-    params: { shell: string; cmd: string; timeout: number; customShell?: string };
+    /** `stream` (protocol 6): push the output as `output` frames while the command runs. */
+    params: { shell: string; cmd: string; timeout: number; customShell?: string; stream?: boolean };
     result: { output: string; exitCode: number | null; timedOut: boolean; truncated: boolean };
   };
   "updates.scan": {
@@ -199,7 +206,11 @@ export interface RequestMap {
   "instance.restart": { params: { uuid: string }; result: InstanceState };
   "instance.kill": { params: { uuid: string }; result: InstanceState };
   "instance.input": { params: { uuid: string; line: string }; result: { ok: true } };
-  "instance.output": { params: { uuid: string }; result: { output: string } };
+  /**
+   * The instance's recent output (its ring buffer). Protocol 6: without the output not yet sent
+   * as a chunk, and with `seq`, the last chunk sent, so that the chunks after it continue it exactly.
+   */
+  "instance.output": { params: { uuid: string }; result: { output: string; seq?: number } };
   "file.list": { params: { uuid: string; target: string; page: number; pageSize: number; fileName: string }; result: FileListResult };
   "file.read": { params: FileTarget; result: { text: string } };
   "file.write": { params: FileTarget & { text: string }; result: { ok: true } };
@@ -249,12 +260,14 @@ export type AgentToPanel =
   | { type: "result"; id: number; ok: true; data: unknown }
   | { type: "result"; id: number; ok: false; code: AgentErrorCode; error: string }
   | FileCreditFrame
-  | { type: "file.end"; stream: number; error?: string };
+  | { type: "file.end"; stream: number; error?: string }
+  | OutputFrame;
 
 export type PanelToAgent =
   | { type: "welcome"; serverId: number; protocol: number }
   | { type: "request"; id: number; method: RequestMethod; params: unknown }
   | { type: "monitors"; monitors: MonitorTask[] }
+  | WatchFrame
   | FileCreditFrame
   | { type: "file.cancel"; stream: number };
 
@@ -321,4 +334,56 @@ export function encodeFileChunk(stream: number, seq: number, data: Uint8Array): 
 export function decodeFileChunk(frame: Buffer): { stream: number; seq: number; payload: Buffer } | null {
   if (frame.length < FILE_HEADER_BYTES || frame.length > FILE_HEADER_BYTES + FILE_CHUNK_BYTES || frame[0] !== FILE_CHUNK_KIND) return null;
   return { stream: frame.readUInt32BE(1), seq: frame.readUInt32BE(5), payload: frame.subarray(FILE_HEADER_BYTES) };
+}
+
+// ---- Streamed output (protocol 6) ------------------------------------------------------------------
+//
+// Instances: the panel's `watch` frame lists the instances whose console someone has open (each
+// replaces the previous list; sent after the agent's hello and whenever it changes). The agent
+// pushes what those instances write as chunks in `output` frames, numbered per instance (`seq`
+// goes up by one per chunk; a number skipped means output was dropped: the panel reads the
+// buffer again). Output of instances nobody watches only goes to the ring buffer: a console
+// costs nothing while closed, and 10,000 agents do not stream to a panel that shows none of it.
+// Commands: `cmd.run` with `stream: true` pushes the command's output (what its result will hold,
+// so at most MAX_OUTPUT_BYTES) as chunks of the request's id, before the result.
+//
+// Pacing: chunks are batched (a frame at most every OUTPUT_FLUSH_MS, at once from
+// OUTPUT_FLUSH_BYTES), all streams of an agent in one frame, within OUTPUT_FRAMES_PER_SECOND
+// frames a second (bursts of OUTPUT_FRAME_BURST): well inside the panel's limit of 20 frames a
+// second per agent, beside its reports. Output written faster waits and goes out in bigger frames;
+// beyond OUTPUT_PENDING_BYTES waiting for one instance it is dropped (and `seq` skips one).
+
+export const STREAMING_PROTOCOL_VERSION = 6;
+export const OUTPUT_FLUSH_MS = 50;
+export const OUTPUT_FLUSH_BYTES = 16 * 1024;
+export const OUTPUT_FRAMES_PER_SECOND = 10;
+export const OUTPUT_FRAME_BURST = 50;
+/** Raw output bytes in one frame at most (escaped as JSON it stays well under MAX_FRAME_BYTES). */
+export const OUTPUT_FRAME_BYTES = 128 * 1024;
+export const OUTPUT_PENDING_BYTES = 256 * 1024;
+/** Instances one `watch` frame may name. */
+export const MAX_WATCHED = 1_000;
+
+export interface WatchFrame {
+  type: "watch";
+  instances: string[];
+}
+
+export interface InstanceOutputChunk {
+  uuid: string;
+  seq: number;
+  data: string;
+}
+
+export interface CommandOutputChunk {
+  /** The id of the `cmd.run` request. */
+  id: number;
+  seq: number;
+  data: string;
+}
+
+export interface OutputFrame {
+  type: "output";
+  instances?: InstanceOutputChunk[];
+  commands?: CommandOutputChunk[];
 }

@@ -33,15 +33,20 @@ export class RingBuffer {
     }
   }
 
-  toBuffer(): Buffer {
+  /** The content, without its last `excludeTail` bytes. */
+  toBuffer(excludeTail = 0): Buffer {
     const cap = this.capacity;
-    if (this.start + this.length <= cap) return Buffer.from(this.buf.subarray(this.start, this.start + this.length));
-    return Buffer.concat([this.buf.subarray(this.start), this.buf.subarray(0, (this.start + this.length) % cap)]);
+    const length = Math.max(0, this.length - excludeTail);
+    if (this.start + length <= cap) return Buffer.from(this.buf.subarray(this.start, this.start + length));
+    return Buffer.concat([this.buf.subarray(this.start), this.buf.subarray(0, (this.start + length) % cap)]);
   }
 
-  /** The content as UTF-8, skipping a character cut in half at the start by the wrap-around. */
-  toString(): string {
-    let bytes = this.toBuffer();
+  /**
+   * The content as UTF-8, skipping a character cut in half at the start by the wrap-around;
+   * without its last `excludeTail` bytes (output not yet streamed, which follows it in a chunk).
+   */
+  toString(excludeTail = 0): string {
+    let bytes = this.toBuffer(excludeTail);
     let skip = 0;
     while (skip < bytes.length && skip < 3 && (bytes[skip] & 0xc0) === 0x80) skip++;
     if (skip > 0) bytes = bytes.subarray(skip);

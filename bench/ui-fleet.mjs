@@ -4,7 +4,12 @@
  * (bench/fleet-sim.mjs) while the servers page runs in Debian's Chromium. Figures are printed,
  * never asserted.
  *
- *   node bench/ui-fleet.mjs [--servers 10000] [--interval 3] [--duration 30] [--scroll 5] [--scroll-speed 4000]
+ *   node bench/ui-fleet.mjs [--servers 10000] [--interval 3] [--duration 30] [--scroll 5] [--scroll-speed 4000] [--whole-rows]
+ *
+ * --whole-rows measures the stream as it was before pages named their rows on screen: the
+ * browser's stream is opened without `view=1` (the panel then sends every changed row, as to a
+ * script) and the stream clients do not name a view. Without it, the stream clients name 40 rows
+ * as a page on screen does.
  *
  * Build first (`npm run build`). What it measures, from the browser's side:
  * - time to first rows: from navigation start to the first server row in the table, and to the
@@ -34,6 +39,7 @@ const { values: flags } = parseArgs({
     duration: { type: "string", default: "30" },
     scroll: { type: "string", default: "5" },
     "scroll-speed": { type: "string", default: "4000" },
+    "whole-rows": { type: "boolean", default: false },
   },
 });
 const N = Math.max(1, Number(flags.servers) | 0);
@@ -42,6 +48,9 @@ const DURATION_MS = Math.round(Number(flags.duration) * 1000);
 const SCROLL_MS = Math.round(Number(flags.scroll) * 1000);
 const SCROLL_PX_PER_S = Number(flags["scroll-speed"]);
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const WHOLE_ROWS = flags["whole-rows"];
+/** Rows a page shows on screen (with the virtualizer's margin), named by each stream client. */
+const VIEW_ROWS = 40;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const kb = (n) => `${(n / 1024).toFixed(0)} KiB`;
@@ -62,7 +71,10 @@ function summarize(tasks) {
 
 async function main() {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
-  console.log(`ui-fleet bench: ${N} servers, a report every ${INTERVAL_MS / 1000} s each, ${DURATION_MS / 1000} s watching + ${SCROLL_MS / 1000} s scrolling`);
+  console.log(
+    `ui-fleet bench: ${N} servers, a report every ${INTERVAL_MS / 1000} s each, ${DURATION_MS / 1000} s watching + ${SCROLL_MS / 1000} s scrolling; ` +
+      (WHOLE_ROWS ? "the stream sends every changed row (as before pages named their rows)" : `pages name the rows they show (stream clients: ${VIEW_ROWS})`),
+  );
   const { dataDir, url, servers } = await prepareData(N);
   const panel = await startPanel({ DATABASE_URL: url }, { dataDir });
   const agents = servers.map((s, i) => new SimAgent(i, s, INTERVAL_MS));
@@ -90,6 +102,10 @@ async function main() {
     await context.addCookies([{ name, value: cookie.slice(name.length + 1), url: panel.url }]);
     await context.addInitScript(OBSERVE_LONG_TASKS);
     const page = await context.newPage();
+    if (WHOLE_ROWS) {
+      // The page's stream as before it named its rows: every changed row comes.
+      await page.route(/\/api\/ui\/stream\?/, (route) => route.continue({ url: route.request().url().replace(/&view=1\b/, "") }));
+    }
     const cdp = await context.newCDPSession(page);
     await cdp.send("Network.enable");
     let bytes = 0;
@@ -129,13 +145,38 @@ async function main() {
     const STREAMS = 20;
     let streamBytes = 0;
     const streams = [];
+    /** Each client's view, once the panel has taken it (the window starts after all of them). */
+    const viewsTaken = [];
     for (let i = 0; i < STREAMS; i++) {
+      let taken;
+      viewsTaken.push(new Promise((r) => (taken = r)));
+      if (WHOLE_ROWS) taken();
       streams.push(
-        http.get(`${panel.url}/api/ui/stream?topics=servers`, { headers: { cookie } }, (res) => {
-          res.on("data", (c) => (streamBytes += c.length));
+        http.get(`${panel.url}/api/ui/stream?topics=servers${WHOLE_ROWS ? "" : "&view=1"}`, { headers: { cookie } }, (res) => {
+          let named = WHOLE_ROWS;
+          let head = "";
+          res.setEncoding("utf8");
+          res.on("data", (c) => {
+            streamBytes += Buffer.byteLength(c);
+            if (named) return;
+            head += c;
+            const hello = /event: hello\ndata: (.*)\n/.exec(head);
+            if (!hello) return;
+            named = true;
+            // As a page on screen: the rows it shows (each client its own stretch of the list).
+            const ids = Array.from({ length: VIEW_ROWS }, (_, k) => servers[(i * VIEW_ROWS + k) % servers.length].id);
+            void fetch(`${panel.url}/api/ui/stream/view`, {
+              method: "POST",
+              headers: { cookie, "content-type": "application/json", "x-requested-with": "XMLHttpRequest" },
+              body: JSON.stringify({ stream: JSON.parse(hello[1]).id, ids }),
+            })
+              .then((r) => (r.ok ? taken() : console.error(`  stream client ${i}: view refused (${r.status})`)))
+              .catch((e) => console.error(`  stream client ${i}: view failed: ${e.message}`));
+          });
         }),
       );
     }
+    await Promise.race([Promise.all(viewsTaken), sleep(60_000)]);
     await sleep(2_000);
     const s0 = streamBytes;
     const scpu0 = cpuSecondsOf(panel.proc.pid);

@@ -87,14 +87,21 @@ test("an instance started by the agent shows as running without a reload or poll
   await expect(page.getByTestId("instance-live-sleeper")).toHaveCount(0);
 });
 
-test("the console is a terminal: it shows the output and sends what is typed, line by line", async ({ page }) => {
+test("the console is a terminal: output pushed as it is written, no polling, and what is typed sent line by line", async ({ page }) => {
   await signIn(page);
   await localDaemonPage(page);
   await createInstance(page, "term-echo", "sh -c 'echo ready; while read l; do echo term:$l; done'");
   const instance = page.getByTestId("instance-term-echo");
   await instance.getByRole("button", { name: "Start term-echo", exact: true }).click();
   await expect(instance.locator("[data-status]")).toHaveAttribute("data-status", "running");
+  // Requests to the polled output route, from before the console opens to the end.
+  const polls: string[] = [];
+  page.on("request", (r) => {
+    if (/\/instances\/[^/]+\/output(\?|$)/.test(new URL(r.url()).pathname)) polls.push(r.url());
+  });
+  const pushed = page.waitForResponse((r) => /\/instances\/[^/]+\/console$/.test(new URL(r.url()).pathname) && r.status() === 200);
   await instance.getByRole("button", { name: "Console term-echo" }).click();
+  await pushed;
 
   const consoleBox = page.getByRole("region", { name: "Console: term-echo" });
   const terminal = consoleBox.getByTestId("console-terminal");
@@ -107,6 +114,8 @@ test("the console is a terminal: it shows the output and sends what is typed, li
   await consoleBox.getByLabel("Command").fill("from the field");
   await consoleBox.getByRole("button", { name: "Send" }).click();
   await expect(terminal.locator(".xterm-rows")).toContainText("term:from the field");
+  // Everything the instance wrote after the console opened came pushed: not one poll.
+  expect(polls).toEqual([]);
 
   await instance.getByRole("button", { name: "Kill term-echo" }).click();
   await expect(instance.locator("[data-status]")).toHaveAttribute("data-status", "stopped");

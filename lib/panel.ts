@@ -21,6 +21,7 @@ import { wireFleet } from "./fleet/wiring";
 import { asDomainError } from "./fleet/errors";
 import { serveAgentFiles } from "./agent-endpoints";
 import { serveUiStream } from "./ui-stream";
+import { serveLiveOutput } from "./live-output-stream";
 import { serveFileTransfer } from "./file-transfer";
 import { requestDeadline } from "./http/deadline";
 
@@ -150,6 +151,7 @@ export async function startPanel(env: Env, opts: { dev: boolean; dir: string }) 
     if (serveAgentFiles(req, res, url.pathname)) return;
     if (answerHealth(req, res, url.pathname)) return;
     if (serveUiStream(req, res, url)) return;
+    if (serveLiveOutput(req, res, url)) return;
     if (serveFileTransfer(req, res, url, deadline)) return;
     const match = router.match(req.method ?? "GET", url.pathname);
     if (match.kind === "route") {

@@ -13,6 +13,8 @@ const REAUTH_MS = 60_000;
  * Authenticated like every API (the session cookie or a token); what it carries is decided by the
  * access policy (lib/dialects/ui/stream.ts). Served here, beside lib/panel.ts, because a stream
  * outlives the request/answer shape of the route tables. Returns false for any other path.
+ * With `view=1` the client names the rows its page shows (`POST /api/ui/stream/view` with the id
+ * the `hello` event gives) and gets whole rows only for those.
  */
 export function serveUiStream(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
   if (url.pathname !== STREAM_PATH) return false;
@@ -64,6 +66,7 @@ async function open(req: IncomingMessage, res: ServerResponse, url: URL): Promis
     principal,
     topics: topicsOf(url),
     fresh: true,
+    ...(url.searchParams.get("view") === "1" ? { view: new Set<number>(), newlyViewed: new Set<number>() } : {}),
     send(chunk) {
       if (closed) return false;
       // A client this far behind is dropped, not buffered: it reconnects and refetches its lists.
@@ -98,5 +101,5 @@ async function open(req: IncomingMessage, res: ServerResponse, url: URL): Promis
     remove();
   };
   res.on("close", close);
-  res.write(`retry: ${RETRY_MS}\n\nevent: hello\ndata: ${JSON.stringify({ topics: [...client.topics] })}\n\n`);
+  res.write(`retry: ${RETRY_MS}\n\nevent: hello\ndata: ${JSON.stringify({ topics: [...client.topics], id: client.id })}\n\n`);
 }

@@ -5,6 +5,7 @@ import { useMemo, useState } from "react";
 import { BulkDialog } from "../bulk/bulk-dialog";
 import { useBulkAction } from "../bulk/use-bulk-action";
 import { useAgents } from "../data/agents";
+import { useStreamViewSetter } from "../data/stream";
 import { fetchJson } from "../fetch-json";
 import { DataTable, type DataColumn } from "../table/data-table";
 import { SelectionBar, useSelection } from "../table/selection";
@@ -37,6 +38,7 @@ export function AgentsList() {
     status: useUrlParam("status"),
   };
   const list = useAgents();
+  const onScreen = useStreamViewSetter<Agent>();
   const rights = list.data?.rights;
   const agents = useMemo(() => list.data?.agents ?? [], [list.data]);
   const [client] = filters.client;
@@ -145,6 +147,7 @@ export function AgentsList() {
         {select("status", t("status"), (["online", "offline", "overdue"] as const).map((s) => ({ value: s, label: t(s) })))}
       </div>
       <DataTable
+        onVisibleRows={onScreen}
         label={t("title")}
         rows={list.data ? shown : undefined}
         rowId={(a) => a.agent_id}

@@ -4,6 +4,7 @@ import { useTranslations } from "next-intl";
 import { useEffect, useId, useRef, useState } from "react";
 import { fetchJson } from "../fetch-json";
 import { agentKey, type Agent } from "./types";
+import { newLiveKey, useLiveCommandOutput } from "./live-output";
 
 type Outcome =
   | { id: number; status: "done" | "timeout"; exitCode: number | null; output: string }
@@ -21,10 +22,16 @@ export function CommandDialog({ agent, onClose }: { agent: Agent; onClose: () =>
   const titleId = useId();
   const first = useRef<HTMLSelectElement>(null);
   const [shell, setShell] = useState<Shell>(agent.plat === "windows" ? "powershell" : "/bin/bash");
+  // The output is followed live under a key of this page's choosing while the answer is awaited.
+  const [liveKey, setLiveKey] = useState<string | null>(null);
   const run = useMutation({
     mutationFn: (body: Record<string, unknown>) => fetchJson<Outcome>(`/api/ui/agents/${encodeURIComponent(agent.agent_id)}/cmd`, { method: "POST", body }),
-    onSettled: () => qc.invalidateQueries({ queryKey: agentKey(agent.agent_id) }),
+    onSettled: () => {
+      setLiveKey(null);
+      return qc.invalidateQueries({ queryKey: agentKey(agent.agent_id) });
+    },
   });
+  const liveText = useLiveCommandOutput(agent.agent_id, liveKey ? { key: liveKey } : null);
 
   useEffect(() => {
     first.current?.focus();
@@ -44,12 +51,16 @@ export function CommandDialog({ agent, onClose }: { agent: Agent; onClose: () =>
           onSubmit={(e) => {
             e.preventDefault();
             const f = new FormData(e.currentTarget);
+            const queueIfOffline = f.get("queueIfOffline") === "on";
+            const key = agent.connected ? newLiveKey() : null;
+            setLiveKey(key);
             run.mutate({
               shell,
               cmd: f.get("cmd"),
               timeout: Number(f.get("timeout")),
-              queueIfOffline: f.get("queueIfOffline") === "on",
+              queueIfOffline,
               ...(shell === "custom" ? { custom_shell: f.get("custom_shell") } : {}),
+              ...(key ? { live: key } : {}),
             });
           }}
         >
@@ -89,6 +100,14 @@ export function CommandDialog({ agent, onClose }: { agent: Agent; onClose: () =>
             <button className="btn-secondary" type="button" onClick={onClose}>{t("close")}</button>
           </div>
         </form>
+        {run.isPending && liveText !== null && (
+          <div className="space-y-1">
+            <div className="text-sm font-medium text-slate-600">{t("liveOutput")}</div>
+            <pre data-testid="command-live" aria-live="polite" className="max-h-96 overflow-auto rounded bg-slate-900 p-3 text-xs text-slate-100">
+              {liveText}
+            </pre>
+          </div>
+        )}
         {run.error && <p role="alert" className="rounded bg-red-50 px-3 py-2 text-sm text-red-700">{run.error.message}</p>}
         {run.data?.status === "queued" && <p role="status" className="rounded bg-amber-50 px-3 py-2 text-sm text-amber-800">{t("queuedCommand", { id: run.data.job.id })}</p>}
         {run.data && run.data.status !== "queued" && (

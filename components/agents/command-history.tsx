@@ -1,8 +1,23 @@
 "use client";
-import { useQuery } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useFormatter, useTranslations } from "next-intl";
 import { fetchJson } from "../fetch-json";
 import { agentKey, type HistoryItem } from "./types";
+import { useLiveCommandOutput } from "./live-output";
+
+/** A running command's output as it comes (protocol 6 agents); the history is read again at its end. */
+function LiveRun({ agentId, runId }: { agentId: string; runId: number }) {
+  const t = useTranslations("agents");
+  const qc = useQueryClient();
+  const text = useLiveCommandOutput(agentId, { run: runId }, () => void qc.invalidateQueries({ queryKey: [...agentKey(agentId), "history"] }));
+  if (text === null) return null;
+  return (
+    <details open>
+      <summary className="cursor-pointer text-xs text-indigo-700">{t("liveOutput")}</summary>
+      <pre data-testid={`live-run-${runId}`} className="mt-1 max-h-64 max-w-xl overflow-auto rounded bg-slate-900 p-2 text-xs text-slate-100">{text}</pre>
+    </details>
+  );
+}
 
 const STATUS_KEY = { done: "statusDone", timeout: "statusTimeout", failed: "statusFailed", running: "statusRunning" } as const;
 
@@ -36,6 +51,7 @@ export function CommandHistory({ agentId }: { agentId: string }) {
                   {h.exit_code !== null && ` (${h.exit_code})`}
                 </td>
                 <td>
+                  {h.status === "running" && <LiveRun agentId={agentId} runId={h.id} />}
                   {h.results !== null && (
                     <details>
                       <summary className="cursor-pointer text-xs text-indigo-700">{t("output")}</summary>

@@ -4,6 +4,7 @@ import { useTranslations } from "next-intl";
 import Link from "next/link";
 import { useMemo, useState } from "react";
 import { daemonsKey, useDaemons, type DaemonRow } from "../data/daemons";
+import { useStreamViewSetter } from "../data/stream";
 import { fetchJson } from "../fetch-json";
 import { formatBytes, percentOf } from "../servers/format";
 import { UsageBar } from "../servers/usage-bar";
@@ -72,6 +73,7 @@ export function DaemonsList({ isAdmin }: { isAdmin: boolean }) {
   const t = useTranslations("daemons");
   const te = useTranslations("empty");
   const daemons = useDaemons();
+  const onScreen = useStreamViewSetter<DaemonRow>();
   const columns = useMemo<DataColumn<DaemonRow>[]>(
     () => [
       {
@@ -115,6 +117,7 @@ export function DaemonsList({ isAdmin }: { isAdmin: boolean }) {
       </div>
       {daemons.error && <p role="alert" className="rounded bg-red-50 px-3 py-2 text-sm text-red-700">{daemons.error.message}</p>}
       <DataTable
+        onVisibleRows={onScreen}
         label={t("title")}
         rows={daemons.data}
         rowId={(d) => String(d.id)}

@@ -6,6 +6,10 @@ import { fetchJson } from "../fetch-json";
 
 /** How often the output route is read while no push is available. */
 export const OUTPUT_POLL_MS = 700;
+/** While polling, the push stream is tried again this often (the agent may be back, or updated). */
+const STREAM_RETRY_MS = 15_000;
+/** What is kept of the shown text to find the new part of a polled answer. */
+const SHOWN_CHARS = 128 * 1024;
 /** Lines the terminal keeps (the agent's buffer is smaller: this never drops what it sent). */
 const SCROLLBACK_LINES = 5_000;
 /** The end of what was shown, looked for in the next answer to find where the new part starts. */
@@ -28,9 +32,11 @@ export function newOutput(prev: string, next: string): string | null {
 
 /**
  * An instance's console as a terminal (xterm.js, bundled with the panel: nothing from a CDN).
- * The scroll-back starts with the agent's buffer; new output is appended as it arrives; typed
- * characters are echoed locally (an instance's stdin is a pipe, not a terminal) and each line is
- * sent on Enter.
+ * The output is pushed (`<base>/console`, Server-Sent Events: the scroll-back from the agent's
+ * buffer, then each chunk as the instance writes it); with an agent of protocol 5, or while the
+ * push is down, the output route is polled instead, and the push tried again now and then.
+ * Typed characters are echoed locally (an instance's stdin is a pipe, not a terminal) and each
+ * line is sent on Enter.
  */
 export function InstanceTerminal({ base, name, onSend, onError }: { base: string; name: string; onSend: (line: string) => Promise<unknown>; onError: (message: string | null) => void }) {
   const host = useRef<HTMLDivElement>(null);
@@ -48,12 +54,67 @@ export function InstanceTerminal({ base, name, onSend, onError }: { base: string
     let line = "";
     let timer: ReturnType<typeof setTimeout> | null = null;
     let resize: ResizeObserver | null = null;
+    let source: EventSource | null = null;
+    let polling = false;
+    let retry: ReturnType<typeof setTimeout> | null = null;
+
+    const show = (text: string, reset: boolean) => {
+      if (!term) return;
+      if (reset) {
+        term.reset();
+        shown = "";
+      }
+      term.write(text);
+      shown = (shown + text).slice(-SHOWN_CHARS);
+    };
+
+    const startPolling = () => {
+      if (polling || stopped) return;
+      polling = true;
+      void poll();
+    };
+    const stopPolling = () => {
+      polling = false;
+      if (timer) clearTimeout(timer);
+      timer = null;
+    };
+
+    /** The push stream; on its end or failure, polling takes over until it is tried again. */
+    const openStream = () => {
+      if (stopped) return;
+      const es = new EventSource(`${base}/console`);
+      source = es;
+      const fallBack = (message?: string) => {
+        es.close();
+        if (source === es) source = null;
+        if (stopped) return;
+        if (message) reportError.current(message);
+        startPolling();
+        if (!retry) retry = setTimeout(() => {
+          retry = null;
+          openStream();
+        }, STREAM_RETRY_MS);
+      };
+      es.addEventListener("reset", (ev) => {
+        stopPolling();
+        reportError.current(null);
+        show((JSON.parse((ev as MessageEvent<string>).data) as { text: string }).text, true);
+      });
+      es.addEventListener("out", (ev) => {
+        if (polling) return; // the next reset brings it
+        show((JSON.parse((ev as MessageEvent<string>).data) as { text: string }).text, false);
+      });
+      // "unsupported" (an agent of protocol 5) and "offline" are answered by polling, which says
+      // what is wrong if anything is.
+      es.addEventListener("end", () => fallBack());
+      es.onerror = () => fallBack();
+    };
 
     const poll = async () => {
-      if (stopped || !term) return;
+      if (stopped || !term || !polling) return;
       try {
         const { output } = await fetchJson<{ output: string }>(`${base}/output`);
-        if (stopped || !term) return;
+        if (stopped || !term || !polling) return;
         const fresh = newOutput(shown, output);
         if (fresh === null) {
           term.reset();
@@ -64,7 +125,7 @@ export function InstanceTerminal({ base, name, onSend, onError }: { base: string
       } catch (e) {
         reportError.current(e instanceof Error ? e.message : String(e));
       }
-      if (!stopped) timer = setTimeout(() => void poll(), OUTPUT_POLL_MS);
+      if (!stopped && polling) timer = setTimeout(() => void poll(), OUTPUT_POLL_MS);
     };
 
     void (async () => {
@@ -107,11 +168,13 @@ export function InstanceTerminal({ base, name, onSend, onError }: { base: string
           }
         }
       });
-      void poll();
+      openStream();
     })();
 
     return () => {
       stopped = true;
+      source?.close();
+      if (retry) clearTimeout(retry);
       if (timer) clearTimeout(timer);
       resize?.disconnect();
       term?.dispose();

@@ -3,7 +3,7 @@ import { useQuery, type QueryClient } from "@tanstack/react-query";
 import type { DaemonRow, InstanceRowView } from "@/lib/dialects/ui/daemons";
 import type { ListDiff } from "@/lib/dialects/ui/stream";
 import { fetchJson } from "../fetch-json";
-import { applyListDiff, bindTopic, useLiveTopic, useLiveUp, type InstancesPush } from "./stream";
+import { applyListDiff, bindTopic, useLiveTopic, useLiveUp, useStreamView, type InstancesPush } from "./stream";
 
 export type { DaemonRow };
 
@@ -72,6 +72,8 @@ export function useDaemons() {
 export function useDaemon(id: number) {
   useLiveTopic("instances");
   useLiveTopic("daemons");
+  // Its own row comes whole through the stream (the others' only by status).
+  useStreamView([id]);
   const live = useLiveUp();
   return useQuery({ queryKey: daemonKey(id), queryFn: () => fetchJson<DaemonDetail>(`/api/ui/daemons/${id}`), refetchInterval: live ? false : 2_000 });
 }

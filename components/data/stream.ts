@@ -1,6 +1,6 @@
 "use client";
 import { useQueryClient, type QueryClient } from "@tanstack/react-query";
-import { useEffect, useSyncExternalStore } from "react";
+import { useCallback, useEffect, useRef, useSyncExternalStore } from "react";
 import type { InstanceState } from "@/agent/protocol";
 import type { ListDiff, Topic } from "@/lib/dialects/ui/stream";
 
@@ -14,6 +14,10 @@ export type { Topic };
  *
  * EventSource reconnects on its own (the panel sends `retry:`); on every (re)connection the lists
  * are refetched once, since diffs sent while disconnected are lost.
+ *
+ * The stream carries whole rows only for the servers the page shows (`useStreamView`: tables name
+ * the rows on screen, sent as `POST /api/ui/stream/view`); rows off screen get only their status
+ * (patches), and their figures when they come into view.
  */
 
 type Handler = (qc: QueryClient, data: unknown) => void;
@@ -39,9 +43,14 @@ export function bindTopic(topic: Topic, binding: TopicBinding): void {
  */
 export function applyListDiff<Row, Key>(old: Row[] | undefined, diff: ListDiff<Row, Key>, keyOf: (r: Row) => Key): Row[] | undefined {
   if (!old) return old;
-  if (!diff.upsert.length && !diff.remove.length && !diff.order) return old;
+  if (!diff.upsert.length && !diff.remove.length && !diff.order && !diff.patch?.length) return old;
   const byKey = new Map<Key, Row>();
   for (const r of old) byKey.set(keyOf(r), r);
+  for (const p of diff.patch ?? []) {
+    const k = keyOf(p as Row);
+    const row = byKey.get(k);
+    if (row !== undefined) byKey.set(k, { ...row, ...p });
+  }
   const added: Row[] = [];
   for (const r of diff.upsert) {
     const k = keyOf(r);
@@ -59,6 +68,10 @@ export function applyListDiff<Row, Key>(old: Row[] | undefined, diff: ListDiff<R
 }
 
 const REOPEN_AFTER_FAILURE_MS = 5_000;
+/** Scrolling names new rows many times a second: the view is sent once it settles a little. */
+const VIEW_DEBOUNCE_MS = 150;
+/** As lib/dialects/ui/stream.ts MAX_VIEW. */
+const MAX_VIEW = 1_000;
 
 class LiveStream {
   private counts = new Map<Topic, number>();
@@ -69,6 +82,35 @@ class LiveStream {
   private qc: QueryClient | null = null;
   private pending: ReturnType<typeof setTimeout> | null = null;
   private connections = 0;
+  /** The open stream's id (from its hello), and the servers each mounted table shows. */
+  private streamId = "";
+  private views = new Map<symbol, readonly number[]>();
+  private viewTimer: ReturnType<typeof setTimeout> | null = null;
+  private sentView = "";
+
+  /** A table's rows on screen (an empty list when it unmounts). */
+  setView(owner: symbol, ids: readonly number[] | null) {
+    if (ids) this.views.set(owner, ids);
+    else this.views.delete(owner);
+    if (this.viewTimer) return;
+    this.viewTimer = setTimeout(() => {
+      this.viewTimer = null;
+      this.sendView();
+    }, VIEW_DEBOUNCE_MS);
+  }
+
+  private sendView() {
+    if (!this.streamId) return;
+    const ids = [...new Set([...this.views.values()].flat())].slice(0, MAX_VIEW);
+    const key = `${this.streamId}|${ids.join(",")}`;
+    if (key === this.sentView) return;
+    this.sentView = key;
+    void fetch("/api/ui/stream/view", {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-requested-with": "XMLHttpRequest" },
+      body: JSON.stringify({ stream: this.streamId, ids }),
+    }).catch(() => undefined);
+  }
 
   subscribe = (listener: () => void) => {
     this.listeners.add(listener);
@@ -112,9 +154,12 @@ class LiveStream {
       this.setUp(false);
       return;
     }
-    const source = new EventSource(`/api/ui/stream?topics=${want}`);
+    const source = new EventSource(`/api/ui/stream?topics=${want}&view=1`);
     this.source = source;
-    source.addEventListener("hello", () => {
+    source.addEventListener("hello", (ev) => {
+      this.streamId = String((JSON.parse((ev as MessageEvent<string>).data) as { id?: string }).id ?? "");
+      this.sentView = "";
+      this.sendView();
       this.connections++;
       this.setUp(true);
       // The first connection follows the page's own fetch; later ones follow a gap in the diffs.
@@ -142,6 +187,33 @@ const stream = typeof window === "undefined" ? null : new LiveStream();
 export function useLiveTopic(topic: Topic): void {
   const qc = useQueryClient();
   useEffect(() => stream?.use(qc, topic), [qc, topic]);
+}
+
+/**
+ * Names the servers a component shows (a table's rows on screen, a detail page's server): the
+ * stream carries their whole rows, and only the status of the others.
+ */
+export function useStreamView(ids: readonly number[] | null): void {
+  const owner = useRef<symbol>(null);
+  owner.current ??= Symbol("view");
+  const key = ids?.join(",") ?? "";
+  useEffect(() => {
+    stream?.setView(owner.current!, ids);
+    // ids is read through key: a new array with the same servers is no change.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [key]);
+  useEffect(() => () => stream?.setView(owner.current!, null), []);
+}
+
+/**
+ * The same for a table: a stable function to call with the rows on screen whenever they change
+ * (DataTable's onVisibleRows), with no render of its own.
+ */
+export function useStreamViewSetter<T extends { id: number }>(): (rows: readonly T[]) => void {
+  const owner = useRef<symbol>(null);
+  owner.current ??= Symbol("view");
+  useEffect(() => () => stream?.setView(owner.current!, null), []);
+  return useCallback((rows: readonly T[]) => stream?.setView(owner.current!, rows.map((r) => r.id)), []);
 }
 
 /** Whether the stream is delivering (the hooks poll only while it is not). */

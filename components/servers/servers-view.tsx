@@ -6,6 +6,7 @@ import { useMemo, useState } from "react";
 import { BulkDialog } from "../bulk/bulk-dialog";
 import { useBulkAction } from "../bulk/use-bulk-action";
 import { serverKey, serversKey, useServers, type ServerRow } from "../data/servers";
+import { useStreamViewSetter } from "../data/stream";
 import { fetchJson } from "../fetch-json";
 import { DataTable, type DataColumn } from "../table/data-table";
 import { useUrlParam } from "../table/url-state";
@@ -26,6 +27,8 @@ export function ServersView({ isAdmin }: { isAdmin: boolean }) {
   const tb = useTranslations("bulk");
   const qc = useQueryClient();
   const servers = useServers();
+  // The stream carries whole rows for the servers on screen only.
+  const onScreen = useStreamViewSetter<ServerRow>();
   const [tag, setTag] = useUrlParam("tag");
   const [adding, setAdding] = useState(false);
   const [enrollment, setEnrollment] = useState<Enrollment | null>(null);
@@ -172,6 +175,7 @@ export function ServersView({ isAdmin }: { isAdmin: boolean }) {
       {servers.error && <p role="alert" className="rounded bg-red-50 px-3 py-2 text-sm text-red-700">{servers.error.message}</p>}
 
       <DataTable
+        onVisibleRows={onScreen}
         label={t("title")}
         rows={servers.data ? shown : undefined}
         rowId={(s) => String(s.id)}

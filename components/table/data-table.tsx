@@ -20,7 +20,7 @@ import {
 } from "@tanstack/react-table";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { useTranslations } from "next-intl";
-import { useId, useMemo, useRef } from "react";
+import { useEffect, useId, useMemo, useRef } from "react";
 import { useUrlParam } from "./url-state";
 
 /**
@@ -102,6 +102,7 @@ export function DataTable<T extends RowData>({
   toolbar,
   empty,
   loading,
+  onVisibleRows,
 }: {
   /** The table's accessible name. */
   label: string;
@@ -120,6 +121,8 @@ export function DataTable<T extends RowData>({
   toolbar?: React.ReactNode;
   empty?: React.ReactNode;
   loading?: boolean;
+  /** The rows on screen (and the few kept beyond), whenever they change: what the push stream should carry. */
+  onVisibleRows?: (rows: T[]) => void;
 }) {
   const t = useTranslations("table");
   const searchId = useId();
@@ -164,6 +167,22 @@ export function DataTable<T extends RowData>({
     overscan: OVERSCAN,
   });
   const virtual = virtualizer.getVirtualItems();
+  const visibleKey = virtual.map((v) => items[v.index]?.key ?? "").join("\u0000");
+  const onVisible = useRef(onVisibleRows);
+  useEffect(() => {
+    onVisible.current = onVisibleRows;
+  });
+  useEffect(() => {
+    if (!onVisible.current) return;
+    const shown: T[] = [];
+    for (const v of virtual) {
+      const item = items[v.index];
+      if (item?.kind === "row") shown.push(item.row.original);
+    }
+    onVisible.current(shown);
+    // visibleKey says when the rows on screen changed (virtual and items are new each render).
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [visibleKey]);
   const padTop = virtual.length ? virtual[0].start : 0;
   const padBottom = virtual.length ? virtualizer.getTotalSize() - virtual[virtual.length - 1].end : 0;
   const colSpan = columns.length + (selection ? 1 : 0);

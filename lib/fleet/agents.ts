@@ -4,6 +4,7 @@ import { AgentRequestError, type AgentHub } from "./hub";
 import type { UploadSink } from "./file-streams";
 import { askRemote, remoteHolder } from "./cluster";
 import { remoteDownload, remoteUpload } from "./cluster-streams";
+import { requestWithOutput } from "./live-output";
 
 export { AgentRequestError };
 export type { UploadSink };
@@ -29,19 +30,24 @@ export function isAgentConnected(serverId: number): boolean {
   return (hub()?.isConnected(serverId) ?? false) || remoteHolder(serverId) !== undefined;
 }
 
-/** Asks a server's agent to do something over its open WebSocket and waits for the answer. */
+/**
+ * Asks a server's agent to do something over its open WebSocket and waits for the answer.
+ * `outputKeys`: the live-output topics (lib/fleet/live-output.ts) the output it streams meanwhile
+ * is published under, on the process holding the agent.
+ */
 export function askAgent<M extends RequestMethod>(
   serverId: number,
   method: M,
   params: RequestMap[M]["params"],
   timeoutMs: number,
+  opts: { outputKeys?: string[] } = {},
 ): Promise<RequestMap[M]["result"]> {
   const h = hub();
   if (!h) return Promise.reject(new AgentRequestError("offline", "The agent hub is not running"));
   // Held by another panel process: asked through it, over signed HTTP; its answer or error comes back.
   const asked = !h.isConnected(serverId) && remoteHolder(serverId)
-    ? (askRemote(serverId, method, params, timeoutMs) as Promise<RequestMap[M]["result"]>)
-    : h.request(serverId, method, params, timeoutMs);
+    ? (askRemote(serverId, method, params, timeoutMs, opts.outputKeys) as Promise<RequestMap[M]["result"]>)
+    : requestWithOutput(h, serverId, method, params, timeoutMs, opts.outputKeys);
   return asked.catch((e: unknown) => {
     // The hub was made by server.ts's copy of hub.ts; Next's bundle has its own copy of the error
     // class, so re-make the error here for `instanceof AgentRequestError` to hold in every caller.

@@ -10,6 +10,9 @@
  * - Bulk payloads (a request to an agent held elsewhere with its whole body and answer — console
  *   output, command output, file transfers; a newcomer's snapshot of the fleet) go over plain
  *   HTTP to the holder's internal listener, signed with an HMAC of the shared session secret.
+ *   Streamed output (an instance's console, a running command's output: lib/fleet/live-output.ts)
+ *   is one streaming HTTP answer per watched topic from the holder (`/watch`, a line of JSON per
+ *   event), fanned out by the process serving the browsers, and closed when the last one leaves.
  * - Each process registers its internal URL and a heartbeat counter in the Setting table; a peer
  *   whose counter stops moving is dead: the agents it held are shown offline until they reconnect
  *   to a live process (the agent retries with back-off).
@@ -45,7 +48,8 @@ const NODE_PREFIX = "cluster.node.";
 /** Signed internal requests older or newer than this are refused (replays, skewed clocks). */
 const SIGNATURE_WINDOW_MS = 60_000;
 
-type Ask = (serverId: number, method: string, params: unknown, timeoutMs: number) => Promise<unknown>;
+/** `outputKeys`: the output topics a streamed request publishes under on the holder (live-output.ts). */
+type Ask = (serverId: number, method: string, params: unknown, timeoutMs: number, outputKeys?: string[]) => Promise<unknown>;
 
 /** The fields of LiveState, in the order the compact form carries them (temperatures apart). */
 const STATE_FIELDS = [
@@ -584,12 +588,12 @@ export class RemoteAskError extends Error {
 }
 
 /** Asks the agent held by another process, through that process; its answer or its error comes back. */
-export async function askRemote(serverId: number, method: string, params: unknown, timeoutMs: number): Promise<unknown> {
+export async function askRemote(serverId: number, method: string, params: unknown, timeoutMs: number, outputKeys?: string[]): Promise<unknown> {
   const holder = remoteHolder(serverId);
   if (!holder) throw new RemoteAskError("offline", `the agent of server #${serverId} is not connected`);
   let answer: { ok: boolean; data?: unknown; code?: string; error?: string };
   try {
-    answer = (await peerCall(holder, "/ask", { serverId, method, params, timeoutMs }, timeoutMs + 5_000)) as typeof answer;
+    answer = (await peerCall(holder, "/ask", { serverId, method, params, timeoutMs, ...(outputKeys?.length ? { outputKeys } : {}) }, timeoutMs + 5_000)) as typeof answer;
   } catch (e) {
     throw new RemoteAskError("offline", `the panel process holding the agent of server #${serverId} did not answer: ${(e as Error).message}`);
   }
@@ -648,15 +652,152 @@ async function serveInternal(req: http.IncomingMessage, res: http.ServerResponse
     return send(200, snapshotOf(ids));
   }
   if (req.url === "/ask" && req.method === "POST" && state.ask) {
-    const q = JSON.parse(body) as { serverId: number; method: string; params: unknown; timeoutMs: number };
+    const q = JSON.parse(body) as { serverId: number; method: string; params: unknown; timeoutMs: number; outputKeys?: string[] };
+    const keys = Array.isArray(q.outputKeys) ? q.outputKeys.filter((k): k is string => typeof k === "string").slice(0, 8) : undefined;
     try {
-      return send(200, { ok: true, data: await state.ask(q.serverId, q.method, q.params, Math.min(q.timeoutMs, 3_600_000)) });
+      return send(200, { ok: true, data: await state.ask(q.serverId, q.method, q.params, Math.min(q.timeoutMs, 3_600_000), keys) });
     } catch (e) {
       const code = (e as { code?: unknown })?.code;
       return send(200, { ok: false, code: typeof code === "string" ? code : "internal", error: (e as Error)?.message ?? String(e) });
     }
   }
+  if (req.url === "/watch" && req.method === "POST") return serveWatch(req, res, body);
+  const handler = req.method === "POST" ? peerHandlers.get(req.url ?? "") : undefined;
+  if (handler) {
+    try {
+      return send(200, { ok: true, data: await handler(body ? JSON.parse(body) : null) });
+    } catch (e) {
+      return send(200, { ok: false, error: (e as Error)?.message ?? String(e) });
+    }
+  }
   send(404, { error: "not found" });
+}
+
+// ---- small requests of other modules to a given process ----
+
+type PeerHandler = (payload: unknown) => Promise<unknown>;
+const peerHandlers = singleton("clusterPeerHandlers", () => new Map<string, PeerHandler>());
+
+/** Answers `path` from peers (a signed POST with a JSON payload) with `fn`'s result. */
+export function onPeerRequest(path: string, fn: PeerHandler): void {
+  peerHandlers.set(path, fn);
+}
+
+/** Asks one process (by its node id) to answer `path` (registered there with onPeerRequest). */
+export async function callPeer(node: string, path: string, payload: unknown, timeoutMs = 5_000): Promise<unknown> {
+  const answer = (await peerCall(node, path, payload, timeoutMs)) as { ok: boolean; data?: unknown; error?: string };
+  if (!answer.ok) throw new Error(answer.error ?? "the peer failed");
+  return answer.data;
+}
+
+// ---- streamed output between processes (lib/fleet/live-output.ts) ----
+
+/** Events of one output topic of an agent held here, for a peer: returns the unsubscribe. */
+type WatchHandler = (serverId: number, key: string, emit: (event: { t: string }) => void) => () => void;
+const watchHandler = singleton("clusterWatch", () => ({ fn: null as WatchHandler | null }));
+
+/** Lets live-output.ts serve peers' `/watch` from this process's agents. */
+export function onPeerWatch(fn: WatchHandler): void {
+  watchHandler.fn = fn;
+}
+
+/** A peer far behind on a watch stream is cut off (it ends its watchers, who read again). */
+const MAX_WATCH_BUFFER = 1024 * 1024;
+
+function serveWatch(req: http.IncomingMessage, res: http.ServerResponse, body: string): void {
+  let q: { serverId?: unknown; key?: unknown };
+  try {
+    q = JSON.parse(body) as typeof q;
+  } catch {
+    q = {};
+  }
+  const fn = watchHandler.fn;
+  if (!fn || typeof q.serverId !== "number" || typeof q.key !== "string") {
+    res.writeHead(400, { "content-type": "application/json" }).end('{"error":"bad watch"}');
+    return;
+  }
+  res.writeHead(200, { "content-type": "application/x-ndjson", "cache-control": "no-store" });
+  res.socket?.setNoDelay(true);
+  let done = false;
+  let stop: (() => void) | null = null;
+  const finish = () => {
+    if (done) return;
+    done = true;
+    stop?.();
+  };
+  stop = fn(q.serverId, q.key, (event) => {
+    if (done) return;
+    if (res.writableLength > MAX_WATCH_BUFFER) {
+      finish();
+      res.destroy();
+      return;
+    }
+    res.write(JSON.stringify(event) + "\n");
+    if (event.t === "end") {
+      finish();
+      res.end();
+    }
+  });
+  if (done) stop();
+  res.on("close", finish);
+}
+
+/**
+ * Streams the events of an output topic from the process holding the agent: `onEvent` for each,
+ * `onClose` once when the stream ends for any reason. Returns what cancels it.
+ */
+export function watchRemote(serverId: number, key: string, onEvent: (event: unknown) => void, onClose: () => void): () => void {
+  let closed = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    onClose();
+  };
+  const holder = remoteHolder(serverId);
+  const peer = holder ? state.peers.get(holder) : undefined;
+  if (!peer) {
+    setImmediate(close);
+    return () => undefined;
+  }
+  const body = JSON.stringify({ serverId, key });
+  const ts = String(Date.now());
+  const target = new URL("/watch", peer.url);
+  const req = http.request(target, {
+    method: "POST",
+    headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), "x-fleetdeck-ts": ts, "x-fleetdeck-sig": sign(ts, "POST", "/watch", body) },
+  });
+  req.on("response", (res) => {
+    if (res.statusCode !== 200) {
+      res.resume();
+      close();
+      return;
+    }
+    res.setEncoding("utf8");
+    let buffered = "";
+    res.on("data", (text: string) => {
+      buffered += text;
+      let nl: number;
+      while ((nl = buffered.indexOf("\n")) >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        if (!line || closed) continue;
+        try {
+          onEvent(JSON.parse(line));
+        } catch {
+          /* a line cut by a dying peer */
+        }
+      }
+    });
+    res.on("end", close);
+    res.on("close", close);
+    res.on("error", close);
+  });
+  req.on("error", close);
+  req.end(body);
+  return () => {
+    closed = true;
+    req.destroy();
+  };
 }
 
 /** The address peers reach this process at: loopback when the panel listens there, else this host's. */

@@ -6,14 +6,15 @@
  * (lib/fleet/queue.ts), in which case it runs when the agent connects again.
  */
 import { z } from "zod";
-import { MAX_OUTPUT_BYTES } from "../../agent/protocol";
+import { MAX_OUTPUT_BYTES, STREAMING_PROTOCOL_VERSION } from "../../agent/protocol";
 import { audit } from "../audit";
 import type { Principal } from "../auth/principal";
 import { db } from "../db";
 import type { Actor } from "./actor";
 import { agentFailure, askAgent, isAgentConnected } from "./agents";
-import { DomainError, invalid, unavailable } from "./errors";
-import { capability, type LiveEntry } from "./live";
+import { DomainError, invalid, notFound, unavailable } from "./errors";
+import { watchOutput, type OutputListener } from "./live-output";
+import { capability, live, type LiveEntry } from "./live";
 import { requirePermission } from "./policy";
 import { queueJob, type QueuedJobView } from "./queue";
 import { nodeId } from "./cluster";
@@ -35,7 +36,15 @@ export interface CommandInput {
   cmd: string;
   timeout: number;
   customShell?: string;
+  /**
+   * A key the browser chose to watch this run's output live before it starts (lib/fleet/live-output.ts
+   * topic `k:<userId>:<key>`); every run can also be watched by its id (`r:<runId>`).
+   */
+  liveKey?: string;
 }
+
+/** What a browser may choose as a live key: hard to guess, harmless in a topic name. */
+export const LIVE_KEY_PATTERN = /^[A-Za-z0-9_-]{16,64}$/;
 
 /** The panel UI's command form (the Tactical RMM dialect has its own, DRF-worded parser). */
 export const commandRequestSchema = z
@@ -49,9 +58,17 @@ export const commandRequestSchema = z
       .max(MAX_TIMEOUT, `The timeout must be less than or equal to ${MAX_TIMEOUT} seconds`)
       .default(DEFAULT_TIMEOUT),
     custom_shell: z.string().max(4096).optional(),
+    /** Live output under this key while it runs (the panel's own command dialog). */
+    live: z.string().regex(LIVE_KEY_PATTERN, "The live key must be 16 to 64 letters, digits, - or _").optional(),
   })
   .refine((b) => b.shell !== "custom" || !!b.custom_shell?.trim(), { message: "A custom shell needs its path", path: ["custom_shell"] })
-  .transform((b): CommandInput => ({ shell: b.shell, cmd: b.cmd, timeout: b.timeout, ...(b.shell === "custom" ? { customShell: b.custom_shell!.trim() } : {}) }));
+  .transform((b): CommandInput => ({
+    shell: b.shell,
+    cmd: b.cmd,
+    timeout: b.timeout,
+    ...(b.shell === "custom" ? { customShell: b.custom_shell!.trim() } : {}),
+    ...(b.live ? { liveKey: b.live } : {}),
+  }));
 
 export interface CommandOutcome {
   id: number;
@@ -142,11 +159,15 @@ export async function executeCommand(entry: LiveEntry, input: CommandInput, owne
     // Known from the connected agent's hello: refused at once rather than after a round trip (an
     // agent that did not say is asked, and refuses itself).
     if (capability(entry, "commands") === false) throw new DomainError("invalid", COMMANDS_DISABLED, { reason: "capability" });
+    // Protocol 6: the output streams while it runs, watchable by the run's id (and the browser's
+    // key) on the process holding the agent; the answer below still holds all of it.
+    const stream = ((live.get(serverId) ?? entry).agent?.protocol ?? 0) >= STREAMING_PROTOCOL_VERSION;
     const r = await askAgent(
       serverId,
       "cmd.run",
-      { shell: input.shell, cmd: input.cmd, timeout: input.timeout, ...(input.customShell ? { customShell: input.customShell } : {}) },
+      { shell: input.shell, cmd: input.cmd, timeout: input.timeout, ...(input.customShell ? { customShell: input.customShell } : {}), ...(stream ? { stream: true } : {}) },
       input.timeout * 1000 + ANSWER_GRACE_MS,
+      stream ? { outputKeys: [runOutputKey(run.id), ...(input.liveKey && owner.userId !== null ? [liveOutputKey(owner.userId, input.liveKey)] : [])] } : {},
     );
     const output = withNotes(r.output, r, input.timeout);
     const status = r.timedOut ? "timeout" : "done";
@@ -158,6 +179,51 @@ export async function executeCommand(entry: LiveEntry, input: CommandInput, owne
     throw error;
   }
 }
+
+/** The live-output topic of a run, by its id (lib/fleet/live-output.ts). */
+export const runOutputKey = (runId: number) => `r:${runId}`;
+/** The live-output topic of a run by the key its sender's browser chose: only that user reaches it. */
+export const liveOutputKey = (userId: number, key: string) => `k:${userId}:${key}`;
+
+/**
+ * Listens to a command's output while it runs (lib/fleet/live-output.ts), for those who may send
+ * commands to the machine: a run by its id (any run, whoever sent it: as its history shows), or
+ * the run the caller is sending under a key of their own browser's choosing (listened to before
+ * the run exists). A run that is over ends the listener at once: its output is in the history.
+ */
+export async function watchCommandOutput(p: Principal, entry: LiveEntry, ref: { run: number } | { key: string }, listener: OutputListener): Promise<() => void> {
+  requirePermission(p, "canSendCmd");
+  if ("key" in ref) {
+    if (!LIVE_KEY_PATTERN.test(ref.key)) throw invalid("The live key must be 16 to 64 letters, digits, - or _");
+    return watchOutput(entry.meta.id, liveOutputKey(p.userId, ref.key), listener);
+  }
+  const run = Number.isSafeInteger(ref.run) ? await db.commandRun.findUnique({ where: { id: ref.run }, select: { serverId: true, status: true } }) : null;
+  if (!run || run.serverId !== entry.meta.id) throw notFound("job", "No such command run on this agent");
+  if (run.status !== "running") {
+    setImmediate(() => listener({ t: "end", reason: "done" }));
+    return () => undefined;
+  }
+  const stop = watchOutput(entry.meta.id, runOutputKey(ref.run), listener);
+  // It may have ended between the read above and the listening (or on a process that cannot
+  // tell this one): the history says so.
+  const check = setInterval(() => {
+    void db.commandRun.findUnique({ where: { id: ref.run }, select: { status: true } }).then(
+      (r) => {
+        if (r?.status === "running") return;
+        clearInterval(check);
+        listener({ t: "end", reason: "done" });
+      },
+      () => undefined,
+    );
+  }, RUN_CHECK_MS);
+  check.unref();
+  return () => {
+    clearInterval(check);
+    stop();
+  };
+}
+
+const RUN_CHECK_MS = 5_000;
 
 /** Most recent first; the documented endpoints never page through more than this. */
 export const HISTORY_LIMIT = 200;

@@ -20,6 +20,9 @@
  *   would make the agent close the connection, reconnect and be sent it again.
  * - One connection per server: a new one replaces (closes) the old one.
  * - Ping every 15 s; a connection silent for 30 s (no pong, no frame) is terminated.
+ * - Streamed output (protocol 6): `sendWatch` names the instances whose output an agent pushes;
+ *   their chunks go to `onInstanceOutput`, a streamed command's chunks to its request's
+ *   `onOutput`. The agent paces them within the frame limit (agent/output.ts).
  */
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
@@ -31,7 +34,9 @@ import {
   PROTOCOL_VERSION,
   type AgentErrorCode,
   type Capabilities,
+  type CommandOutputChunk,
   type HostInfo,
+  type InstanceOutputChunk,
   type InstanceState,
   type LiveState,
   type MonitorResult,
@@ -49,6 +54,7 @@ import {
   instancesFrameSchema,
   issueText,
   monitorResultsFrameSchema,
+  outputFrameSchema,
   resultFrameSchema,
   resultSchemas,
   stateFrameSchema,
@@ -72,6 +78,8 @@ export interface AgentHubOptions {
   onInstances?(serverId: number, instances: InstanceState[]): void;
   /** A batch of service monitor probes (protocol 3). */
   onMonitorResults?(serverId: number, results: MonitorResult[]): void;
+  /** Chunks of watched instances' output, in the order the agent sent them (protocol 6). */
+  onInstanceOutput?(serverId: number, chunks: InstanceOutputChunk[]): void;
   onDisconnect?(serverId: number): void;
   /** Where the hub's own log lines go (default: console.warn). */
   log?(message: string): void;
@@ -127,6 +135,14 @@ export class AgentRequestError extends Error {
 interface Pending {
   onResult(frame: ResultFrame): void;
   onFail(err: AgentRequestError): void;
+  /** A streamed command's output chunk (protocol 6), before its result. */
+  onOutput?(chunk: CommandOutputChunk): void;
+}
+
+/** What a request may ask beside its answer. */
+export interface RequestOptions {
+  /** Chunks of output the agent pushes while it works on the request (`cmd.run` with `stream`). */
+  onOutput?(chunk: CommandOutputChunk): void;
 }
 
 interface Connection {
@@ -324,6 +340,7 @@ export class AgentHub {
     method: M,
     params: RequestMap[M]["params"],
     timeoutMs: number,
+    opts: RequestOptions = {},
   ): Promise<RequestMap[M]["result"]> {
     const conn = this.conns.get(serverId);
     if (!conn || conn.closed) {
@@ -356,6 +373,7 @@ export class AgentHub {
           clearTimeout(timer);
           reject(err);
         },
+        onOutput: opts.onOutput,
       });
       conn.ws.send(text, (err) => {
         if (!err) return;
@@ -400,6 +418,20 @@ export class AgentHub {
     const frame: PanelToAgent = { type: "monitors", monitors };
     conn.ws.send(JSON.stringify(frame), (err) => {
       if (err) this.log(`server #${serverId}: cannot send its monitors: ${err.message}`);
+    });
+    return true;
+  }
+
+  /**
+   * Tells a connected agent which instances' output to push (replacing its list; protocol 6 or
+   * later: the caller checks the agent's hello). False when offline.
+   */
+  sendWatch(serverId: number, uuids: string[]): boolean {
+    const conn = this.conns.get(serverId);
+    if (!conn || conn.closed) return false;
+    const frame: PanelToAgent = { type: "watch", instances: uuids };
+    conn.ws.send(JSON.stringify(frame), (err) => {
+      if (err) this.log(`server #${serverId}: cannot send its watch list: ${err.message}`);
     });
     return true;
   }
@@ -635,6 +667,19 @@ export class AgentHub {
         if (!p) return; // answered too late (timed out) or unknown: ignore
         conn.pending.delete(f.data.id);
         p.onResult(f.data);
+        return;
+      }
+      case "output": {
+        const f = outputFrameSchema.safeParse(json);
+        if (!f.success) return this.drop(conn, `output: ${issueText(f.error)}`);
+        if (f.data.instances?.length) {
+          const chunks = f.data.instances;
+          this.call("onInstanceOutput", () => this.opts.onInstanceOutput?.(sid, chunks));
+        }
+        for (const c of f.data.commands ?? []) {
+          const p = conn.pending.get(c.id);
+          if (p?.onOutput) this.call("onOutput", () => p.onOutput!(c));
+        }
         return;
       }
       case "file.credit": {

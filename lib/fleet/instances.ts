@@ -18,6 +18,7 @@ import { agentFailure, askAgent, isAgentConnected } from "./agents";
 import { DomainError, invalid, notFound, parseInput, unavailable } from "./errors";
 import { definitionsChanged } from "./instance-counts";
 import { capability, live, type LiveEntry } from "./live";
+import { watchOutput, type OutputListener } from "./live-output";
 import { requireAdmin, requireInstance } from "./policy";
 
 /** Longest wait for an agent's answer (API clients commonly give up at 5 s). */
@@ -216,6 +217,18 @@ export async function readInstanceOutput(p: Principal, serverId: number, uuid: s
   } catch (e) {
     throw instanceError(e, "read the output");
   }
+}
+
+/**
+ * Listens to the instance's console as its agent writes it (lib/fleet/live-output.ts): the
+ * scroll-back first, then each chunk. Allowed to whoever may read its output. An agent of
+ * protocol 5 ends the listener at once ("unsupported"): its console is read with
+ * readInstanceOutput, every moment, as before.
+ */
+export async function watchInstanceOutput(p: Principal, serverId: number, uuid: string, listener: OutputListener): Promise<() => void> {
+  await instanceFor(p, serverId, uuid);
+  requireInstances(serverId);
+  return watchOutput(serverId, `i:${uuid}`, listener);
 }
 
 // ---- definitions (admins) ---------------------------------------------------------------------------

@@ -19,6 +19,7 @@ import { MONITORS_PROTOCOL_VERSION } from "../../agent/protocol";
 import { alertEngine } from "./alerts/engine";
 import { clusterView, liveNodeIds, localChange, onPeerGone, runsJobs, startCluster } from "./cluster";
 import { serveRemoteTransfers } from "./cluster-streams";
+import { agentGone, agentReady, instanceOutput, requestWithOutput } from "./live-output";
 
 export const HUB = "agentHub";
 
@@ -35,8 +36,8 @@ export async function wireFleet(server: http.Server | https.Server, env: Env): P
   // Several processes on PostgreSQL: see and reach the agents the others hold (nothing on SQLite).
   let lateHub: AgentHub | null = null;
   const cluster = await startCluster(
-    (id, method, params, timeoutMs) =>
-      lateHub ? lateHub.request(id, method as Parameters<AgentHub["request"]>[1], params as never, timeoutMs) : Promise.reject(new Error("starting")),
+    (id, method, params, timeoutMs, outputKeys) =>
+      lateHub ? requestWithOutput(lateHub, id, method as Parameters<AgentHub["request"]>[1], params as never, timeoutMs, outputKeys) : Promise.reject(new Error("starting")),
     (id) => lateHub?.disconnect(id, "connected to another panel process"),
   );
   // Before any agent connects: runs a previous process left "running" will never be answered, and
@@ -78,6 +79,8 @@ export async function wireFleet(server: http.Server | https.Server, env: Env): P
       void runQueuedJobs(id);
       // Its service monitors, on every (re)connect, to agents that run them (protocol 3).
       if (hello.protocol >= MONITORS_PROTOCOL_VERSION) hub.sendMonitors(id, monitorTasksOf(id));
+      // Consoles open on it start over (its watch list, their buffers: protocol 6).
+      agentReady(id);
     },
     onHost: (id, host) => (live.hostReported(id, host), localChange(id, "h")),
     onState: (id, state, at, skewMs) => (live.stateReported(id, state, at, skewMs), localChange(id, "s")),
@@ -91,7 +94,8 @@ export async function wireFleet(server: http.Server | https.Server, env: Env): P
       const accepted = recordResults(id, results);
       if (accepted.length) alertEngine.onMonitorResults(id, accepted);
     },
-    onDisconnect: (id) => (live.disconnected(id), localChange(id, "d")),
+    onInstanceOutput: instanceOutput,
+    onDisconnect: (id) => (live.disconnected(id), localChange(id, "d"), agentGone(id)),
   });
   lateHub = hub;
   // Peers' file transfers with the agents this process holds (downloads and uploads they serve).

@@ -13,6 +13,7 @@ import { spawnAgent, stopAllAgents } from "../agent/helpers";
 
 let panel: RunningPanel;
 let cookie: string;
+const agents: ReturnType<typeof spawnAgent>[] = [];
 const JSON_HEADERS = () => ({ cookie, "content-type": "application/json", "x-requested-with": "XMLHttpRequest" });
 
 /** A GET through node:http, which (unlike fetch) leaves the body as it came. */
@@ -52,7 +53,7 @@ beforeAll(async () => {
     expect(res.status).toBe(200);
     // Three of them get a real agent: MCSManager's daemon answers list only connected daemons,
     // and they must be large enough to be worth compressing.
-    if (i < 3) spawnAgent(["--panel", panel.url, "--secret", ((await res.json()) as { secret: string }).secret, "--interval", "1"]);
+    if (i < 3) agents[i] = spawnAgent(["--panel", panel.url, "--secret", ((await res.json()) as { secret: string }).secret, "--interval", "1"]);
   }
 });
 afterAll(() => stopAllAgents());
@@ -133,7 +134,7 @@ function openStream(topics: string, headers: Record<string, string>) {
   return { events, status: () => status, close: () => req.destroy() };
 }
 
-type ServersDiff = { upsert: { id: number; tag: string; name: string }[]; remove: number[]; order?: number[] };
+type ServersDiff = { upsert: { id: number; tag: string; name: string }[]; patch?: { id: number; connected?: boolean }[]; remove: number[]; order?: number[] };
 
 describe("the push stream", () => {
   it("refuses an anonymous client", async () => {
@@ -175,5 +176,29 @@ describe("the push stream", () => {
     await until("the removal on the stream", () => admin.events.some((e) => e.event === "servers" && (e.data as ServersDiff).remove.includes(6)));
     admin.close();
     viewer.close();
+  });
+
+  it("carries whole rows only for the servers the page shows, and the status of the others", async () => {
+    const page = openStream("servers&view=1", { cookie });
+    await until("the hello", () => page.events.some((e) => e.event === "hello"));
+    const id = (page.events.find((e) => e.event === "hello")!.data as { id: string }).id;
+    const view = (body: unknown, who = cookie) => fetch(`${panel.url}/api/ui/stream/view`, { method: "POST", headers: { ...JSON_HEADERS(), cookie: who }, body: JSON.stringify(body) });
+    expect((await view({ stream: id, ids: [1] })).status).toBe(200);
+    const diffs = () => page.events.filter((e) => e.event === "servers").map((e) => e.data as ServersDiff);
+    const upserted = (sid: number) => diffs().some((d) => d.upsert.some((r) => r.id === sid));
+    // Server 1 is on screen: its row comes whole, and again with its reports.
+    await until("server 1's row", () => diffs().filter((d) => d.upsert.some((r) => r.id === 1)).length >= 2);
+    // Servers 2 and 3 report every second too, but are not on screen: no row of theirs.
+    expect(upserted(2) || upserted(3)).toBe(false);
+    // Server 2's agent goes away: its status comes as a patch.
+    await agents[1].stop();
+    await until("server 2's patch", () => diffs().some((d) => d.patch?.some((p) => p.id === 2 && p.connected === false)));
+    expect(upserted(2)).toBe(false);
+    // Only its own user names a stream's rows; an unknown stream is not found.
+    const other = (await login(panel.url, "viewer", "viewer-password-1")).cookie!;
+    expect((await view({ stream: id, ids: [2] }, other)).status).toBe(404);
+    expect((await view({ stream: "nope~x", ids: [1] })).status).toBe(404);
+    expect((await view({ stream: id, ids: "all" })).status).toBe(400);
+    page.close();
   });
 });

@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
+import http from "node:http";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -65,6 +66,54 @@ describe.skipIf(!TEST_PG_URL)("two panel processes serving one fleet", () => {
     call(panel, `${p}?${new URLSearchParams({ ...params, apikey: token })}`, init);
   const ui = (panel: RunningPanel, cookie: string, p: string, init: { method?: string; body?: unknown } = {}) =>
     call(panel, p, { ...init, headers: { cookie, "x-requested-with": "XMLHttpRequest" } });
+  /** Live output (Server-Sent Events) as a terminal shows it: the last reset and what followed. */
+  const listen = (panel: RunningPanel, cookie: string, p: string) => {
+    let text = "";
+    const events: string[] = [];
+    const req = http.get(panel.url + p, { headers: { cookie } }, (res) => {
+      res.setEncoding("utf8");
+      let buffer = "";
+      res.on("data", (chunk: string) => {
+        buffer += chunk;
+        let end: number;
+        while ((end = buffer.indexOf("\n\n")) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const event = /^event: (.*)$/m.exec(block)?.[1];
+          const data = /^data: (.*)$/m.exec(block)?.[1];
+          if (!event || !data) continue;
+          events.push(event);
+          if (event === "reset") text = JSON.parse(data).text;
+          if (event === "out") text += JSON.parse(data).text;
+        }
+      });
+    });
+    req.on("error", () => undefined);
+    return { text: () => text, events, close: () => req.destroy() };
+  };
+  /** The UI's push stream: its hello's id and the ids of the servers rows it carried whole. */
+  const pushStream = (panel: RunningPanel, cookie: string) => {
+    let id = "";
+    const rows = new Set<number>();
+    const req = http.get(`${panel.url}/api/ui/stream?topics=servers&view=1`, { headers: { cookie } }, (res) => {
+      res.setEncoding("utf8");
+      let buffer = "";
+      res.on("data", (chunk: string) => {
+        buffer += chunk;
+        let end: number;
+        while ((end = buffer.indexOf("\n\n")) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const data = /^data: (.*)$/m.exec(block)?.[1];
+          if (!data) continue;
+          if (block.includes("event: hello")) id = JSON.parse(data).id;
+          if (block.includes("event: servers")) for (const r of JSON.parse(data).upsert as { id: number }[]) rows.add(r.id);
+        }
+      });
+    });
+    req.on("error", () => undefined);
+    return { id: () => id, rows, close: () => req.destroy() };
+  };
 
   beforeAll(async () => {
     const { startCluster } = (await import(pathToFileURL(path.join(ROOT, "scripts/pg-cluster.mjs")).href)) as { startCluster(o: object): Promise<Cluster> };
@@ -146,6 +195,14 @@ describe.skipIf(!TEST_PG_URL)("two panel processes serving one fleet", () => {
     expect((await ui(p2, cookie2, "/api/ui/servers")).status).toBe(200);
   });
 
+  it("a page's stream on process 1 takes the rows it shows from a request that reached process 2", async () => {
+    const page = pushStream(p1, cookie1);
+    await until("the stream's hello", () => page.id());
+    expect((await ui(p2, cookie2, "/api/ui/stream/view", { body: { stream: page.id(), ids: [serverId] } })).status).toBe(200);
+    await until("the server's row on the stream", () => page.rows.has(serverId));
+    page.close();
+  });
+
   it("Tactical RMM: a command sent to process 2 runs on the agent process 1 holds", async () => {
     const agents = (await trmm(p2, "/agents/?detail=false")).json as Json[];
     agentId = agents.find((a) => a.hostname === os.hostname() && a.agent_id)!.agent_id;
@@ -154,6 +211,17 @@ describe.skipIf(!TEST_PG_URL)("two panel processes serving one fleet", () => {
     expect(r).toMatchObject({ status: 200, json: "through-process-1\n42\n" });
     const history = (await trmm(p1, `/agents/${agentId}/history/`)).json as Json[];
     expect(history[0]).toMatchObject({ command: "echo through-process-1; echo $((6*7))" });
+  });
+
+  it("a command sent through process 2 streams its output from process 1 while it runs", async () => {
+    const key = `multi${Date.now().toString(36)}`.padEnd(20, "x");
+    const live = listen(p2, cookie2, `/api/ui/agents/${agentId}/cmd/live?key=${key}`);
+    let answered = false;
+    const answer = ui(p2, cookie2, `/api/ui/agents/${agentId}/cmd`, { body: { shell: "/bin/bash", cmd: "echo early; sleep 3; echo late", timeout: 20, live: key } }).finally(() => (answered = true));
+    await until("the early line while it runs", () => live.text().includes("early\n"));
+    expect(answered).toBe(false);
+    expect(await answer).toMatchObject({ status: 200, json: { output: "early\nlate\n" } });
+    live.close();
   });
 
   it("an update scan started on process 2 is run by the agent and stored; process 1 answers its progress", async () => {
@@ -184,6 +252,13 @@ describe.skipIf(!TEST_PG_URL)("two panel processes serving one fleet", () => {
     await until("running on process 2", async () => (await mcsm(p2, "/api/instance", ref)).json.data.status === 3);
     expect((await mcsm(p2, "/api/protected_instance/command", { ...ref, command: "hello from two" }, { method: "POST" })).status).toBe(200);
     await until("the output through process 2", async () => String((await mcsm(p2, "/api/protected_instance/outputlog", ref)).json.data).includes("got:hello from two"));
+    // The console pushed to a browser of process 2, from the agent process 1 holds (streaming HTTP between them).
+    const consoleStream = listen(p2, cookie2, `/api/ui/daemons/${serverId}/instances/${uuid}/console`);
+    await until("the scroll-back through process 2", () => consoleStream.text().includes("got:hello from two\n"));
+    expect((await ui(p2, cookie2, `/api/ui/daemons/${serverId}/instances/${uuid}/command`, { body: { command: "pushed across" } })).status).toBe(200);
+    await until("the new line pushed through process 2", () => consoleStream.text().endsWith("got:pushed across\n"));
+    expect(consoleStream.events.filter((e) => e === "out").length).toBeGreaterThan(0);
+    consoleStream.close();
     expect((await mcsm(p2, "/api/protected_instance/stop", ref)).status).toBe(200);
     await until("stopped on process 2", async () => (await mcsm(p2, "/api/instance", ref)).json.data.status === 0);
   });

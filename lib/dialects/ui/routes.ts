@@ -13,6 +13,7 @@ import * as daemons from "./daemons";
 import * as servers from "./servers";
 import * as clients from "./clients";
 import * as queue from "./queue";
+import { setStreamView } from "./stream";
 import { uiMethodNotAllowed, uiNotFound } from "./envelope";
 
 const doc = (summary: string, admin = false): OperationDoc => ({ summary, ...(admin ? { admin } : {}) });
@@ -67,6 +68,9 @@ const routes: RouteDef[] = [
   { pattern: "/api/ui/daemons/:id/instances/:uuid/command", methods: { POST: daemons.instanceInput }, docs: { POST: act("A line to the instance's stdin (admins and assigned users)") } },
   { pattern: "/api/ui/daemons/:id/instances/:uuid/output", methods: { GET: daemons.instanceOutput }, docs: { GET: doc("Recent console output (admins and assigned users)") } },
   { pattern: "/api/ui/instances", methods: { GET: daemons.myInstances }, docs: { GET: doc("The instances the caller may use") } },
+
+  // Changes nothing but which rows the caller's own push stream carries: a read.
+  { pattern: "/api/ui/stream/view", methods: { POST: setStreamView }, docs: { POST: doc("Name the servers the page shows (rows its push stream carries)") } },
 
   { pattern: "/api/ui/users", methods: { GET: accounts.usersList, POST: accounts.userCreate }, docs: { GET: doc("Users", true), POST: act("Add a user", true) } },
   { pattern: "/api/ui/users/:id", methods: { PATCH: accounts.userEdit, DELETE: accounts.userDelete }, docs: { PATCH: act("Edit a user's role, grants, limits and instances", true), DELETE: act("Delete a user", true) } },

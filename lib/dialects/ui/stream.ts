@@ -9,16 +9,30 @@
  * (`scopeKey`, as the pre-serialized API answers are cached): every client of the scope gets the
  * same bytes. A client that cannot keep up is dropped (it reconnects and refetches) rather than
  * buffered without bound.
+ *
+ * What the page shows: a client that opens the stream with `view=1` (the panel's pages) names the
+ * servers its tables show (`POST /api/ui/stream/view`, the rows on screen, a few hundred at most).
+ * It then gets whole rows only for those, and for the others only what changes their place in
+ * the page: a compact patch when a machine's status (online, offline, overdue, connected) moves,
+ * whole rows when a server is added or edited, and removals and the order as before. Metrics of
+ * rows off screen are sent when they come into view (sorting by a live figure uses the last
+ * ones received). So a browser costs the same whatever the fleet's size; a client without
+ * `view=1` (scripts) gets every changed row as before.
  */
+import crypto from "node:crypto";
+import { z } from "zod";
 import type { InstanceState } from "../../../agent/protocol";
 import type { Principal } from "../../auth/principal";
 import { ensureTotals, totalsVersion } from "../../fleet/instance-counts";
-import { agentStatus, live, type AgentStatus, type LiveEntry } from "../../fleet/live";
+import { agentStatus, live, type AgentStatus, type LiveEntry, type ServerMeta } from "../../fleet/live";
+import { callPeer, clusterEnabled, nodeId, onPeerRequest } from "../../fleet/cluster";
+import { invalid, notFound } from "../../fleet/errors";
 import { canList, canUseInstance, isAdmin, scopeKey } from "../../fleet/policy";
 import { pendingCounts } from "../../fleet/updates";
 import { singleton } from "../../global";
 import { agentDetailOf } from "../trmm/shapes";
 import { daemonRowOf } from "./daemons";
+import { bodyOf, uiOk, withUi } from "./envelope";
 import { serverRow } from "./views";
 
 export const TOPICS = ["servers", "agents", "daemons", "instances"] as const;
@@ -44,11 +58,25 @@ export interface StreamClient {
   send(chunk: string): boolean;
   /** Set until the client's first tick: it gets the changes of the tick before too (see `tick`). */
   fresh: boolean;
+  /** Its id, for `setStreamView` (node~random: any panel process can find the one serving it). */
+  id?: string;
+  /**
+   * The servers its page shows, when it said it would name them (`view=1`); undefined for a
+   * client that gets every changed row.
+   */
+  view?: Set<number>;
+  /** Servers named since its last tick: their whole rows go out at the next. */
+  newlyViewed?: Set<number>;
 }
+
+/** Most servers a page may name (rows on screen and a margin, over every table it shows). */
+export const MAX_VIEW = 1_000;
 
 /** The diff of one list: rows to insert or replace, keys to remove, and the order when it moved. */
 export interface ListDiff<Row, Key> {
   upsert: Row[];
+  /** Fields that moved in rows off screen (status), merged into the rows the client has. */
+  patch?: Partial<Row>[];
   remove: Key[];
   /** Every key in display order; only when servers were added, removed or edited. */
   order?: Key[];
@@ -79,6 +107,14 @@ interface Hub {
   previous: Set<number>;
   scopes: Map<string, ScopeState>;
   totalsVersion: number;
+  /** Clients by id (setStreamView). */
+  byId: Map<string, StreamClient>;
+  /** Per server: what a status patch carries, last time it was looked at (view clients). */
+  summaries: Map<number, string>;
+  /** Per server: its row's meta object last time (a new one means it was edited). */
+  metas: Map<number, ServerMeta>;
+  /** The ids whose status moved in the previous tick, for view clients on their first tick. */
+  previousPatched: Set<number>;
 }
 
 const hub: Hub = singleton("uiStreamHub", () => ({
@@ -91,6 +127,10 @@ const hub: Hub = singleton("uiStreamHub", () => ({
   previous: new Set(),
   scopes: new Map(),
   totalsVersion: -1,
+  byId: new Map(),
+  summaries: new Map(),
+  metas: new Map(),
+  previousPatched: new Set(),
 }));
 
 /** The key under which a principal's diffs are built: the machines they see, and admin-only fields. */
@@ -103,13 +143,57 @@ export function clientCount(): number {
 }
 
 export function addClient(client: StreamClient): () => void {
+  client.id ??= `${nodeId()}~${crypto.randomBytes(12).toString("base64url")}`;
   hub.clients.add(client);
+  hub.byId.set(client.id, client);
   if (!hub.timer) start();
   return () => {
     hub.clients.delete(client);
+    hub.byId.delete(client.id!);
     if (hub.clients.size === 0) stop();
   };
 }
+
+/**
+ * Sets the servers a client's page shows (its own stream only: the same user). False when no
+ * such stream is open here. Rows newly named go out whole at the next tick.
+ */
+export function setLocalView(userId: number, id: string, ids: number[]): boolean {
+  const c = hub.byId.get(id);
+  if (!c || c.principal.userId !== userId || !c.view) return false;
+  const next = new Set(ids.slice(0, MAX_VIEW));
+  const added = c.newlyViewed ?? new Set<number>();
+  for (const n of next) if (!c.view.has(n)) added.add(n);
+  c.view = next;
+  c.newlyViewed = added;
+  return true;
+}
+
+const viewBody = z.object({
+  stream: z.string().min(1).max(200),
+  ids: z.array(z.number().int().nonnegative()).max(MAX_VIEW, `At most ${MAX_VIEW} servers`),
+});
+
+/** `POST /api/ui/stream/view` {stream, ids}: the servers the page shows (see the header). */
+export const setStreamView = withUi(async (req, me) => {
+  const parsed = viewBody.safeParse(await bodyOf(req));
+  if (!parsed.success) throw invalid(parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; "));
+  const { stream, ids } = parsed.data;
+  let found = setLocalView(me.userId, stream, ids);
+  // Another panel process may serve that stream (its id starts with that process's id).
+  const node = stream.slice(0, stream.lastIndexOf("~"));
+  if (!found && clusterEnabled() && node && node !== nodeId()) {
+    found = (await callPeer(node, "/stream-view", { userId: me.userId, stream, ids }).catch(() => false)) === true;
+  }
+  if (!found) throw notFound("server", "No such stream is open (it may have just closed)");
+  return uiOk({ ok: true });
+});
+
+onPeerRequest("/stream-view", async (payload) => {
+  const q = payload as { userId?: unknown; stream?: unknown; ids?: unknown };
+  if (typeof q.userId !== "number" || typeof q.stream !== "string" || !Array.isArray(q.ids)) return false;
+  return setLocalView(q.userId, q.stream, q.ids.filter((n): n is number => Number.isSafeInteger(n)));
+});
 
 function start(): void {
   hub.watch = live.watch();
@@ -120,9 +204,15 @@ function start(): void {
   // The first tick establishes the baseline (every status and instance list) without sending it:
   // new clients fetch the lists themselves.
   const now = Date.now();
+  hub.summaries.clear();
+  hub.metas.clear();
+  hub.previousPatched = new Set();
   for (const e of live.all()) {
-    hub.statuses.set(e.meta.id, agentStatus(e, now));
+    const status = agentStatus(e, now);
+    hub.statuses.set(e.meta.id, status);
     hub.instances.set(e.meta.id, e.instances);
+    hub.summaries.set(e.meta.id, `${status}|${e.connected ? 1 : 0}`);
+    hub.metas.set(e.meta.id, e.meta);
   }
   hub.totalsVersion = totalsVersion();
   hub.timer = setInterval(() => void tick().catch((e) => console.error("fleetdeck: UI stream tick failed:", e)), TICK_MS);
@@ -172,6 +262,23 @@ export async function tick(now = Date.now()): Promise<void> {
       }
     }
 
+    // For clients that show only some rows: whose status moved, which rows were edited or added.
+    const patched = new Set<number>();
+    const edited = new Set<number>();
+    for (const id of changed) {
+      const e = live.get(id);
+      if (!e) continue;
+      const summary = `${hub.statuses.get(id)}|${e.connected ? 1 : 0}`;
+      if (hub.summaries.get(id) !== summary) {
+        hub.summaries.set(id, summary);
+        patched.add(id);
+      }
+      if (hub.metas.get(id) !== e.meta) {
+        hub.metas.set(id, e.meta);
+        edited.add(id);
+      }
+    }
+
     const wanted = (scope: string, topic: Topic) => [...hub.clients].some((c) => c.topics.has(topic) && streamScope(c.principal) === scope);
     const byScope = new Map<string, StreamClient[]>();
     for (const c of hub.clients) {
@@ -187,23 +294,35 @@ export async function tick(now = Date.now()): Promise<void> {
 
     for (const [key, clients] of byScope) {
       const scope = scopeState(key, clients[0].principal);
-      // A client on its first tick also gets the previous tick's changes: the list it fetched on
-      // connecting may predate them (lists are cached for a tick). Built first, as a peek, so it
-      // sees the same removals and order as the scope's own frames.
-      const freshFrames = clients.some((c) => c.fresh)
-        ? buildFrames(scope, new Set([...hub.previous, ...changed]), { now, pending, totalsMoved: true, wanted: (t) => wanted(key, t) }, true)
-        : null;
-      const frames = buildFrames(scope, changed, { now, pending, totalsMoved, wanted: (t) => wanted(key, t) });
-      for (const c of clients) {
-        const f = c.fresh && freshFrames ? freshFrames : frames;
-        c.fresh = false;
-        let out = "";
-        for (const topic of ["servers", "agents", "daemons"] as const) if (c.topics.has(topic) && f[topic]) out += f[topic];
-        if (c.topics.has("instances") && instancesChanged.length) out += instancesFrame(c.principal, instancesChanged);
-        if (out) c.send(out);
+      const membership = updateMembership(scope);
+      const ctx = { now, pending, totalsMoved, wanted: (t: Topic) => wanted(key, t) };
+      const whole = clients.filter((c) => !c.view);
+      if (whole.length) {
+        // A client on its first tick also gets the previous tick's changes: the list it fetched on
+        // connecting may predate them (lists are cached for a tick).
+        const freshFrames = whole.some((c) => c.fresh) ? buildFrames(scope, new Set([...hub.previous, ...changed]), { ...ctx, totalsMoved: true }, membership) : null;
+        const frames = buildFrames(scope, changed, ctx, membership);
+        for (const c of whole) {
+          const f = c.fresh && freshFrames ? freshFrames : frames;
+          c.fresh = false;
+          let out = "";
+          for (const topic of ["servers", "agents", "daemons"] as const) if (c.topics.has(topic) && f[topic]) out += f[topic];
+          if (c.topics.has("instances") && instancesChanged.length) out += instancesFrame(c.principal, instancesChanged);
+          if (out) c.send(out);
+        }
+      }
+      const viewers = clients.filter((c) => c.view);
+      if (viewers.length) {
+        const pieces = new ViewPieces(scope, ctx, membership);
+        for (const c of viewers) {
+          let out = viewFrames(c, pieces, { changed, patched, edited });
+          if (c.topics.has("instances") && instancesChanged.length) out += instancesFrame(c.principal, instancesChanged);
+          if (out) c.send(out);
+        }
       }
     }
     hub.previous = changed;
+    hub.previousPatched = patched;
   } finally {
     ticking = false;
   }
@@ -229,31 +348,33 @@ function frame(event: string, data: unknown): string {
   return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
-/**
- * The scope's frames for one tick. When servers were added, removed or edited, the scope's
- * visible set is recomputed: removals and the new order go out with the changed rows.
- * `peek` builds without moving the scope's remembered state (a fresh client's catch-up frames).
- */
-function buildFrames(
-  scope: ScopeState,
-  changed: Set<number>,
-  ctx: { now: number; pending: Map<number, number>; totalsMoved: boolean; wanted: (t: Topic) => boolean },
-  peek = false,
-): Frames {
+/** Servers that left a scope's view this tick, and the new order, when servers were added, removed or edited. */
+interface Membership {
+  removed: LiveEntry[];
+  order?: number[];
+}
+
+/** Recomputes the scope's visible set when servers were added, removed or edited (once per tick). */
+function updateMembership(scope: ScopeState): Membership {
+  if (scope.metaGeneration === live.metaGeneration) return { removed: [] };
+  const visible = live.all().filter((e) => canList(scope.principal, e.meta));
+  const ids = new Set(visible.map((e) => e.meta.id));
+  const removed = scope.metaGeneration !== -1 ? scope.visible.filter((e) => !ids.has(e.meta.id)) : [];
+  Object.assign(scope, { visible, visibleIds: ids, metaGeneration: live.metaGeneration });
+  return { removed, order: visible.map((e) => e.meta.id) };
+}
+
+interface TickContext {
+  now: number;
+  pending: Map<number, number>;
+  totalsMoved: boolean;
+  wanted: (t: Topic) => boolean;
+}
+
+/** The scope's frames for one tick, with every changed row it sees (clients without a view). */
+function buildFrames(scope: ScopeState, changed: Set<number>, ctx: TickContext, membership: Membership): Frames {
   const p = scope.principal;
-  let removed: LiveEntry[] = [];
-  let order: number[] | undefined;
-  if (scope.metaGeneration !== live.metaGeneration) {
-    const visible = live.all().filter((e) => canList(p, e.meta));
-    const ids = new Set(visible.map((e) => e.meta.id));
-    if (scope.metaGeneration !== -1) removed = scope.visible.filter((e) => !ids.has(e.meta.id));
-    order = visible.map((e) => e.meta.id);
-    if (!peek) Object.assign(scope, { visible, visibleIds: ids, metaGeneration: live.metaGeneration });
-    else {
-      // A peek must still see the current set.
-      scope = { ...scope, visible, visibleIds: ids };
-    }
-  }
+  const { removed, order } = membership;
   const rows: LiveEntry[] = [];
   for (const id of changed) {
     const e = live.get(id);
@@ -281,6 +402,118 @@ function buildFrames(
     if (daemonRows.length || removed.length || order) {
       out.daemons = frame("daemons", { upsert: daemonRows.map((e) => daemonRowOf(e, ctx.now)), remove: removed.map((e) => e.meta.id), ...(order ? { order } : {}) });
     }
+  }
+  return out;
+}
+
+const LIST_TOPICS = ["servers", "agents", "daemons"] as const;
+type ListTopic = (typeof LIST_TOPICS)[number];
+
+/**
+ * The JSON of a scope's rows, patches, removals and order for one tick, each made once however
+ * many clients of the scope need it (clients that show only some rows).
+ */
+class ViewPieces {
+  private rows = new Map<string, string>();
+  private patches = new Map<string, string>();
+  private fixed = new Map<string, string>();
+  readonly admin: boolean;
+  constructor(
+    readonly scope: ScopeState,
+    readonly ctx: TickContext,
+    readonly membership: Membership,
+  ) {
+    this.admin = isAdmin(scope.principal);
+  }
+
+  row(topic: ListTopic, e: LiveEntry): string {
+    const k = `${topic}:${e.meta.id}`;
+    let json = this.rows.get(k);
+    if (json === undefined) {
+      const { now, pending } = this.ctx;
+      const row = topic === "servers" ? serverRow(e, { admin: this.admin }, now) : topic === "agents" ? agentDetailOf(e, pending.get(e.meta.id) ?? 0, now) : daemonRowOf(e, now);
+      this.rows.set(k, (json = JSON.stringify(row)));
+    }
+    return json;
+  }
+
+  /** The fields of a row that say where it stands (status), keyed as the client keys its rows. */
+  patch(topic: ListTopic, e: LiveEntry): string {
+    const k = `${topic}:${e.meta.id}`;
+    let json = this.patches.get(k);
+    if (json === undefined) {
+      const status = hub.statuses.get(e.meta.id) ?? agentStatus(e, this.ctx.now);
+      const online = status === "online";
+      const lastSeen = e.lastActive === null ? null : new Date(e.lastActive).toISOString();
+      const p =
+        topic === "servers" ? { id: e.meta.id, status, online, connected: e.connected, lastActive: e.lastActive }
+        : topic === "agents" ? { agent_id: e.meta.agentId, status, connected: e.connected, last_seen: lastSeen }
+        : { id: e.meta.id, online, lastActive: e.lastActive };
+      this.patches.set(k, (json = JSON.stringify(p)));
+    }
+    return json;
+  }
+
+  /** `"remove":[…]` and `"order":[…]` of a topic's diff, as JSON members. */
+  tail(topic: ListTopic): string {
+    let json = this.fixed.get(topic);
+    if (json === undefined) {
+      const { removed, order } = this.membership;
+      const key = (e: LiveEntry): string | number => (topic === "agents" ? e.meta.agentId : e.meta.id);
+      json = `"remove":${JSON.stringify(removed.map(key))}`;
+      if (order) json += `,"order":${JSON.stringify(topic === "agents" ? this.scope.visible.map((e) => e.meta.agentId) : order)}`;
+      this.fixed.set(topic, json);
+    }
+    return json;
+  }
+}
+
+/** A view client's frames: whole rows for what it shows, patches for the rest (see the header). */
+function viewFrames(c: StreamClient, pieces: ViewPieces, t: { changed: Set<number>; patched: Set<number>; edited: Set<number> }): string {
+  const { scope, membership, ctx } = pieces;
+  const fresh = c.fresh;
+  c.fresh = false;
+  const view = c.view!;
+  const newly = c.newlyViewed ?? new Set<number>();
+  c.newlyViewed = new Set();
+  const whole: LiveEntry[] = [];
+  const wholeIds = new Set<number>();
+  const take = (id: number) => {
+    if (wholeIds.has(id) || !scope.visibleIds.has(id)) return;
+    const e = live.get(id);
+    if (!e) return;
+    wholeIds.add(id);
+    whole.push(e);
+  };
+  for (const id of view) if (t.changed.has(id) || newly.has(id) || (fresh && hub.previous.has(id))) take(id);
+  for (const id of t.edited) take(id);
+  const patches: LiveEntry[] = [];
+  const patchFrom = (ids: Set<number>) => {
+    for (const id of ids) {
+      if (wholeIds.has(id) || !scope.visibleIds.has(id)) continue;
+      const e = live.get(id);
+      if (e) patches.push(e);
+    }
+  };
+  patchFrom(t.patched);
+  if (fresh) patchFrom(hub.previousPatched);
+  const moved = membership.removed.length > 0 || membership.order !== undefined;
+  let out = "";
+  for (const topic of LIST_TOPICS) {
+    if (!c.topics.has(topic) || (topic === "daemons" && !pieces.admin)) continue;
+    let rows = whole;
+    if (topic === "daemons" && ctx.totalsMoved) {
+      // Instance counts moved: the daemons on screen get theirs.
+      rows = [...whole];
+      for (const id of view) {
+        const e = !wholeIds.has(id) && scope.visibleIds.has(id) ? live.get(id) : undefined;
+        if (e) rows.push(e);
+      }
+    }
+    if (!rows.length && !patches.length && !moved) continue;
+    const upsert = rows.map((e) => pieces.row(topic, e)).join(",");
+    const patch = patches.map((e) => pieces.patch(topic, e)).join(",");
+    out += `event: ${topic}\ndata: {"upsert":[${upsert}],"patch":[${patch}],${pieces.tail(topic)}}\n\n`;
   }
   return out;
 }
