@@ -149,7 +149,7 @@ export async function executeCommand(entry: LiveEntry, input: CommandInput, owne
   const run = await db.commandRun.create({
     // While it runs, its output names the panel process waiting for the answer (no API shows a
     // running command's output): if that process dies, the survivors know which runs were its.
-    data: { serverId, userId: owner.userId, username: owner.username, shell: input.shell, command: input.cmd, timeout: input.timeout, status: "running", output: carrierNote(nodeId()) },
+    data: { serverId, userId: owner.userId, username: owner.username, shell: input.shell, command: input.cmd, timeout: input.timeout, status: "running", carrier: nodeId() },
   });
   owner.onRecorded?.(run.id);
   const queued = owner.jobId !== undefined ? ` (queued job #${owner.jobId})` : "";
@@ -240,14 +240,6 @@ export async function commandHistory(p: Principal, entry: LiveEntry) {
 export const INTERRUPTED_NOTE =
   "[Fleetdeck: the panel stopped while this command was running, so its outcome and output are unknown; it may have finished on the machine]";
 
-export const CARRIER_PREFIX = "[Fleetdeck: running; the panel process waiting for its answer is ";
-/** The output of a running run: which panel process waits for the agent's answer. */
-export function carrierNote(node: string): string {
-  return `${CARRIER_PREFIX}${node}]`;
-}
-/** The process a carrier note names. */
-export const carrierOf = (note: string): string => note.slice(CARRIER_PREFIX.length, -1);
-
 /** What a run whose panel process died (several processes; the others go on) says. */
 export function processGoneNote(node: string): string {
   return `[Fleetdeck: the panel process that sent this command (${node}) stopped while it was running, so its outcome and output are unknown; it may have finished on the machine]`;
@@ -261,7 +253,7 @@ export function processGoneNote(node: string): string {
  */
 export async function failRunsOf(node: string): Promise<number> {
   const { count } = await db.commandRun.updateMany({
-    where: { status: "running", output: carrierNote(node) },
+    where: { status: "running", carrier: node },
     data: { status: "failed", output: processGoneNote(node), finishedAt: new Date() },
   });
   return count;
@@ -274,11 +266,12 @@ export async function failRunsOf(node: string): Promise<number> {
  */
 export async function failOrphanedRuns(liveNodes: string[]): Promise<number> {
   const orphans = await db.commandRun.findMany({
-    where: { status: "running", output: { startsWith: CARRIER_PREFIX }, NOT: { output: { in: liveNodes.map(carrierNote) } } },
-    select: { output: true },
+    where: { status: "running", carrier: { not: null, notIn: liveNodes } },
+    select: { carrier: true },
+    distinct: ["carrier"],
   });
   let count = 0;
-  for (const node of new Set(orphans.map((r) => carrierOf(r.output)))) count += await failRunsOf(node);
+  for (const { carrier } of orphans) if (carrier) count += await failRunsOf(carrier);
   return count;
 }
 

@@ -14,7 +14,7 @@ import { db } from "../db";
 import { config } from "../env";
 import type { Actor } from "./actor";
 import { isAgentConnected } from "./agents";
-import { CARRIER_PREFIX, carrierNote, carrierOf, executeCommand, SHELLS, type CommandInput, type Shell } from "./commands";
+import { executeCommand, SHELLS, type CommandInput, type Shell } from "./commands";
 import { nodeId } from "./cluster";
 import { conflict, forbidden, notFound } from "./errors";
 import { live, type LiveEntry } from "./live";
@@ -78,8 +78,7 @@ function viewOf(row: JobRow, showCommand: boolean): QueuedJobView {
     startedAt: row.startedAt?.toISOString() ?? null,
     finishedAt: row.finishedAt?.toISOString() ?? null,
     commandRunId: row.commandRunId,
-    // A running job's error field names the process running it (runQueuedJobs): not an error.
-    error: row.status === "running" ? "" : row.error,
+    error: row.error,
   };
 }
 
@@ -196,7 +195,7 @@ export function runQueuedJobs(serverId: number): Promise<void> {
       // The claim names this process: should it die, the survivors settle the job (failJobsOf).
       const claimed = await db.queuedJob.updateMany({
         where: { id: job.id, status: "queued", expiresAt: { gt: new Date() } },
-        data: { status: "running", startedAt: new Date(), error: carrierNote(nodeId()) },
+        data: { status: "running", startedAt: new Date(), carrier: nodeId() },
       });
       if (claimed.count !== 1) continue;
       await runJob(job);
@@ -249,7 +248,7 @@ export async function expireJobs(now = new Date()): Promise<number> {
  */
 export async function failJobsOf(node: string): Promise<number> {
   const { count } = await db.queuedJob.updateMany({
-    where: { status: "running", error: carrierNote(node) },
+    where: { status: "running", carrier: node },
     data: { status: "failed", finishedAt: new Date(), error: `Interrupted: the panel process running it (${node}) stopped while the job ran` },
   });
   return count;
@@ -258,11 +257,12 @@ export async function failJobsOf(node: string): Promise<number> {
 /** At start while other processes run: the running jobs of processes not among `liveNodes`. */
 export async function failOrphanedJobs(liveNodes: string[]): Promise<number> {
   const rows = await db.queuedJob.findMany({
-    where: { status: "running", error: { startsWith: CARRIER_PREFIX }, NOT: { error: { in: liveNodes.map(carrierNote) } } },
-    select: { error: true },
+    where: { status: "running", carrier: { not: null, notIn: liveNodes } },
+    select: { carrier: true },
+    distinct: ["carrier"],
   });
   let count = 0;
-  for (const node of new Set(rows.map((r) => carrierOf(r.error)))) count += await failJobsOf(node);
+  for (const { carrier } of rows) if (carrier) count += await failJobsOf(carrier);
   return count;
 }
 
