@@ -12,27 +12,28 @@ import { audit } from "../audit";
 import type { Principal } from "../auth/principal";
 import { db } from "../db";
 import { config } from "../env";
+import { singleton } from "../global";
 import type { Actor } from "./actor";
 import { isAgentConnected } from "./agents";
-import { executeCommand, SHELLS, type CommandInput, type Shell } from "./commands";
 import { nodeId } from "./cluster";
 import { conflict, forbidden, notFound } from "./errors";
 import { live, type LiveEntry } from "./live";
 import { can, canList, requirePermission, visibleServers } from "./policy";
-import { runUpdateScan } from "./updates";
 
 export type JobKind = "cmd" | "scan";
 export type JobStatus = "queued" | "running" | "done" | "failed" | "cancelled" | "expired";
 
-export type JobInput = { kind: "cmd"; command: CommandInput } | { kind: "scan" };
 
-// commands.ts imports this module too: its exports are read inside functions only, never at load.
-const commandPayload = z.object({
+/** A queued command's payload as stored (read back by queue-runner.ts). */
+export const commandPayload = z.object({
   shell: z.string(),
   cmd: z.string(),
   timeout: z.number().int(),
   customShell: z.string().optional(),
 });
+
+/** What is queued: a command (commands.ts's input, as stored) or an update scan. */
+export type JobInput = { kind: "cmd"; command: z.input<typeof commandPayload> } | { kind: "scan" };
 
 /** A job as the UI and the dialects show it. */
 export interface QueuedJobView {
@@ -53,7 +54,7 @@ export interface QueuedJobView {
   error: string;
 }
 
-type JobRow = Awaited<ReturnType<typeof db.queuedJob.findFirstOrThrow>>;
+export type JobRow = Awaited<ReturnType<typeof db.queuedJob.findFirstOrThrow>>;
 
 const hostnameOf = (e: LiveEntry | undefined, fallback = "") => e?.host?.hostname || e?.meta.name || fallback;
 
@@ -82,9 +83,7 @@ function viewOf(row: JobRow, showCommand: boolean): QueuedJobView {
   };
 }
 
-const isShell = (s: string): s is Shell => (SHELLS as readonly string[]).includes(s);
-
-function safeJson(text: string): unknown {
+export function safeJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
@@ -99,6 +98,15 @@ function expiryHours(): number {
 }
 
 // ---- queueing --------------------------------------------------------------------------------------
+
+/**
+ * What runs a machine's queue (queue-runner.ts, set by wiring.ts): this module stays below the
+ * commands and scans it queues. A process-wide singleton, as Next's bundles load modules apart.
+ */
+const runner = singleton("queueRunner", () => ({ run: (_serverId: number): Promise<void> => Promise.resolve() }));
+export function setQueueRunner(run: (serverId: number) => Promise<void>): void {
+  runner.run = run;
+}
 
 /**
  * Queues work for a machine. A scan already queued for it is answered instead of a second one
@@ -122,7 +130,7 @@ export async function queueJob(p: Principal, actor: Actor, entry: LiveEntry, inp
   const what = input.kind === "cmd" ? `${input.command.shell}: ${input.command.cmd.slice(0, 200)}` : "update scan";
   await audit({ action: "queue.add", actorId: actor.id, actorName: actor.name, target: entry.meta.name, detail: `job #${row.id} server #${serverId} ${what}`, ip: actor.ip });
   // The agent may have connected between the caller's check and now: then run it at once.
-  if (isAgentConnected(serverId)) void runQueuedJobs(serverId);
+  if (isAgentConnected(serverId)) void runner.run(serverId);
   return viewOf(row, true);
 }
 
@@ -172,62 +180,6 @@ export async function cancelJob(p: Principal, actor: Actor, id: number): Promise
   }
   await audit({ action: "queue.cancel", actorId: actor.id, actorName: actor.name, target: live.get(row.serverId)?.meta.name ?? `#${row.serverId}`, detail: `job #${id} (${row.kind}) queued by ${row.username}`, ip: actor.ip });
   return viewOf(await db.queuedJob.findUniqueOrThrow({ where: { id } }), can(p, "canSendCmd"));
-}
-
-// ---- running ---------------------------------------------------------------------------------------
-
-/** Servers whose queue is being worked through by this process (one pass at a time per server). */
-const passes = new Map<number, Promise<void>>();
-
-/**
- * Runs a machine's queued jobs, oldest first, once its agent is connected (called on every
- * connect). Each job is claimed before it runs; a job another pass or another panel claimed is
- * skipped, so nothing runs twice.
- */
-export function runQueuedJobs(serverId: number): Promise<void> {
-  const current = passes.get(serverId);
-  if (current) return current.then(() => runQueuedJobs(serverId));
-  const pass = (async () => {
-    await expireJobs();
-    const jobs = await db.queuedJob.findMany({ where: { serverId, status: "queued" }, orderBy: { id: "asc" } });
-    for (const job of jobs) {
-      if (!isAgentConnected(serverId)) return;
-      // The claim names this process: should it die, the survivors settle the job (failJobsOf).
-      const claimed = await db.queuedJob.updateMany({
-        where: { id: job.id, status: "queued", expiresAt: { gt: new Date() } },
-        data: { status: "running", startedAt: new Date(), carrier: nodeId() },
-      });
-      if (claimed.count !== 1) continue;
-      await runJob(job);
-    }
-  })()
-    .catch((e: unknown) => console.error(`fleetdeck: running the queue of server #${serverId} failed:`, e))
-    .finally(() => passes.delete(serverId));
-  passes.set(serverId, pass);
-  return pass;
-}
-
-async function runJob(job: JobRow): Promise<void> {
-  const entry = live.get(job.serverId);
-  const finish = (status: JobStatus, data: { error?: string; commandRunId?: number } = {}) =>
-    db.queuedJob.update({ where: { id: job.id }, data: { status, finishedAt: new Date(), error: "", ...data } });
-  if (!entry) return void (await finish("failed", { error: "The server no longer exists" }));
-  if (job.kind === "scan") {
-    const r = await runUpdateScan(job.serverId).catch((e: unknown) => ({ state: "failed" as const, error: e instanceof Error ? e.message : String(e) }));
-    await finish(r.state === "done" ? "done" : "failed", { error: r.state === "done" ? "" : (r.error ?? "") });
-    return;
-  }
-  const parsed = commandPayload.safeParse(safeJson(job.payload));
-  if (!parsed.success || !isShell(parsed.data.shell)) return void (await finish("failed", { error: "The queued command could not be read" }));
-  const input: CommandInput = { shell: parsed.data.shell, cmd: parsed.data.cmd, timeout: parsed.data.timeout, ...(parsed.data.customShell ? { customShell: parsed.data.customShell } : {}) };
-  let runId: number | undefined;
-  try {
-    await executeCommand(entry, input, { userId: job.userId, username: job.username, ip: job.ip, jobId: job.id, onRecorded: (id) => (runId = id) });
-    await finish("done", { commandRunId: runId });
-  } catch (e) {
-    // A failed run is in the history too (executeCommand records it).
-    await finish("failed", { error: e instanceof Error ? e.message : String(e), ...(runId !== undefined ? { commandRunId: runId } : {}) });
-  }
 }
 
 // ---- expiry and start-up -------------------------------------------------------------------------

@@ -13,7 +13,8 @@ import { startLocalAgent } from "./local-agent";
 import { failInterruptedRuns, failOrphanedRuns, failRunsOf } from "./commands";
 import { startRetention } from "./retention";
 import { backfillClientsAndSites } from "./clients";
-import { expireJobs, failJobsOf, failOrphanedJobs, runQueuedJobs, settleInterruptedJobs } from "./queue";
+import { expireJobs, failJobsOf, failOrphanedJobs, setQueueRunner, settleInterruptedJobs } from "./queue";
+import { runQueuedJobs } from "./queue-runner";
 import { downsampleResults, monitorsReady, monitorTasksOf, onMonitorsChanged, recordResults, results as monitorResults } from "./monitors";
 import { MONITORS_PROTOCOL_VERSION } from "../../agent/protocol";
 import { alertEngine } from "./alerts/engine";
@@ -40,6 +41,7 @@ export async function wireFleet(server: http.Server | https.Server, env: Env): P
       lateHub ? requestWithOutput(lateHub, id, method as Parameters<AgentHub["request"]>[1], params as never, timeoutMs, outputKeys) : Promise.reject(new Error("starting")),
     (id) => lateHub?.disconnect(id, "connected to another panel process"),
   );
+  setQueueRunner(runQueuedJobs);
   // Before any agent connects: runs a previous process left "running" will never be answered, and
   // queued jobs it was running are failed, never rerun. With other panel processes alive, only
   // the runs and jobs of processes that are not among them.
