@@ -11,7 +11,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADMIN, ROOT, login, startPanel, type RunningPanel } from "../helpers/panel";
+import { ADMIN, ROOT, agentCommand, login, startPanel, type RunningPanel } from "../helpers/panel";
 import { until } from "../helpers/wait";
 import { startSmtpReceiver, startWebhookReceiver, type WebhookReceiver } from "../helpers/receivers";
 import { call, Panel, session, type Reply } from "./credentials";
@@ -27,7 +27,7 @@ let asAdmin: ReturnType<typeof ui>;
 let asUser: ReturnType<typeof ui>;
 
 function startAgent(url: string, secret: string): ChildProcess {
-  const proc = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "agent/main.ts"), "--panel", url, "--interval", "1"], {
+  const proc = spawn(process.execPath, [...agentCommand(), "--panel", url, "--interval", "1"], {
     cwd: ROOT,
     env: { ...process.env, FLEETDECK_SECRET: secret },
     stdio: "ignore",

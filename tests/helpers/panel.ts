@@ -29,6 +29,16 @@ export async function unusedPort(): Promise<number> {
  */
 export const SERVER_COMMAND: readonly string[] = [path.join(ROOT, "dist/server.cjs")];
 
+/**
+ * How tests run an agent by hand: the bundle install.sh installs (dist/agent, brought up to date
+ * by tests/helpers/global-setup.ts) with its production node flags, as installed machines run it.
+ */
+export function agentCommand(): string[] {
+  const dir = path.join(ROOT, "dist/agent");
+  const manifest = JSON.parse(fs.readFileSync(path.join(dir, "manifest.json"), "utf8")) as { file: string; nodeArgs: string[] };
+  return [...manifest.nodeArgs, path.join(dir, manifest.file)];
+}
+
 /** The address in the panel's "fleetdeck: listening on <url>" line, once it is there. */
 export function listeningUrl(logs: string): string | null {
   return /fleetdeck: listening on (https?:\/\/\S+)/.exec(logs)?.[1] ?? null;
