@@ -86,7 +86,7 @@ beforeAll(async () => {
   // An admin's key, so that only its expiry can be the reason for a refusal. Made first and with
   // room to spare (a loaded machine may take seconds to answer the request that makes it): the
   // rest of this setup runs while it ages.
-  const expiration = new Date(Date.now() + 10_000).toISOString();
+  const expiration = new Date(Date.now() + 6_000).toISOString();
   secrets.expired = (await panel.createKey(secrets.adminToken, { name: "matrix expired", user: 1, expiration })).key;
   // Something shaped like a token that the panel never issued (so the lookup really runs).
   secrets.garbage = "fdk_" + "A".repeat(20) + "matrix-garbage-token-x";
