@@ -45,7 +45,7 @@ export default defineConfig({
     // Its output goes to the log file and, through tee, to Playwright, which waits for the
     // "listening on" line and keeps the port it names.
     command: `rm -rf ${dataDir} && node --import tsx server.ts 2>&1 | tee ${logFile}`,
-    wait: { stdout: /fleetdeck: listening on http:\/\/127\.0\.0\.1:(?<fleetdeck_e2e_port>\d+)/ },
+    wait: { stdout: /fleetdeck: listening on http:\/\/127\.0\.0\.1:(?<fleetdeck_e2e_port>\d+)\s/ },
     reuseExistingServer: false,
     timeout: 120_000,
     env: {

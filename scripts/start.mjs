@@ -20,7 +20,8 @@ function newestMtime(p) {
   if (!stat.isDirectory()) return stat.mtimeMs;
   let newest = stat.mtimeMs;
   for (const entry of fs.readdirSync(full)) {
-    if (entry === "generated" || entry === "node_modules") continue;
+    // Tests beside the code (lib/**/*.test.ts) are no part of what is built.
+    if (entry === "generated" || entry === "node_modules" || entry.endsWith(".test.ts")) continue;
     newest = Math.max(newest, newestMtime(path.join(p, entry)));
   }
   return newest;

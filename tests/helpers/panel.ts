@@ -41,7 +41,8 @@ export function agentCommand(): string[] {
 
 /** The address in the panel's "fleetdeck: listening on <url>" line, once it is there. */
 export function listeningUrl(logs: string): string | null {
-  return /fleetdeck: listening on (https?:\/\/\S+)/.exec(logs)?.[1] ?? null;
+  // Up to the line's end: output read in the middle of the line must not give half a port.
+  return /fleetdeck: listening on (https?:\/\/\S+)\r?\n/.exec(logs)?.[1] ?? null;
 }
 
 export interface RunningPanel {
