@@ -5,9 +5,16 @@ export default defineConfig({
   resolve: { alias: { "@": path.resolve(import.meta.dirname) } },
   test: {
     include: ["lib/**/*.test.ts", "agent/**/*.test.ts", "tests/**/*.test.ts", "scripts/**/*.test.ts"],
-    // Two cores: API and agent tests each run real processes; one file at a time keeps them honest.
-    fileParallelism: false,
+    // The compiled server and the agent bundle, rebuilt once when older than their sources.
+    globalSetup: ["tests/helpers/global-setup.ts"],
+    // Two files at a time, each in its own process: most of an API or agent test's time is spent
+    // waiting on real processes (a panel starting, an agent's next report, a timer), which the
+    // other file's work fills. Files share nothing (each has its own panel, port, data folder
+    // and agents), so they may run in any order and side by side.
+    fileParallelism: true,
+    maxWorkers: 2,
     testTimeout: 30_000,
-    hookTimeout: 90_000,
+    // Above startPanel's own limit (90 s), so a panel that does not start says why.
+    hookTimeout: 120_000,
   },
 });

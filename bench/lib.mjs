@@ -1,7 +1,6 @@
 // Shared by the benchmarks: start a real panel on a fresh data directory, run autocannon.
 import { spawn } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -9,24 +8,16 @@ import autocannon from "autocannon";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
-export async function freePort() {
-  return new Promise((resolve) => {
-    const srv = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 export const BENCH_ADMIN = { username: "admin", password: "bench-admin-password" };
 
 /**
  * A panel over the production build (run `npm run build` or `npm test` first) on a fresh data
- * directory, or `opts.dataDir` (kept). BENCH_NODE_ARGS adds node flags to the panel's process,
+ * directory, or `opts.dataDir` (kept), at `opts.port` or a port the system gives it (PORT=0, read
+ * back from its "listening on" line). BENCH_NODE_ARGS adds node flags to the panel's process,
  * e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it.
  */
 export async function startPanel(env = {}, opts = {}) {
-  const port = opts.port || (await freePort());
+  const port = opts.port || 0;
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "fleetdeck-bench-"));
   const startedAt = Date.now();
   const proc = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? []), "--import", "tsx", path.join(ROOT, "server.ts")], {
@@ -40,16 +31,16 @@ export async function startPanel(env = {}, opts = {}) {
   let out = "";
   proc.stdout.on("data", (d) => (out += d));
   proc.stderr.on("data", (d) => (out += d));
-  await new Promise((resolve, reject) => {
+  const url = await new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`the panel did not start:\n${out}`)), 90_000);
     proc.once("exit", (code) => reject(new Error(`the panel exited with ${code}:\n${out}`)));
     // PANEL_PROCESSES=N: every worker says it listens.
     const want = Number(env.PANEL_PROCESSES ?? 1);
-    const check = () => (out.split("listening on").length - 1 >= want ? (clearTimeout(t), resolve()) : setTimeout(check, 50));
+    const check = () => ((out.match(/listening on \S+\n/g) ?? []).length >= want ? (clearTimeout(t), resolve(/listening on (\S+)\n/.exec(out)[1])) : setTimeout(check, 50));
     check();
   });
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     pid: proc.pid,
     proc,
     dataDir,

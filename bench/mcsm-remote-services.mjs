@@ -22,7 +22,7 @@ import os from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
 import WebSocket from "ws";
-import { adminCookie, forEachDatabase, freePort, insertRows, processesEnv, startPanel } from "./lib.mjs";
+import { adminCookie, forEachDatabase, insertRows, processesEnv, startPanel } from "./lib.mjs";
 
 const durationArg = process.argv.indexOf("--duration");
 const DURATION = durationArg > 0 ? Number(process.argv[durationArg + 1]) : 10;
@@ -78,12 +78,11 @@ function fakeAgent(url, secret, n) {
  * of the cost: this line shows how much of it is the panel's own.
  */
 async function measureBare(label, body) {
-  const port = await freePort();
   const file = path.join(os.tmpdir(), `fleetdeck-bench-body-${process.pid}.json`);
   fs.writeFileSync(file, body);
-  const script = `const b=require("fs").readFileSync(${JSON.stringify(file)});require("http").createServer((q,s)=>{s.writeHead(200,{"content-type":"application/json; charset=utf-8","content-length":b.length});s.end(b)}).listen(${port},"127.0.0.1",()=>console.log("up"))`;
+  const script = `const b=require("fs").readFileSync(${JSON.stringify(file)});require("http").createServer((q,s)=>{s.writeHead(200,{"content-type":"application/json; charset=utf-8","content-length":b.length});s.end(b)}).listen(0,"127.0.0.1",function(){console.log(this.address().port)})`;
   const child = spawn(process.execPath, ["-e", script], { stdio: ["ignore", "pipe", "inherit"] });
-  await new Promise((r) => child.stdout.once("data", r));
+  const port = Number(await new Promise((r) => child.stdout.once("data", r)));
   try {
     const url = `http://127.0.0.1:${port}/`;
     await autocannon({ url, connections: CONNECTIONS, duration: 2 });

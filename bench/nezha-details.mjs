@@ -7,7 +7,7 @@
 import http from "node:http";
 import zlib from "node:zlib";
 import { parseArgs } from "node:util";
-import { DATABASE_OPTIONS, adminCookie, cannon, forEachDatabase, freePort, printRow, processesEnv, startPanel } from "./lib.mjs";
+import { DATABASE_OPTIONS, adminCookie, cannon, forEachDatabase, printRow, processesEnv, startPanel } from "./lib.mjs";
 
 const { values } = parseArgs({ options: { servers: { type: "string", default: "1000" }, gzip: { type: "boolean", default: false }, ...DATABASE_OPTIONS } });
 const n = Number(values.servers);
@@ -26,12 +26,12 @@ async function measureDetails({ databaseUrl, processes = 1 }) {
     const body = Buffer.from(await (await fetch(panel.url + path, { headers })).arrayBuffer());
     console.log(`details with ${n} servers: ${body.length} bytes per answer`);
 
-    const port = await freePort();
     const bare = http.createServer((_req, res) => {
       res.writeHead(200, { "content-type": "application/json; charset=utf-8", "content-length": body.length });
       res.end(body);
     });
-    await new Promise((r) => bare.listen(port, "127.0.0.1", r));
+    await new Promise((r) => bare.listen(0, "127.0.0.1", r));
+    const { port } = bare.address();
 
     let encodedBytes = body.length;
     if (values.gzip) {

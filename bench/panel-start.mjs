@@ -15,7 +15,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { freePort, ROOT, rssMiBOf } from "./lib.mjs";
+import { ROOT, rssMiBOf } from "./lib.mjs";
 
 const { values } = parseArgs({ options: { rounds: { type: "string", default: "3" } } });
 const ways = [
@@ -40,26 +40,25 @@ function treeRss(pid) {
 }
 
 async function once(way) {
-  const port = await freePort();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "fleetdeck-start-bench-"));
   const t0 = performance.now();
   const proc = spawn(process.execPath, way.args, {
     cwd: ROOT,
-    env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dataDir, FLEETDECK_LOCAL_AGENT: "0" },
+    env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, FLEETDECK_LOCAL_AGENT: "0" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
   proc.stdout.on("data", (d) => (out += d));
   proc.stderr.on("data", (d) => (out += d));
-  await new Promise((resolve, reject) => {
+  const url = await new Promise((resolve, reject) => {
     proc.once("exit", (code) => reject(new Error(`${way.label} exited with ${code}:\n${out}`)));
-    const check = () => (out.includes("listening on") ? resolve() : setTimeout(check, 5));
+    const check = () => (/listening on \S+\n/.test(out) ? resolve(/listening on (\S+)\n/.exec(out)[1]) : setTimeout(check, 5));
     check();
   });
   const ms = performance.now() - t0;
   const rssListening = treeRss(proc.pid);
-  await fetch(`http://127.0.0.1:${port}/login`).then((r) => r.text());
-  await fetch(`http://127.0.0.1:${port}/api/v1/server/list`).then((r) => r.text());
+  await fetch(`${url}/login`).then((r) => r.text());
+  await fetch(`${url}/api/v1/server/list`).then((r) => r.text());
   await new Promise((r) => setTimeout(r, 5000));
   const rssServed = treeRss(proc.pid);
   const exited = new Promise((r) => proc.once("exit", r));

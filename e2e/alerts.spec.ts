@@ -8,7 +8,7 @@ import { signIn } from "./helpers";
  * add a webhook channel and press "Send test"; add a rule the panel's own agent trips at once
  * (memory in use above 0 %), see it on the Alerts page and its notice at the webhook.
  */
-test("a monitor, a channel with a test notice, and a rule that fires", async ({ page }) => {
+test("a monitor, a channel with a test notice, and a rule that fires", async ({ page, baseURL }) => {
   const received: { kind?: string; rule?: { name?: string } }[] = [];
   const hook = http.createServer((req, res) => {
     let body = "";
@@ -33,7 +33,7 @@ test("a monitor, a channel with a test notice, and a rule that fires", async ({ 
     // Field errors name the field.
     await expect(form.getByRole("alert")).toContainText("target");
     await expect(form.getByRole("alert")).toContainText("intervalSec");
-    await form.getByLabel("Target").fill("127.0.0.1:3107");
+    await form.getByLabel("Target").fill(`127.0.0.1:${new URL(baseURL!).port}`);
     await form.getByLabel(/Interval/).fill("10");
     await form.getByRole("button", { name: "Save" }).click();
     await expect(page.getByTestId("monitor-row").filter({ hasText: "panel port" })).toBeVisible();

@@ -9,6 +9,17 @@ export async function signIn(page: Page, username = ADMIN.username, password = A
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page.getByRole("button", { name: "Account menu" })).toBeVisible();
+  await hydrated(page);
+}
+
+/**
+ * Waits until React has taken over the page's server-rendered header (hydration): a click before
+ * that reaches a button with no handler yet and is lost, which on a loaded machine can take
+ * seconds. React marks each element it has hydrated with a `__reactProps$…` property.
+ */
+export async function hydrated(page: Page) {
+  const menu = page.getByRole("button", { name: "Account menu" });
+  await expect.poll(() => menu.evaluate((el) => Object.keys(el).some((k) => k.startsWith("__reactProps$"))), { timeout: 30_000 }).toBe(true);
 }
 
 /** Creates a user through the admin API with the page's cookie session. */

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import { expect, test } from "@playwright/test";
-import { ADMIN, alertOf } from "./helpers";
+import { ADMIN, alertOf, hydrated } from "./helpers";
 
 /** The one-time code the panel printed in its log (playwright.config.ts sends the log to this file). */
 function setupCode(): string {
@@ -42,6 +42,7 @@ test("sign in, go back to the page asked for, use the avatar menu, sign out", as
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).toHaveURL(/\/dashboard\/daemons$/);
 
+  await hydrated(page);
   await page.getByRole("button", { name: "Account menu" }).click();
   const menu = page.getByRole("menu");
   await expect(menu).toContainText(ADMIN.username);

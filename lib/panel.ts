@@ -4,7 +4,8 @@ import http from "node:http";
 import https from "node:https";
 import type { Duplex } from "node:stream";
 import next from "next";
-import type { Env } from "./env";
+import type { AddressInfo } from "node:net";
+import { useConfig, type Env } from "./env";
 import { databaseProvider, db, prepareDatabase } from "./db";
 import { answerHealth } from "./http/health";
 import { CLIENT_IP_HEADER, MAX_BODY_BYTES, PATH_HEADER, fromNode, toNode } from "./http/api";
@@ -114,6 +115,20 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   setTimeout(() => socket.destroy(), 5_000).unref();
 }
 
+/**
+ * PORT=0 once the system has chosen the port: the configuration says the real one from then on,
+ * and so does a NEXTAUTH_URL that named port 0 (its default names PORT).
+ */
+function adoptBoundPort(env: Env, port: number): void {
+  env.PORT = port;
+  const url = new URL(env.NEXTAUTH_URL);
+  if (url.port === "0") {
+    url.port = String(port);
+    env.NEXTAUTH_URL = url.toString().replace(/\/$/, "");
+  }
+  useConfig(env);
+}
+
 /** Runs the panel: database settings, the first admin from the environment, Next, the fast door. */
 export async function startPanel(env: Env, opts: { dev: boolean; dir: string }) {
   await prepareDatabase();
@@ -134,6 +149,28 @@ export async function startPanel(env: Env, opts: { dev: boolean; dir: string }) 
   if (sealed) console.log(`fleetdeck: sealed ${sealed} two-factor seed(s) stored in plaintext by an earlier version`);
   // Changes made by other processes (another panel, the CLI) reach this one's caches within a second.
   const stopWatching = watchRevocations();
+
+  // requestTimeout 0: node's limit is one for all requests; requestDeadline() times each instead.
+  const limits: http.ServerOptions = { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: 0, connectionsCheckingInterval: TIMEOUT_CHECK_MS };
+  // With TLS_CERT/TLS_KEY the panel speaks HTTPS (and so WSS to agents) itself; otherwise plain
+  // HTTP, for loopback or behind a reverse proxy that terminates TLS (README, "TLS").
+  const tls = env.TLS_CERT && env.TLS_KEY ? { cert: fs.readFileSync(env.TLS_CERT), key: fs.readFileSync(env.TLS_KEY) } : null;
+  const server = tls ? https.createServer({ ...limits, ...tls }) : http.createServer(limits);
+  server.on("clientError", answerClientError);
+  const listen = () =>
+    new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(env.PORT, env.HOST, () => resolve());
+    });
+  // PORT=0: the system gives a free port (tests, several panels on one host: no port picked
+  // beforehand that another process could take first). It is bound here, before anything names
+  // the panel's own address (Next, the local agent, next-auth's URL), so they all name the real
+  // one; nothing can reach it before the "listening on" line below tells where it is, and a
+  // request that came earlier would only wait for its handler.
+  if (env.PORT === 0) {
+    await listen();
+    adoptBoundPort(env, (server.address() as AddressInfo).port);
+  }
 
   const app = next({ dev: opts.dev, dir: opts.dir, hostname: env.HOST, port: env.PORT });
   await app.prepare();
@@ -175,20 +212,11 @@ export async function startPanel(env: Env, opts: { dev: boolean; dir: string }) 
     });
   };
 
-  // requestTimeout 0: node's limit is one for all requests; requestDeadline() times each instead.
-  const limits: http.ServerOptions = { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: 0, connectionsCheckingInterval: TIMEOUT_CHECK_MS };
-  // With TLS_CERT/TLS_KEY the panel speaks HTTPS (and so WSS to agents) itself; otherwise plain
-  // HTTP, for loopback or behind a reverse proxy that terminates TLS (README, "TLS").
-  const tls = env.TLS_CERT && env.TLS_KEY ? { cert: fs.readFileSync(env.TLS_CERT), key: fs.readFileSync(env.TLS_KEY) } : null;
-  const server = tls ? https.createServer({ ...limits, ...tls }, handle) : http.createServer(limits, handle);
-  server.on("clientError", answerClientError);
+  server.on("request", handle);
 
   const fleet = await wireFleet(server, env);
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(env.PORT, env.HOST, () => resolve());
-  });
+  if (!server.listening) await listen();
   const shownUrl = `${tls ? "https" : "http"}://${env.HOST === "0.0.0.0" ? "localhost" : env.HOST}:${(server.address() as { port: number }).port}`;
   if ((await userCount()) === 0) {
     // Several processes: one code for all (any of them may answer the setup page). The workers of

@@ -15,13 +15,37 @@ export const SERVER_BUNDLE = path.join(root, "dist/server.cjs");
 /** What the compiled server is made of: `npm start` recompiles when one is newer. */
 export const SERVER_SOURCES = ["server.ts", "lib", "agent/protocol.ts", "tsconfig.json", "package.json", "scripts/build-server.mjs"];
 
+function newestMtime(p) {
+  const full = path.join(root, p);
+  if (!fs.existsSync(full)) return 0;
+  const stat = fs.statSync(full);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  let newest = stat.mtimeMs;
+  for (const entry of fs.readdirSync(full)) {
+    // Tests beside the code (lib/**/*.test.ts) are no part of what is built.
+    if (entry === "generated" || entry === "node_modules" || entry.endsWith(".test.ts")) continue;
+    newest = Math.max(newest, newestMtime(path.join(p, entry)));
+  }
+  return newest;
+}
+
+/** Whether dist/server.cjs is missing or older than one of SERVER_SOURCES. */
+export function serverBundleIsStale() {
+  if (!fs.existsSync(SERVER_BUNDLE)) return true;
+  const built = fs.statSync(SERVER_BUNDLE).mtimeMs;
+  return SERVER_SOURCES.some((s) => newestMtime(s) > built);
+}
+
 export async function buildServer({ quiet = false } = {}) {
   const { build } = await import("esbuild");
   fs.mkdirSync(path.dirname(SERVER_BUNDLE), { recursive: true });
   const started = Date.now();
+  // Written aside and renamed into place: a panel starting meanwhile reads the old file or the
+  // new one, never half of one.
+  const tmp = path.join(path.dirname(SERVER_BUNDLE), `.server-${process.pid}.cjs`);
   await build({
     entryPoints: [path.join(root, "server.ts")],
-    outfile: SERVER_BUNDLE,
+    outfile: tmp,
     bundle: true,
     platform: "node",
     format: "cjs",
@@ -33,6 +57,10 @@ export async function buildServer({ quiet = false } = {}) {
     sourcemap: "linked",
     logLevel: quiet ? "error" : "warning",
   });
+  // The bundle names its map: the final name, not the temporary one.
+  fs.renameSync(`${tmp}.map`, `${SERVER_BUNDLE}.map`);
+  fs.writeFileSync(tmp, fs.readFileSync(tmp, "utf8").replace(`//# sourceMappingURL=${path.basename(tmp)}.map`, `//# sourceMappingURL=${path.basename(SERVER_BUNDLE)}.map`));
+  fs.renameSync(tmp, SERVER_BUNDLE);
   if (!quiet) console.log(`fleetdeck: server compiled → ${path.relative(root, SERVER_BUNDLE)} in ${Date.now() - started} ms`);
 }
 

@@ -7,7 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureAgentBundle } from "./build-agent.mjs";
-import { buildServer, SERVER_BUNDLE, SERVER_SOURCES } from "./build-server.mjs";
+import { buildServer, SERVER_BUNDLE, serverBundleIsStale } from "./build-server.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const distDir = process.env.NEXT_DIST_DIR || ".next";
@@ -20,7 +20,8 @@ function newestMtime(p) {
   if (!stat.isDirectory()) return stat.mtimeMs;
   let newest = stat.mtimeMs;
   for (const entry of fs.readdirSync(full)) {
-    if (entry === "generated" || entry === "node_modules") continue;
+    // Tests beside the code (lib/**/*.test.ts) are no part of what is built.
+    if (entry === "generated" || entry === "node_modules" || entry.endsWith(".test.ts")) continue;
     newest = Math.max(newest, newestMtime(path.join(p, entry)));
   }
   return newest;
@@ -33,17 +34,11 @@ export function needsBuild() {
   return SOURCES.some((s) => newestMtime(s) > built);
 }
 
-function serverNeedsBuild() {
-  if (!fs.existsSync(SERVER_BUNDLE)) return true;
-  const built = fs.statSync(SERVER_BUNDLE).mtimeMs;
-  return SERVER_SOURCES.some((s) => newestMtime(s) > built);
-}
-
 /** The agent bundle and the compiled server (each a fraction of a second), then Next's build. */
 export async function buildIfNeeded() {
   try {
     await ensureAgentBundle();
-    if (serverNeedsBuild()) await buildServer();
+    if (serverBundleIsStale()) await buildServer();
   } catch (e) {
     console.error(`fleetdeck: the build failed: ${e.message}`);
     process.exit(1);

@@ -3,7 +3,6 @@
 // missing), then browser tests (Playwright in Debian's Chromium, installed the same way).
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import { startCluster } from "./pg-cluster.mjs";
 import { buildIfNeeded } from "./start.mjs";
 
@@ -36,22 +35,11 @@ try {
 results.push(["postgresql", cluster !== null]);
 results.push(["vitest", run("unit, API and agent tests (vitest)", "npx", ["vitest", "run"], cluster ? { FLEETDECK_TEST_PG_URL: cluster.url } : {})]);
 cluster?.stop();
-// The browser tests' panel gets a port nobody holds (a panel left on the default port by another
-// run would otherwise stop the whole stage).
-const e2ePort = process.env.E2E_PORT ?? String(await freePort());
-results.push(["playwright", ensureChromium() && run("browser tests (playwright)", "npx", ["playwright", "test"], { E2E_PORT: e2ePort })]);
+// The browser tests' panel binds a port the system gives it (playwright.config.ts), so a panel
+// left running by another run cannot stop the stage.
+results.push(["playwright", ensureChromium() && run("browser tests (playwright)", "npx", ["playwright", "test"])]);
 
 const failed = results.filter(([, ok]) => !ok).map(([name]) => name);
 console.log(`\n${failed.length ? `FAILED: ${failed.join(", ")}` : "all test stages passed"}`);
 process.exit(failed.length ? 1 : 0);
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-    srv.on("error", reject);
-  });
-}

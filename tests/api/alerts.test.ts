@@ -11,8 +11,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADMIN, ROOT, login, startPanel, type RunningPanel } from "../helpers/panel";
-import { sleep, until } from "../helpers/wait";
+import { ADMIN, ROOT, agentCommand, login, startPanel, type RunningPanel } from "../helpers/panel";
+import { until } from "../helpers/wait";
 import { startSmtpReceiver, startWebhookReceiver, type WebhookReceiver } from "../helpers/receivers";
 import { call, Panel, session, type Reply } from "./credentials";
 
@@ -27,7 +27,7 @@ let asAdmin: ReturnType<typeof ui>;
 let asUser: ReturnType<typeof ui>;
 
 function startAgent(url: string, secret: string): ChildProcess {
-  const proc = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "agent/main.ts"), "--panel", url, "--interval", "1"], {
+  const proc = spawn(process.execPath, [...agentCommand(), "--panel", url, "--interval", "1"], {
     cwd: ROOT,
     env: { ...process.env, FLEETDECK_SECRET: secret },
     stdio: "ignore",
@@ -184,8 +184,15 @@ describe("rules over the real agent's reports", () => {
     expect(created.status, created.text).toBe(201);
     const ruleId = (created.json as { id: number }).id;
 
-    // In maintenance: reports keep coming, nothing fires.
-    await sleep(3_000);
+    // In maintenance: reports keep coming, nothing fires. At least three seconds and two new
+    // reports (each one a chance to fire: the rule holds at once), however slow the machine.
+    const lastActive = async () => ((await asAdmin(`/api/ui/servers/${server.id}`)).json as { lastActive: number | null }).lastActive ?? 0;
+    const reportTimes = new Set([await lastActive()]);
+    const since = Date.now();
+    await until("two more reports in maintenance", async () => {
+      reportTimes.add(await lastActive());
+      return reportTimes.size >= 3 && Date.now() - since >= 3_000;
+    }, 60_000);
     expect(await history(asAdmin, ruleId)).toEqual([]);
     expect(hook.hooks).toEqual([]);
 

@@ -3,7 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, expect, it } from "vitest";
-import { freePort, ROOT, startPanel } from "../helpers/panel";
+import { ROOT, SERVER_COMMAND, startPanel } from "../helpers/panel";
 
 /**
  * FLEETDECK_BENCH_SKIP_AUTH answers API requests as an administrator without credentials (for
@@ -14,10 +14,10 @@ const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "fleetdeck-bench-switch-")
 afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
 function start(env: Record<string, string>): Promise<{ code: number | null; out: string }> {
-  return new Promise(async (resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "server.ts")], {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [...SERVER_COMMAND], {
       cwd: ROOT,
-      env: { ...process.env, NODE_ENV: "production", DATA_DIR: dataDir, PORT: String(await freePort()), FLEETDECK_LOCAL_AGENT: "0", ...env },
+      env: { ...process.env, NODE_ENV: "production", DATA_DIR: dataDir, PORT: "0", FLEETDECK_LOCAL_AGENT: "0", ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";

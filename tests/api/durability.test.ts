@@ -88,14 +88,15 @@ describe("a crash in the middle of a command", () => {
 });
 
 describe("retention", () => {
+  /** The database a panel would make (the shipped migrations) with one server the runs can belong to. */
+  async function databaseWithServer(dataDir: string): Promise<number> {
+    await migrate.deployMigrations(`file:${path.join(dataDir, "fleetdeck.db")}`);
+    return sql(dataDir, (db) => Number(db.prepare(`INSERT INTO "Server" (name, "secretHash", "agentId") VALUES ('retention', 'x', 'retention-agent')`).run().lastInsertRowid));
+  }
+
   it("prunes audit entries, command runs and alert history older than their settings, keeping the rest", async () => {
     const dataDir = tempDir("retention");
-    // A panel makes the database (and a server the runs can belong to), then stops.
-    const first = await start({}, { dataDir });
-    const { cookie } = await login(first.url, ADMIN.username, ADMIN.password);
-    const made = await new Panel(first.url, cookie!).asAdmin("/api/ui/servers", { method: "POST", body: { name: "retention" } });
-    const serverId = (made.json as { id: number }).id;
-    await first.stop();
+    const serverId = await databaseWithServer(dataDir);
 
     const day = 24 * 60 * 60 * 1000;
     // Stored as the Prisma SQLite adapter writes DateTime (ISO 8601 with +00:00).
@@ -139,15 +140,30 @@ describe("retention", () => {
 
   it("keeps everything with a retention of 0", async () => {
     const dataDir = tempDir("retention-0");
-    const first = await start({}, { dataDir });
-    await first.stop();
-    sql(dataDir, (db) => db.prepare(`INSERT INTO "AuditLog" (at, action, detail) VALUES (?, 'test.old', 'ancient')`).run(new Date(Date.now() - 5000 * 24 * 3600 * 1000).toISOString().replace("Z", "+00:00")));
-    const second = await start({ FLEETDECK_AUDIT_RETENTION_DAYS: "0" }, { dataDir });
-    // The prune runs a few seconds after start; a retention of 0 must leave the entry.
-    await new Promise((r) => setTimeout(r, 8_000));
-    expect(second.proc.exitCode).toBeNull();
-    expect(sql(dataDir, (db) => db.prepare(`SELECT detail FROM "AuditLog" WHERE action = 'test.old'`).all())).toEqual([{ detail: "ancient" }]);
-  }, 120_000);
+    const serverId = await databaseWithServer(dataDir);
+    const longAgo = new Date(Date.now() - 5000 * 24 * 3600 * 1000).toISOString().replace("Z", "+00:00");
+    const insert = (detail: string) =>
+      sql(dataDir, (db) => {
+        db.prepare(`INSERT INTO "AuditLog" (at, action, detail) VALUES (?, 'test.old', ?)`).run(longAgo, detail);
+        db.prepare(`INSERT INTO "CommandRun" ("serverId", shell, command, timeout, status, "createdAt") VALUES (?, 'sh', ?, 30, 'done', ?)`).run(serverId, detail, longAgo);
+      });
+    const audit = () => sql(dataDir, (db) => db.prepare(`SELECT detail FROM "AuditLog" WHERE action = 'test.old' ORDER BY id`).all());
+    const runs = () => sql(dataDir, (db) => db.prepare(`SELECT command FROM "CommandRun" ORDER BY id`).all());
+
+    // Audit retention 0, command retention 7 days: the ancient run going shows the prune has run
+    // (audit entries are pruned first, in the same pass), and the ancient audit entry stays.
+    insert("ancient 1");
+    const second = await start({ FLEETDECK_AUDIT_RETENTION_DAYS: "0", FLEETDECK_COMMAND_RETENTION_DAYS: "7" }, { dataDir });
+    await until("the prune to run", () => runs().length === 0, 60_000);
+    expect(audit()).toEqual([{ detail: "ancient 1" }]);
+    await second.stop();
+
+    // And the other way round: command retention 0 keeps the ancient run.
+    insert("ancient 2");
+    await start({ FLEETDECK_AUDIT_RETENTION_DAYS: "30", FLEETDECK_COMMAND_RETENTION_DAYS: "0" }, { dataDir });
+    await until("the prune to run", () => audit().length === 0, 60_000);
+    expect(runs()).toEqual([{ command: "ancient 2" }]);
+  }, 180_000);
 });
 
 describe("upgrades and backups", () => {

@@ -12,7 +12,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADMIN, ROOT, login, startPanel, type RunningPanel } from "../helpers/panel";
+import { ADMIN, ROOT, agentCommand, login, startPanel, type RunningPanel } from "../helpers/panel";
 import { until } from "../helpers/wait";
 import { call as rawCall, session, type CallInit } from "./credentials";
 
@@ -79,7 +79,7 @@ async function start(env: Record<string, string> = {}) {
 }
 
 function startAgent(): void {
-  const proc = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "agent/main.ts"), "--panel", panel.url, "--interval", "1", "--allow-commands", "--data-dir", path.join(dataDir, "agent")], {
+  const proc = spawn(process.execPath, [...agentCommand(), "--panel", panel.url, "--interval", "1", "--allow-commands", "--data-dir", path.join(dataDir, "agent")], {
     cwd: ROOT,
     env: { ...process.env, FLEETDECK_SECRET: far.secret },
     stdio: ["ignore", "ignore", "ignore"],

@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT, TEST_PG_URL, freePort, login, postgresDatabase, setupCodeOf, startPanel, type RunningPanel } from "../helpers/panel";
+import { ROOT, SERVER_COMMAND, TEST_PG_URL, login, postgresDatabase, setupCodeOf, startPanel, unusedPort, type RunningPanel } from "../helpers/panel";
 
 /** The PostgreSQL migrations this build ships, in order (what a fresh database gets at start). */
 const MIGRATIONS = fs
@@ -199,10 +199,11 @@ describe.skipIf(!TEST_PG_URL)("the panel on PostgreSQL", () => {
   });
 
   it("exits at once with one line on stderr when PostgreSQL cannot be reached", async () => {
-    const port = await freePort();
-    const proc = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "server.ts")], {
+    // A refused connection: nothing listens there.
+    const port = await unusedPort();
+    const proc = spawn(process.execPath, [...SERVER_COMMAND], {
       cwd: ROOT,
-      env: { ...process.env, NODE_ENV: "production", PORT: String(await freePort()), HOST: "127.0.0.1", DATA_DIR: os.tmpdir(), NEXTAUTH_SECRET: "x".repeat(32), DATABASE_URL: `postgresql://fleetdeck:secret-pw@127.0.0.1:${port}/fleetdeck` },
+      env: { ...process.env, NODE_ENV: "production", PORT: "0", HOST: "127.0.0.1", DATA_DIR: os.tmpdir(), NEXTAUTH_SECRET: "x".repeat(32), DATABASE_URL: `postgresql://fleetdeck:secret-pw@127.0.0.1:${port}/fleetdeck` },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ServerDetail, ServerRow } from "../../lib/dialects/ui/views";
-import { ADMIN, ROOT, login, startPanel, type RunningPanel } from "../helpers/panel";
+import { ADMIN, ROOT, agentCommand, login, startPanel, type RunningPanel } from "../helpers/panel";
 
 let panel: RunningPanel;
 let adminCookie: string;
@@ -76,7 +76,7 @@ async function waitFor<T>(what: string, check: () => Promise<T | undefined>, tim
 
 /** The real agent CLI, as an admin would run it (the secret through the environment). */
 function startAgent(secret: string): { proc: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const proc = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "agent/main.ts"), "--panel", panel.url, "--interval", "1"], {
+  const proc = spawn(process.execPath, [...agentCommand(), "--panel", panel.url, "--interval", "1"], {
     cwd: ROOT,
     env: { ...process.env, FLEETDECK_SECRET: secret },
     stdio: ["ignore", "pipe", "pipe"],

@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, expect, it } from "vitest";
-import { freePort, ROOT } from "../helpers/panel";
+import { ADMIN, listeningUrl, login, ROOT } from "../helpers/panel";
 
 /**
  * `npm start` as the README gives it, stopped the way a service manager or `kill <pid>` stops it:
@@ -15,16 +15,24 @@ const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "fleetdeck-start-"));
 afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
 it("stops the panel and its local agent when npm is sent SIGTERM, saving last-active times", async () => {
-  const port = await freePort();
+  // PORT=0: the panel takes a port the system gives it and names it on its "listening on" line.
   const npm = spawn("npm", ["start"], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dataDir, FLEETDECK_LOCAL_AGENT: "1", FLEETDECK_AGENT_INTERVAL: "1" },
+    env: {
+      ...process.env,
+      PORT: "0",
+      HOST: "127.0.0.1",
+      DATA_DIR: dataDir,
+      ADMIN_USERNAME: ADMIN.username,
+      ADMIN_PASSWORD: ADMIN.password,
+      FLEETDECK_LOCAL_AGENT: "1",
+      FLEETDECK_AGENT_INTERVAL: "1",
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
   npm.stdout!.on("data", (d) => (out += d));
   npm.stderr!.on("data", (d) => (out += d));
-  const url = `http://127.0.0.1:${port}`;
   const until = async (what: string, ok: () => boolean | Promise<boolean>, ms: number) => {
     const end = Date.now() + ms;
     while (!(await ok())) {
@@ -32,10 +40,20 @@ it("stops the panel and its local agent when npm is sent SIGTERM, saving last-ac
       await new Promise((r) => setTimeout(r, 200));
     }
   };
+  await until("the panel to listen", () => listeningUrl(out) !== null, 90_000);
+  const url = listeningUrl(out)!;
+  const port = new URL(url).port;
   const answers = () => fetch(`${url}/api/v1/server/list`).then(() => true, () => false);
 
-  await until("the local agent to report", () => out.includes("connected to panel"), 90_000);
-  await new Promise((r) => setTimeout(r, 2_000));
+  // A report received: the panel has a last-active time to save.
+  const { cookie } = await login(url, ADMIN.username, ADMIN.password);
+  expect(cookie).toBeTruthy();
+  const reported = async () => {
+    const r = await fetch(`${url}/api/ui/servers`, { headers: { cookie: cookie!, "x-requested-with": "XMLHttpRequest" } });
+    const rows = (await r.json()) as { lastActive: number | null }[];
+    return rows.length === 1 && rows[0].lastActive !== null;
+  };
+  await until("the local agent to report", reported, 90_000);
   expect(await answers()).toBe(true);
 
   // The local agent: the one process whose command line names this panel's address.

@@ -10,7 +10,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { until } from "../helpers/wait";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADMIN, ROOT, login, startPanel, type RunningPanel } from "../helpers/panel";
+import { ADMIN, ROOT, agentCommand, login, startPanel, type RunningPanel } from "../helpers/panel";
 
 const run = promisify(execFile);
 
@@ -364,7 +364,7 @@ describe("Tactical RMM API against a real panel and real agents", () => {
       });
       const { secret } = (await reg.json()) as { secret: string };
       expect(secret).toMatch(/^fda_/);
-      const proc = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "agent/main.ts"), "--panel", panel.url, "--interval", "1"], {
+      const proc = spawn(process.execPath, [...agentCommand(), "--panel", panel.url, "--interval", "1"], {
         cwd: ROOT,
         env: { ...process.env, FLEETDECK_SECRET: secret },
         stdio: ["ignore", "ignore", "ignore"],

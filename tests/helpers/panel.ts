@@ -7,7 +7,12 @@ import path from "node:path";
 export const ROOT = path.resolve(import.meta.dirname, "../..");
 export const ADMIN = { username: "admin", password: "admin-password-1" };
 
-export async function freePort(): Promise<number> {
+/**
+ * A port nobody listens on now, for tests that need a refused connection (an unreachable
+ * database). Never for a server to bind: another process may take it first; servers bind port 0
+ * and say which port they got (startPanel reads the panel's "listening on" line).
+ */
+export async function unusedPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.listen(0, "127.0.0.1", () => {
@@ -16,6 +21,28 @@ export async function freePort(): Promise<number> {
     });
     srv.on("error", reject);
   });
+}
+
+/**
+ * How tests run the panel: the compiled server `npm start` runs (dist/server.cjs, brought up to
+ * date with its sources once per vitest run by tests/helpers/global-setup.ts), with plain node.
+ */
+export const SERVER_COMMAND: readonly string[] = [path.join(ROOT, "dist/server.cjs")];
+
+/**
+ * How tests run an agent by hand: the bundle install.sh installs (dist/agent, brought up to date
+ * by tests/helpers/global-setup.ts) with its production node flags, as installed machines run it.
+ */
+export function agentCommand(): string[] {
+  const dir = path.join(ROOT, "dist/agent");
+  const manifest = JSON.parse(fs.readFileSync(path.join(dir, "manifest.json"), "utf8")) as { file: string; nodeArgs: string[] };
+  return [...manifest.nodeArgs, path.join(dir, manifest.file)];
+}
+
+/** The address in the panel's "fleetdeck: listening on <url>" line, once it is there. */
+export function listeningUrl(logs: string): string | null {
+  // Up to the line's end: output read in the middle of the line must not give half a port.
+  return /fleetdeck: listening on (https?:\/\/\S+)\r?\n/.exec(logs)?.[1] ?? null;
 }
 
 export interface RunningPanel {
@@ -28,15 +55,15 @@ export interface RunningPanel {
 }
 
 /**
- * A real panel (`server.ts` over the production build) on a free 127.0.0.1 port with a fresh
- * SQLite file, or on the database `databaseUrl` names (see postgresDatabase). The build must exist
+ * A real panel (`server.ts` compiled, over the production build) on 127.0.0.1 at a port the
+ * system picks (PORT=0; the panel says which on its "listening on" line) with a fresh SQLite
+ * file, or on the database `databaseUrl` names (see postgresDatabase). The build must exist
  * (npm test builds first). `admin: false` leaves the first administrator to the setup page.
  */
 export async function startPanel(
   env: Record<string, string> = {},
   options: { databaseUrl?: string; admin?: boolean; dataDir?: string } = {},
 ): Promise<RunningPanel> {
-  const port = await freePort();
   // A given data directory is the caller's (a restart on the same data): stop() leaves it.
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "fleetdeck-test-"));
   let out = "";
@@ -44,7 +71,7 @@ export async function startPanel(
     ...process.env,
     NODE_ENV: "production",
     NEXT_TELEMETRY_DISABLED: "1",
-    PORT: String(port),
+    PORT: "0",
     HOST: "127.0.0.1",
     DATA_DIR: dataDir,
     ADMIN_USERNAME: ADMIN.username,
@@ -57,23 +84,35 @@ export async function startPanel(
     delete childEnv.ADMIN_USERNAME;
     delete childEnv.ADMIN_PASSWORD;
   }
-  const proc = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "server.ts")], {
+  const proc = spawn(process.execPath, [...SERVER_COMMAND], {
     cwd: ROOT,
     env: childEnv,
     stdio: ["ignore", "pipe", "pipe"],
   });
   proc.stdout!.on("data", (d) => (out += d));
   proc.stderr!.on("data", (d) => (out += d));
-  const url = `${env.TLS_CERT ? "https" : "http"}://127.0.0.1:${port}`;
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`panel did not start:\n${out}`)), 60_000);
-    proc.on("exit", (code) => {
+  // Generous: a panel starting while the other test files' panels and agents load two cores
+  // (vitest.config.ts gives hooks longer still).
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      clearInterval(poll);
+      proc.kill("SIGKILL");
+      reject(new Error(`panel did not start within 90 s:\n${out}`));
+    }, 90_000);
+    proc.on("exit", (code, signal) => {
       clearTimeout(timer);
-      reject(new Error(`panel exited with ${code}:\n${out}`));
+      clearInterval(poll);
+      reject(new Error(`panel exited with ${signal ?? code}:\n${out}`));
     });
-    const check = () => (out.includes("listening on") ? (clearTimeout(timer), resolve()) : setTimeout(check, 50));
-    check();
+    const poll = setInterval(() => {
+      const found = listeningUrl(out);
+      if (!found) return;
+      clearTimeout(timer);
+      clearInterval(poll);
+      resolve(found);
+    }, 50);
   });
+  const port = Number(new URL(url).port);
   return {
     url,
     port,
