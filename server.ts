@@ -85,6 +85,13 @@ async function superviseWorkers(env: Env): Promise<void> {
   process.on("SIGINT", () => stop("SIGINT"));
 }
 
+// `kill -USR2 <pid>` prints this process's memory (bench/ingest.mjs reads it; so may an operator).
+process.on("SIGUSR2", () => {
+  const m = process.memoryUsage();
+  const mib = (b: number) => (b / 1048576).toFixed(1);
+  console.log(`fleetdeck: memory of process ${process.pid}: rss ${mib(m.rss)} MiB, heap used ${mib(m.heapUsed)} MiB of ${mib(m.heapTotal)} MiB, external ${mib(m.external)} MiB, array buffers ${mib(m.arrayBuffers)} MiB`);
+});
+
 main().catch((e) => {
   // A bad configuration or a database that cannot be reached is the operator's to fix: one line.
   if (e instanceof ConfigError || (e instanceof Error && e.name === "DatabaseUnreachable")) {

@@ -33,7 +33,7 @@ export function needsBuild() {
   return SOURCES.some((s) => newestMtime(s) > built);
 }
 
-function serverNeedsBuild() {
+export function serverNeedsBuild() {
   if (!fs.existsSync(SERVER_BUNDLE)) return true;
   const built = fs.statSync(SERVER_BUNDLE).mtimeMs;
   return SERVER_SOURCES.some((s) => newestMtime(s) > built);
