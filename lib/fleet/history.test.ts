@@ -26,4 +26,16 @@ describe("HistoryWriter", () => {
     expect(res).toContainEqual([10, 50]);
     expect(res).toContainEqual([60, 30]);
   });
+
+  it("keeps at most 100,000 rows waiting for the database, dropping the oldest", () => {
+    const w = new HistoryWriter();
+    const t0 = 1_700_000_000_000 - (1_700_000_000_000 % 60_000);
+    // 120,000 ten-second buckets (and their minutes) of one server, with no flush in between.
+    for (let k = 0; k <= 120_000; k++) w.record(1, state(k % 100), t0 + k * 10_000);
+    const pending = (w as unknown as { pending: { resolution: number; at: Date }[] }).pending;
+    expect(pending.length).toBeLessThanOrEqual(100_000);
+    expect(w.dropped).toBe(120_000 + 20_000 - pending.length);
+    // The newest are kept: the last bucket closed is the one just before the last report.
+    expect(Math.max(...pending.map((r) => r.at.getTime()))).toBe(t0 + 119_999 * 10_000);
+  });
 });

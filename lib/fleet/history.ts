@@ -13,27 +13,16 @@ export const TIERS = [
   { resolution: 60, keepMs: 8 * 24 * 3600_000 },
 ] as const;
 
-interface Accumulator {
-  start: number;
-  count: number;
-  sums: Record<Field, number>;
-}
-
-function zero(): Record<Field, number> {
-  return Object.fromEntries(FIELDS.map((f) => [f, 0])) as Record<Field, number>;
-}
-
-function valuesOf(s: LiveState): Record<Field, number> {
-  return {
-    cpu: s.cpu, memUsed: s.memUsed, swapUsed: s.swapUsed, diskUsed: s.diskUsed, netInSpeed: s.netInSpeed,
-    netOutSpeed: s.netOutSpeed, load1: s.load1, tcpConnCount: s.tcpConnCount, processCount: s.processCount,
-  };
-}
-
 type Row = Record<Field, number> & { serverId: number; at: Date; resolution: number };
 
 /** Rows per INSERT: small enough that one write never holds the event loop for long. */
 const FLUSH_CHUNK = 250;
+/**
+ * Rows waiting for the database at most (about 25 MiB; 10,000 agents make about 70,000 a minute).
+ * A database slower than the fleet for that long loses the oldest rows rather than the panel its
+ * memory (a failed write drops its rows already).
+ */
+const MAX_PENDING_ROWS = 100_000;
 
 async function writeRows(rows: Row[]): Promise<void> {
   try {
@@ -49,48 +38,74 @@ async function writeRows(rows: Row[]): Promise<void> {
 }
 
 /**
+ * Where a tier's bucket lives in a server's accumulator array: its start (unix ms), the number of
+ * reports in it, then the sum of each field of FIELDS, in order. Every bucket of a server is in one
+ * Float64Array, made once and reset in place: nothing is allocated per report, and nothing that
+ * lives for a bucket's minute reaches the garbage collector's old generation.
+ */
+const SLOT = 2 + FIELDS.length;
+
+/**
  * Downsamples reports in memory and writes averaged rows in batches, so ingest costs no database
  * write per report however many agents report.
  */
 export class HistoryWriter {
-  private acc = new Map<string, Accumulator>();
+  /** Per server: TIERS.length buckets of SLOT numbers (a count of 0: no bucket open). */
+  private acc = new Map<number, Float64Array>();
   private pending: Row[] = [];
   private flushing: Promise<void> | null = null;
 
   record(serverId: number, state: LiveState, at: number): void {
-    const values = valuesOf(state);
-    for (const tier of TIERS) {
-      const key = `${serverId}:${tier.resolution}`;
-      const bucket = Math.floor(at / (tier.resolution * 1000)) * tier.resolution * 1000;
-      let a = this.acc.get(key);
-      if (a && a.start !== bucket) {
-        this.emit(serverId, tier.resolution, a);
-        a = undefined;
+    let a = this.acc.get(serverId);
+    if (!a) this.acc.set(serverId, (a = new Float64Array(TIERS.length * SLOT)));
+    for (let t = 0; t < TIERS.length; t++) {
+      const o = t * SLOT;
+      const ms = TIERS[t].resolution * 1000;
+      const bucket = Math.floor(at / ms) * ms;
+      if (a[o + 1] > 0 && a[o] !== bucket) this.emit(serverId, t, a);
+      if (a[o + 1] === 0) a[o] = bucket;
+      a[o + 1]++;
+      for (let f = 0; f < FIELDS.length; f++) {
+        const v = state[FIELDS[f]];
+        if (Number.isFinite(v)) a[o + 2 + f] += v;
       }
-      if (!a) this.acc.set(key, (a = { start: bucket, count: 0, sums: zero() }));
-      a.count++;
-      for (const f of FIELDS) a.sums[f] += Number.isFinite(values[f]) ? values[f] : 0;
     }
   }
 
-  private emit(serverId: number, resolution: number, a: Accumulator): void {
-    const avg = Object.fromEntries(FIELDS.map((f) => [f, a.sums[f] / a.count])) as Record<Field, number>;
-    this.pending.push({ serverId, resolution, at: new Date(a.start), ...avg });
+  /** Queues tier t's bucket as a row and empties it. */
+  private emit(serverId: number, t: number, a: Float64Array): void {
+    const o = t * SLOT;
+    const count = a[o + 1];
+    const row = { serverId, resolution: TIERS[t].resolution, at: new Date(a[o]) } as Row;
+    for (let f = 0; f < FIELDS.length; f++) {
+      row[FIELDS[f]] = a[o + 2 + f] / count;
+      a[o + 2 + f] = 0;
+    }
+    a[o + 1] = 0;
+    if (this.pending.length >= MAX_PENDING_ROWS) {
+      // A tenth at once: one row at a time would move the whole queue for every row.
+      const dropped = this.pending.splice(0, MAX_PENDING_ROWS / 10).length;
+      if (this.dropped === 0) console.error(`fleetdeck: the database is not keeping up with history: dropping the oldest rows (${MAX_PENDING_ROWS} waiting)`);
+      this.dropped += dropped;
+    }
+    this.pending.push(row);
   }
+
+  /** Rows dropped because too many were waiting (MAX_PENDING_ROWS). */
+  dropped = 0;
 
   /** Closes buckets whose time is over even if no new report came (an agent that stopped). */
   closeStale(now = Date.now()): void {
-    for (const [key, a] of this.acc) {
-      const [serverId, resolution] = key.split(":").map(Number);
-      if (now >= a.start + resolution * 1000 * 2) {
-        this.emit(serverId, resolution, a);
-        this.acc.delete(key);
+    for (const [serverId, a] of this.acc) {
+      for (let t = 0; t < TIERS.length; t++) {
+        const o = t * SLOT;
+        if (a[o + 1] > 0 && now >= a[o] + TIERS[t].resolution * 1000 * 2) this.emit(serverId, t, a);
       }
     }
   }
 
   forget(serverId: number): void {
-    for (const key of this.acc.keys()) if (key.startsWith(`${serverId}:`)) this.acc.delete(key);
+    this.acc.delete(serverId);
     this.pending = this.pending.filter((r) => r.serverId !== serverId);
   }
 

@@ -55,6 +55,52 @@ export interface LiveEntry {
 }
 
 const DEFAULT_INTERVAL_MS = 2_000;
+
+/** Shared by every report without temperatures (most of them): one empty list, never written. */
+const NO_TEMPERATURES: LiveState["temperatures"] = Object.freeze([]) as unknown as LiveState["temperatures"];
+
+/** A server's first report, copied into an object of the one shape every entry's state has. */
+function stateCopy(s: LiveState): LiveState {
+  return {
+    cpu: s.cpu, memUsed: s.memUsed, memTotal: s.memTotal, swapUsed: s.swapUsed, diskUsed: s.diskUsed,
+    netInTransfer: s.netInTransfer, netOutTransfer: s.netOutTransfer, netInSpeed: s.netInSpeed, netOutSpeed: s.netOutSpeed,
+    uptime: s.uptime, load1: s.load1, load5: s.load5, load15: s.load15, tcpConnCount: s.tcpConnCount, udpConnCount: s.udpConnCount,
+    processCount: s.processCount, temperatures: s.temperatures.length ? s.temperatures : NO_TEMPERATURES,
+    process: { cpuMicros: s.process.cpuMicros, memory: s.process.memory },
+    users: s.users, needsReboot: s.needsReboot, instanceUsage: s.instanceUsage,
+  };
+}
+
+/**
+ * Lays a report over the previous one held for its server, field by field. Keeping each new
+ * report's object instead would hand the garbage collector 10,000 of them every few seconds with
+ * 10,000 agents, each living just long enough (until the next report) to be moved to the old
+ * generation: the panel's heap then grows by hundreds of MiB between collections.
+ */
+function overwriteState(t: LiveState, s: LiveState): void {
+  t.cpu = s.cpu;
+  t.memUsed = s.memUsed;
+  t.memTotal = s.memTotal;
+  t.swapUsed = s.swapUsed;
+  t.diskUsed = s.diskUsed;
+  t.netInTransfer = s.netInTransfer;
+  t.netOutTransfer = s.netOutTransfer;
+  t.netInSpeed = s.netInSpeed;
+  t.netOutSpeed = s.netOutSpeed;
+  t.uptime = s.uptime;
+  t.load1 = s.load1;
+  t.load5 = s.load5;
+  t.load15 = s.load15;
+  t.tcpConnCount = s.tcpConnCount;
+  t.udpConnCount = s.udpConnCount;
+  t.processCount = s.processCount;
+  t.temperatures = s.temperatures.length ? s.temperatures : NO_TEMPERATURES;
+  t.process.cpuMicros = s.process.cpuMicros;
+  t.process.memory = s.process.memory;
+  t.users = s.users;
+  t.needsReboot = s.needsReboot;
+  t.instanceUsage = s.instanceUsage;
+}
 /** Tactical RMM's "overdue": offline for this long. */
 export const OVERDUE_AFTER_MS = 30 * 60_000;
 
@@ -304,7 +350,8 @@ export class LiveStore {
     if (e.state && e.lastActive !== null && now > e.lastActive && state.process.cpuMicros >= e.state.process.cpuMicros) {
       e.agentCpuPercent = ((state.process.cpuMicros - e.state.process.cpuMicros) / 1000 / (now - e.lastActive)) * 100;
     }
-    e.state = state;
+    if (e.state) overwriteState(e.state, state);
+    else e.state = stateCopy(state);
     e.lastActive = now;
     e.clockSkewMs = skewMs;
     this.changed(e);
