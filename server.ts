@@ -3,6 +3,7 @@
  * (DESIGN.md, "Serving"): the documented API paths are answered here straight from their handlers,
  * skipping Next's router, and agents hold their WebSocket here.
  */
+import { spawn } from "node:child_process";
 import cluster from "node:cluster";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -19,18 +20,17 @@ async function main() {
   // Every module (and Next's bundles, in this same process) reads this one validated object.
   useConfig(env);
 
-  // Loaded from the project at run time, not compiled in: the script finds the migrations and the
-  // schema engine's WebAssembly relative to itself.
-  const { deployMigrations, backupBeforeMigrating } = (await import(pathToFileURL(path.join(root, "scripts/migrate-wasm.mjs")).href)) as {
-    deployMigrations(url: string): Promise<string[]>;
-    backupBeforeMigrating(url: string, opts: { dir: string; keep: number }): string | null;
-  };
   // An upgrade that goes wrong must be undoable: a copy of the database as it was comes first.
   // With PANEL_PROCESSES workers, the primary migrates once, before any worker starts.
   if (cluster.isPrimary) {
+    // Loaded from the project at run time, not compiled in: the script finds the migrations and
+    // the schema engine's WebAssembly relative to itself.
+    const { backupBeforeMigrating } = (await import(pathToFileURL(path.join(root, "scripts/migrate-wasm.mjs")).href)) as {
+      backupBeforeMigrating(url: string, opts: { dir: string; keep: number }): string | null;
+    };
     const copy = backupBeforeMigrating(env.DATABASE_URL, { dir: path.join(env.DATA_DIR, "backups"), keep: env.FLEETDECK_BACKUPS_KEEP });
     if (copy) console.log(`fleetdeck: copied the database to ${copy} before migrating it`);
-    const applied: string[] = await deployMigrations(env.DATABASE_URL);
+    const applied = await migrateInChild(env.DATABASE_URL);
     if (applied.length) console.log(`fleetdeck: database migrated (${applied.join(", ")})`);
   }
   env.NEXTAUTH_SECRET = await sharedSessionSecret(env);
@@ -39,6 +39,45 @@ async function main() {
   if (cluster.isPrimary && env.PANEL_PROCESSES > 1) return superviseWorkers(env);
   const { startPanel } = await import("./lib/panel");
   await startPanel(env, { dev, dir: root });
+}
+
+/**
+ * Applies the pending migrations in a child process (scripts/migrate-wasm.mjs deploy): the schema
+ * engine is WebAssembly, and once compiled and run in this process it would keep 30–40 MiB for
+ * the panel's whole life (measured with bench/ingest.mjs); a child gives it all back when it exits.
+ * Returns the names applied; a database that cannot be reached fails as DatabaseUnreachable.
+ */
+async function migrateInChild(url: string): Promise<string[]> {
+  const child = spawn(process.execPath, [path.join(root, "scripts/migrate-wasm.mjs"), "deploy", "--json"], {
+    cwd: root,
+    env: { ...process.env, DATABASE_URL: url },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  let err = "";
+  child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
+  child.stderr.setEncoding("utf8").on("data", (d: string) => (err += d));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once("error", reject);
+    child.once("close", resolve);
+  });
+  let result: { applied?: string[]; unreachable?: string } = {};
+  for (const line of out.split("\n").filter(Boolean)) {
+    if (line.startsWith("{")) {
+      try {
+        result = JSON.parse(line);
+        continue;
+      } catch {
+        /* not the answer */
+      }
+    }
+    // Whatever else it says is passed on as it was.
+    console.log(line);
+  }
+  if (err) process.stderr.write(err);
+  if (result.unreachable) throw Object.assign(new Error(result.unreachable), { name: "DatabaseUnreachable" });
+  if (code !== 0 || !Array.isArray(result.applied)) throw new Error(`the database migration failed (exit code ${code})`);
+  return result.applied;
 }
 
 /**
@@ -84,6 +123,13 @@ async function superviseWorkers(env: Env): Promise<void> {
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
 }
+
+// `kill -USR2 <pid>` prints this process's memory (bench/ingest.mjs reads it; so may an operator).
+process.on("SIGUSR2", () => {
+  const m = process.memoryUsage();
+  const mib = (b: number) => (b / 1048576).toFixed(1);
+  console.log(`fleetdeck: memory of process ${process.pid}: rss ${mib(m.rss)} MiB, heap used ${mib(m.heapUsed)} MiB of ${mib(m.heapTotal)} MiB, external ${mib(m.external)} MiB, array buffers ${mib(m.arrayBuffers)} MiB`);
+});
 
 main().catch((e) => {
   // A bad configuration or a database that cannot be reached is the operator's to fix: one line.

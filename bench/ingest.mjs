@@ -17,8 +17,9 @@
  * 1. A fresh data directory and database; the schema migrated; N servers inserted straight into
  *    the database (creating 10,000 through the API would measure the API, not ingest). Each secret is
  *    "fda_" + random, stored as its SHA-256 like the panel does.
- * 2. Starts the panel (server.ts over the production build, FLEETDECK_LOCAL_AGENT=0). Build first:
- *    `npm run build`, or `NEXT_DIST_DIR=.next-x npx next build` and the same NEXT_DIST_DIR here.
+ * 2. Starts the panel as `npm start` does (dist/server.cjs over Next's production build,
+ *    FLEETDECK_LOCAL_AGENT=0; bench/lib.mjs startPanel). Build first: `npm run build`, or
+ *    `NEXT_DIST_DIR=.next-x npx next build` and the same NEXT_DIST_DIR here.
  * 3. Opens N agent WebSockets (Authorization: Bearer <secret>), each sends a `host` frame, then a
  *    `state` frame every --interval seconds (random phase, increasing seq, at = Date.now()).
  *    Every state carries its seq in `uptime` (UPTIME_BASE + seq), so the panel's view (list and
@@ -30,7 +31,9 @@
  *      own p50 is printed beside it);
  *    - lost reports: sampled reports never seen (sent − accepted), and at the end, over every
  *      agent, whether the panel holds the last report each one sent;
- *    - the panel's CPU and memory over the steady window.
+ *    - the panel's CPU over the steady window, and its memory: RSS (its processes, from /proc) and
+ *      node's own figures (heap used, external, array buffers; printed by the panel on SIGUSR2)
+ *      before any agent connects, once all are connected, and at the end of the steady window.
  *
  * --rules K runs the whole measurement twice on fresh data: without alert rules, then with K
  * rules covering every agent (created through the UI API; K ≥ 1). The rules are realistic ones
@@ -46,7 +49,7 @@ import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
 import { connectAll, prepareData, SimAgent, UPTIME_BASE } from "./fleet-sim.mjs";
-import { DATABASE_OPTIONS, adminCookie, cpuSecondsOf, forEachDatabase, processesEnv, rssMiBOf, startPanel } from "./lib.mjs";
+import { DATABASE_OPTIONS, adminCookie, cpuSecondsOf, forEachDatabase, memoryLine, panelMemory, processesEnv, rssMiBOf, startPanel } from "./lib.mjs";
 
 // ------------------------------------------------------------------------------------------
 // Options
@@ -303,6 +306,7 @@ async function measureIngest({ database, databaseUrl, processes = 1, rules = 0 }
   let crossing = null;
   try {
     const cookie = await adminCookie(panel.url);
+    const idle = { rss: rssMiBOf(panel.proc.pid), mem: await panelMemory(panel) };
     if (hook) {
       await createRules(panel.url, cookie, rules, hook.url);
       console.log(`  ${rules} alert rules over every agent (one notified to the bench's webhook)`);
@@ -314,6 +318,7 @@ async function measureIngest({ database, databaseUrl, processes = 1, rules = 0 }
     const connectS = (Date.now() - c0) / 1000;
     console.log(`  connected ${N - failed}/${N} agents in ${connectS.toFixed(1)} s (${((N - failed) / connectS).toFixed(0)}/s)`);
     for (const [why, n] of errors) console.log(`    ${n} × ${why}`);
+    const connected = { rss: rssMiBOf(panel.proc.pid), mem: await panelMemory(panel) };
 
     // Sampled agents spread over the id range.
     for (let k = 0; k < SAMPLE; k++) probes.push(new Probe(agents[Math.floor((k * N) / SAMPLE)], panel.url, cookie));
@@ -341,6 +346,7 @@ async function measureIngest({ database, databaseUrl, processes = 1, rules = 0 }
     const benchUsage = process.cpuUsage(benchCpu0);
     const benchCpu = (benchUsage.user + benchUsage.system) / 1e6 / windowS;
     const rss = rssMiBOf(panel.proc.pid);
+    const mem = await panelMemory(panel);
 
     lag?.stop();
     // Stop sending; give the last reports time to land, then compare with what the panel holds.
@@ -391,7 +397,11 @@ async function measureIngest({ database, databaseUrl, processes = 1, rules = 0 }
     }
     console.log(`  lost:        sampled ${sampledSent} sent − ${accepted} accepted = ${sampledSent - accepted} (${sampledSeen} seen, ${sampledSuperseded} replaced by the next report before a read saw them, ${sampledLost} never seen within 10 s, ${probeErrors} probe errors)`);
     console.log(`               every agent: the panel holds the last report of ${lastHeld}/${N}; ${online}/${N} online at the end`);
-    console.log(`  panel:       ${(panelCpu * 100).toFixed(0)}% of one core, RSS ${rss.toFixed(0)} MiB; the bench itself ${(benchCpu * 100).toFixed(0)}% of one core (2 cores shared)`);
+    console.log(`  panel:       ${(panelCpu * 100).toFixed(0)}% of one core; the bench itself ${(benchCpu * 100).toFixed(0)}% of one core (2 cores shared)`);
+    console.log(`  memory:      panel RSS ${rss.toFixed(0)} MiB with ${N - failed} agents reporting: ${memoryLine(mem)}`);
+    console.log(`               before any agent (signed in once): RSS ${idle.rss.toFixed(0)} MiB, ${memoryLine(idle.mem)}`);
+    console.log(`               agents connected, not yet reporting: RSS ${connected.rss.toFixed(0)} MiB, ${memoryLine(connected.mem)}`);
+    console.log(`               per agent: ${(((rss - idle.rss) * 1024) / Math.max(1, N - failed)).toFixed(1)} KiB of RSS above the panel with none`);
     if (crossing) {
       await sleep(3_000);
       const t = crossing.times.slice().sort((x, y) => x - y);
@@ -409,6 +419,9 @@ async function measureIngest({ database, databaseUrl, processes = 1, rules = 0 }
       // Per report: steadier than a share of a core when other work shares the machine.
       ["panel CPU per 1,000 reports", `${((panelCpu * windowS * 1000) / Math.max(1, sentWindow) * 1000).toFixed(1)} ms`],
       ["panel RSS", `${rss.toFixed(0)} MiB`],
+      ["panel heap used", mem ? `${mem.heapUsed.toFixed(0)} MiB` : "n/a"],
+      ["panel external", mem ? `${mem.external.toFixed(0)} MiB` : "n/a"],
+      ["panel RSS with no agent", `${idle.rss.toFixed(0)} MiB`],
     );
   } catch (e) {
     console.error("bench failed:", e);

@@ -11,16 +11,29 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "
 export const BENCH_ADMIN = { username: "admin", password: "bench-admin-password" };
 
 /**
- * A panel over the production build (run `npm run build` or `npm test` first) on a fresh data
- * directory, or `opts.dataDir` (kept), at `opts.port` or a port the system gives it (PORT=0, read
- * back from its "listening on" line). BENCH_NODE_ARGS adds node flags to the panel's process,
- * e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it.
+ * How the panel's process is started: as `npm start` runs it (scripts/start.mjs), the compiled
+ * dist/server.cjs with plain node, recompiled first when lib/ or server.ts is newer. Next's own
+ * build must exist (`npm run build` or `npm test`). BENCH_SERVER=tsx runs server.ts through tsx
+ * instead (as `npm run dev` and the tests do).
+ */
+async function panelCommand() {
+  if (process.env.BENCH_SERVER === "tsx") return ["--import", "tsx", path.join(ROOT, "server.ts")];
+  const { buildServer, SERVER_BUNDLE, serverBundleIsStale } = await import("../scripts/build-server.mjs");
+  if (serverBundleIsStale()) await buildServer({ quiet: true });
+  return [SERVER_BUNDLE];
+}
+
+/**
+ * A panel over the production build on a fresh data directory, or `opts.dataDir` (kept), at
+ * `opts.port` or a port the system gives it (PORT=0, read back from its "listening on" line).
+ * BENCH_NODE_ARGS adds node flags to the panel's process, e.g.
+ * "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it.
  */
 export async function startPanel(env = {}, opts = {}) {
   const port = opts.port || 0;
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "fleetdeck-bench-"));
   const startedAt = Date.now();
-  const proc = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? []), "--import", "tsx", path.join(ROOT, "server.ts")], {
+  const proc = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? []), ...(await panelCommand())], {
     cwd: ROOT,
     env: {
       ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dataDir,
@@ -116,6 +129,42 @@ function ownRssMiBOf(pid) {
   } catch {
     return NaN;
   }
+}
+
+/**
+ * The memory of the panel's processes as node sees it (heap, external, array buffers): each one
+ * prints it on SIGUSR2 (server.ts), read back from its log. Summed over PANEL_PROCESSES workers;
+ * `rss` is the processes' own figure (rssMiBOf reads the same from /proc). MiB; null if no
+ * process answered within 2 s.
+ */
+export async function panelMemory(panel) {
+  const pids = treeOf(panel.pid);
+  const from = panel.logs().length;
+  for (const pid of pids) {
+    try {
+      process.kill(pid, "SIGUSR2");
+    } catch {
+      /* gone */
+    }
+  }
+  const re = /fleetdeck: memory of process (\d+): rss ([\d.]+) MiB, heap used ([\d.]+) MiB of ([\d.]+) MiB, external ([\d.]+) MiB, array buffers ([\d.]+) MiB/g;
+  const until = Date.now() + 2_000;
+  let seen = new Map();
+  while (Date.now() < until) {
+    seen = new Map([...panel.logs().slice(from).matchAll(re)].map((m) => [m[1], m.slice(2).map(Number)]));
+    if (seen.size >= pids.length) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  if (!seen.size) return null;
+  const sum = (i) => [...seen.values()].reduce((n, v) => n + v[i], 0);
+  return { processes: seen.size, rss: sum(0), heapUsed: sum(1), heapTotal: sum(2), external: sum(3), arrayBuffers: sum(4) };
+}
+
+/** One line for panelMemory's figures. */
+export function memoryLine(m) {
+  if (!m) return "no memory figures (the panel did not answer SIGUSR2)";
+  const f = (v) => `${v.toFixed(0)} MiB`;
+  return `heap used ${f(m.heapUsed)} of ${f(m.heapTotal)}, external ${f(m.external)}, array buffers ${f(m.arrayBuffers)}${m.processes > 1 ? ` (${m.processes} processes)` : ""}`;
 }
 
 export async function cannon(opts) {

@@ -215,6 +215,17 @@ export async function startPanel(env: Env, opts: { dev: boolean; dir: string }) 
   server.on("request", handle);
 
   const fleet = await wireFleet(server, env);
+  // The agents' WebSockets are the only upgrades served here (lib/fleet/wiring.ts). Next adds an
+  // 'upgrade' listener of its own to this server when it serves its first page (its dev server's
+  // hot reload needs it); in production it has nothing to upgrade, yet it would run its router on
+  // every agent's connection and keep an AbortController and listeners on each socket for the
+  // socket's life (about 0.5 KiB an agent). It is taken off again as soon as it is added.
+  if (!opts.dev) {
+    const ours = new Set(server.listeners("upgrade"));
+    server.on("newListener", (event, listener) => {
+      if (event === "upgrade" && !ours.has(listener)) queueMicrotask(() => server.removeListener("upgrade", listener));
+    });
+  }
 
   if (!server.listening) await listen();
   const shownUrl = `${tls ? "https" : "http"}://${env.HOST === "0.0.0.0" ? "localhost" : env.HOST}:${(server.address() as { port: number }).port}`;

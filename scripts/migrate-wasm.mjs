@@ -254,12 +254,16 @@ export async function createMigration(name) {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const [cmd, name] = process.argv.slice(2);
+  // `deploy --json` (the panel's server.ts): one JSON line on stdout for the parent to read,
+  // {"applied": [names]} or {"unreachable": message}.
+  const json = process.argv.includes("--json");
   try {
     if (cmd === "deploy") {
       const url = process.env.DATABASE_URL ?? `file:${path.join(root, "data/fleetdeck.db")}`;
       if (url.startsWith("file:")) fs.mkdirSync(path.dirname(path.resolve(url.slice(5))), { recursive: true });
       const applied = await deployMigrations(url);
-      console.log(applied.length ? `applied: ${applied.join(", ")}` : "database is up to date");
+      if (json) console.log(JSON.stringify({ applied }));
+      else console.log(applied.length ? `applied: ${applied.join(", ")}` : "database is up to date");
     } else if (cmd === "create" && name && /^[a-z0-9_]+$/.test(name)) {
       const dirs = await createMigration(name);
       console.log(dirs.length ? dirs.map((d) => `created ${d}`).join("\n") : "no schema changes");
@@ -269,7 +273,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     }
   } catch (e) {
     if (!(e instanceof DatabaseUnreachable)) throw e;
-    console.error(e.message);
+    if (json) console.log(JSON.stringify({ unreachable: e.message }));
+    else console.error(e.message);
     process.exit(1);
   }
   process.exit(0);

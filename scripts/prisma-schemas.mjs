@@ -61,6 +61,8 @@ export function writePostgresSchema() {
   return current !== content;
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
+// By name as well: compiled into dist/server.cjs (lib/http/health.ts imports this file), both
+// sides of the first test are the bundle, and the panel would rewrite the schema at every start.
+if (process.argv[1] === fileURLToPath(import.meta.url) && path.basename(process.argv[1]) === "prisma-schemas.mjs") {
   console.log(writePostgresSchema() ? "wrote prisma/postgres/schema.prisma" : "prisma/postgres/schema.prisma is up to date");
 }

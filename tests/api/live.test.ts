@@ -3,9 +3,13 @@
  * - Every documented list answer decodes, gzip or brotli, to the same JSON as sent uncompressed.
  * - The stream (/api/ui/stream) delivers a change as a diff, and only to those the access policy
  *   lets see the machine.
+ * - The agents' reports reach the history tables as 10-second averages, stored as Prisma stores
+ *   its own rows, and the charts read them back.
  */
 import http from "node:http";
+import path from "node:path";
 import zlib from "node:zlib";
+import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN, login, startPanel, type RunningPanel } from "../helpers/panel";
 import { until } from "../helpers/wait";
@@ -200,5 +204,36 @@ describe("the push stream", () => {
     expect((await view({ stream: "nope~x", ids: [1] })).status).toBe(404);
     expect((await view({ stream: id, ids: "all" })).status).toBe(400);
     page.close();
+  });
+});
+
+describe("history", () => {
+  it("stores each agent's reports as 10-second averages the chart reads back, dates as Prisma stores them", async () => {
+    type Point = { at: string; cpu: number; memUsed: number; processCount: number };
+    // Server 1 has a real agent reporting every second (beforeAll): a bucket closes every 10 s.
+    const points = await until("a 10-second average of server 1", async () => {
+      const res = await fetch(`${panel.url}/api/ui/servers/1/history?range=hour`, { headers: { cookie } });
+      const p = (await res.json()) as Point[];
+      return p.length > 0 && p;
+    });
+    expect(new Date(points[0].at).getTime() % 10_000).toBe(0);
+    expect(points[0].cpu).toBeGreaterThanOrEqual(0);
+    expect(points[0].cpu).toBeLessThanOrEqual(100);
+    expect(points[0].memUsed).toBeGreaterThan(0);
+    expect(points[0].processCount).toBeGreaterThan(0);
+    // The rows are written with the database's own SQL (lib/fleet/history.ts): their dates must be
+    // the text Prisma writes for a DateTime (here the server's createdAt), or its queries would
+    // compare them wrongly.
+    const db = new Database(path.join(panel.dataDir, "fleetdeck.db"), { readonly: true });
+    try {
+      const metric = db.prepare(`SELECT "at", typeof("cpu") AS cpuType, typeof("serverId") AS idType FROM "ServerMetric" WHERE "serverId" = 1 LIMIT 1`).get() as { at: string; cpuType: string; idType: string };
+      const server = db.prepare(`SELECT "createdAt" FROM "Server" WHERE "id" = 1`).get() as { createdAt: string };
+      const shape = (t: string) => t.replace(/\d/g, "0");
+      expect(shape(metric.at)).toBe(shape(server.createdAt));
+      expect(metric.at).toMatch(/:\d0\.000\+00:00$/);
+      expect([metric.cpuType, metric.idType]).toEqual(["real", "integer"]);
+    } finally {
+      db.close();
+    }
   });
 });

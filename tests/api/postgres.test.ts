@@ -168,6 +168,22 @@ describe.skipIf(!TEST_PG_URL)("the panel on PostgreSQL", () => {
     expect(out).toContain(OWNER.username);
   });
 
+  it("stores the local agent's reports as 10-second averages the chart reads back", async () => {
+    const [server] = await sql(`SELECT "id" FROM "Server" WHERE "isLocal"`);
+    // It reports every second (beforeAll): a bucket closes every 10 s, and history is written
+    // with PostgreSQL's own SQL (lib/fleet/history.ts).
+    const points = await until("a 10-second average", async () => {
+      const r = await ui(`/api/ui/servers/${server.id}/history?range=hour`);
+      return (r.json as { at: string; cpu: number; memUsed: number }[]).length > 0 && (r.json as { at: string; cpu: number; memUsed: number }[]);
+    });
+    expect(new Date(points[0].at).getTime() % 10_000).toBe(0);
+    expect(points[0].memUsed).toBeGreaterThan(0);
+    const [row] = await sql(`SELECT "at", "resolution" FROM "ServerMetric" WHERE "serverId" = ${server.id} ORDER BY "at" LIMIT 1`);
+    expect(row.resolution).toBe(10);
+    // A UTC timestamp, as Prisma writes a DateTime (pg reads a timestamp without zone as local time).
+    expect(new Date(points[0].at).toISOString().slice(0, 19)).toBe(new Date(row.at.getTime() - row.at.getTimezoneOffset() * 60_000).toISOString().slice(0, 19));
+  });
+
   it("/readyz answers 503 while a migration is missing or the database refuses connections, and 200 again after", async () => {
     await sql(`UPDATE _prisma_migrations SET rolled_back_at = now()`);
     expect(await call("/readyz")).toMatchObject({ status: 503, json: { status: "unavailable", reason: `migrations not applied: ${MIGRATIONS.join(", ")}` } });
