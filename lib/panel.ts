@@ -76,16 +76,19 @@ const NEXT_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "
  *   and the only bodies it takes here are sign-in forms; a body of unknown length (chunked) is
  *   refused with 411 (browsers always send a length with a form);
  * - a JSON body: no path Next serves takes one (the JSON APIs are all answered above), and
- *   next-auth answers malformed JSON with a 500.
+ *   next-auth answers malformed JSON with a 500 — an empty POST whose type says JSON too, since
+ *   next-auth parses a POST by its type whatever its length.
  */
 function nextRefusal(req: http.IncomingMessage): [number, string] | null {
   if (!NEXT_METHODS.has(req.method ?? "")) return [405, `Method not allowed: ${req.method}`];
+  const json = /json/i.test(req.headers["content-type"] ?? "");
+  if (json && req.method === "POST") return [415, "This path takes form bodies only"];
   const length = req.headers["content-length"];
   const hasBody = length !== undefined ? Number(length) !== 0 : req.headers["transfer-encoding"] !== undefined;
   if (!hasBody) return null;
   if (length === undefined) return [411, "A request body needs a Content-Length here"];
   if (Number(length) > MAX_BODY_BYTES) return [413, `The request body is larger than ${MAX_BODY_BYTES} bytes`];
-  if (/json/i.test(req.headers["content-type"] ?? "")) return [415, "This path takes form bodies only"];
+  if (json) return [415, "This path takes form bodies only"];
   return null;
 }
 
@@ -165,8 +168,8 @@ export async function startPanel(env: Env, opts: { dev: boolean; dir: string }) 
   // PORT=0: the system gives a free port (tests, several panels on one host: no port picked
   // beforehand that another process could take first). It is bound here, before anything names
   // the panel's own address (Next, the local agent, next-auth's URL), so they all name the real
-  // one; nothing can reach it before the "listening on" line below tells where it is, and a
-  // request that came earlier would only wait for its handler.
+  // one. Nothing knows the port before the "listening on" line below names it (a request that
+  // guessed it would find no handler yet and go unanswered).
   if (env.PORT === 0) {
     await listen();
     adoptBoundPort(env, (server.address() as AddressInfo).port);

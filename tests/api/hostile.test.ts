@@ -123,6 +123,16 @@ describe("bodies over the limit", () => {
     expect(chunked.status).toBe(411);
   });
 
+  it("are refused with 415 on the sign-in paths when their type says JSON, an empty one too (next-auth would answer 500)", async () => {
+    for (const action of ["providers", "session", "csrf", "signin", "signout", "callback/credentials"]) {
+      for (const body of ["", "{}"]) {
+        const r = await api.call(`/api/nextauth/${action}`, { method: "POST", headers: { "content-type": "application/json" }, body });
+        expect(r.status, `${action} ${JSON.stringify(body)}: ${r.text}`).toBe(415);
+        expect(r.json).toEqual({ error: "This path takes form bodies only" });
+      }
+    }
+  });
+
   it("refuses JSON nested deeper than any API body with 400", async () => {
     const deep = "[".repeat(100_000) + "]".repeat(100_000);
     const r = await api.call("/api/v1/server/register", { method: "POST", headers: key(), body: deep });
