@@ -300,6 +300,7 @@ async function measureIngest({ database, databaseUrl, processes = 1, rules = 0 }
 
   // PANEL_PROCESSES=N: node:cluster hands each agent's connection to one of the N processes.
   const panel = await startPanel({ DATABASE_URL: url, ...processesEnv(processes) }, { dataDir, port: Number(flags.port) || undefined });
+  console.log(`  panel: ${panel.command}`);
   const agents = servers.map((s, i) => new SimAgent(i, s, INTERVAL_MS));
   const probes = [];
   const hook = rules ? await startHookReceiver() : null;

@@ -12,31 +12,36 @@ export const BENCH_ADMIN = { username: "admin", password: "bench-admin-password"
 
 /**
  * How the panel's process is started: as `npm start` runs it (scripts/start.mjs), the compiled
- * dist/server.cjs with plain node, recompiled first when lib/ or server.ts is newer. Next's own
- * build must exist (`npm run build` or `npm test`). BENCH_SERVER=tsx runs server.ts through tsx
- * instead (as `npm run dev` and the tests do).
+ * dist/server.cjs with plain node and start.mjs's node flags and environment, recompiled first
+ * when lib/ or server.ts is newer. Next's own build must exist (`npm run build` or `npm test`).
+ * BENCH_SERVER=tsx runs server.ts through tsx instead (as `npm run dev` and the tests do).
  */
 async function panelCommand() {
-  if (process.env.BENCH_SERVER === "tsx") return ["--import", "tsx", path.join(ROOT, "server.ts")];
+  if (process.env.BENCH_SERVER === "tsx") return { args: ["--import", "tsx", path.join(ROOT, "server.ts")], env: {} };
+  const { PANEL_NODE_FLAGS, PANEL_ENV } = await import("../scripts/start.mjs");
   const { buildServer, SERVER_BUNDLE, serverBundleIsStale } = await import("../scripts/build-server.mjs");
   if (serverBundleIsStale()) await buildServer({ quiet: true });
-  return [SERVER_BUNDLE];
+  // BENCH_PANEL_FLAGS replaces start.mjs's node flags (to compare others; "" for none).
+  const flags = process.env.BENCH_PANEL_FLAGS !== undefined ? process.env.BENCH_PANEL_FLAGS.split(" ").filter(Boolean) : PANEL_NODE_FLAGS;
+  return { args: [...flags, SERVER_BUNDLE], env: PANEL_ENV };
 }
 
 /**
  * A panel over the production build on a fresh data directory, or `opts.dataDir` (kept), at
  * `opts.port` or a port the system gives it (PORT=0, read back from its "listening on" line).
  * BENCH_NODE_ARGS adds node flags to the panel's process, e.g.
- * "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it.
+ * "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it; BENCH_PANEL_FLAGS replaces the flags
+ * start.mjs gives it. `command` says how it was started.
  */
 export async function startPanel(env = {}, opts = {}) {
   const port = opts.port || 0;
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "fleetdeck-bench-"));
   const startedAt = Date.now();
-  const proc = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? []), ...(await panelCommand())], {
+  const command = await panelCommand();
+  const proc = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? []), ...command.args], {
     cwd: ROOT,
     env: {
-      ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dataDir,
+      ...command.env, ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dataDir,
       ADMIN_USERNAME: BENCH_ADMIN.username, ADMIN_PASSWORD: BENCH_ADMIN.password, FLEETDECK_LOCAL_AGENT: "0", ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
@@ -52,8 +57,10 @@ export async function startPanel(env = {}, opts = {}) {
     const check = () => ((out.match(/listening on \S+\n/g) ?? []).length >= want ? (clearTimeout(t), resolve(/listening on (\S+)\n/.exec(out)[1])) : setTimeout(check, 50));
     check();
   });
+  const envShown = Object.entries(command.env).filter(([k]) => process.env[k] === undefined).map(([k, v]) => `${k}=${v} `).join("");
   return {
     url,
+    command: `${envShown}node ${[...(process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? []), ...command.args].map((a) => path.relative(ROOT, a).startsWith("..") || !a.includes("/") ? a : path.relative(ROOT, a)).join(" ")}`,
     pid: proc.pid,
     proc,
     dataDir,
@@ -135,7 +142,7 @@ function ownRssMiBOf(pid) {
  * The memory of the panel's processes as node sees it (heap, external, array buffers): each one
  * prints it on SIGUSR2 (server.ts), read back from its log. Summed over PANEL_PROCESSES workers;
  * `rss` is the processes' own figure (rssMiBOf reads the same from /proc). MiB; null if no
- * process answered within 2 s.
+ * process answered within 10 s.
  */
 export async function panelMemory(panel) {
   const pids = treeOf(panel.pid);
@@ -148,7 +155,7 @@ export async function panelMemory(panel) {
     }
   }
   const re = /fleetdeck: memory of process (\d+): rss ([\d.]+) MiB, heap used ([\d.]+) MiB of ([\d.]+) MiB, external ([\d.]+) MiB, array buffers ([\d.]+) MiB/g;
-  const until = Date.now() + 2_000;
+  const until = Date.now() + 10_000;
   let seen = new Map();
   while (Date.now() < until) {
     seen = new Map([...panel.logs().slice(from).matchAll(re)].map((m) => [m[1], m.slice(2).map(Number)]));
