@@ -4,6 +4,7 @@ import { useFormatter, useTranslations } from "next-intl";
 import Link from "next/link";
 import { useState } from "react";
 import { fetchJson } from "../fetch-json";
+import { useLiveTopic, useLiveUp, useStreamView } from "../data/stream";
 import { CommandDialog } from "./command-dialog";
 import { CommandHistory } from "./command-history";
 import { PendingUpdates } from "./pending-updates";
@@ -18,11 +19,16 @@ export function AgentDetail({ agentId }: { agentId: string }) {
   const tc = useTranslations("common");
   const format = useFormatter();
   const [commandOpen, setCommandOpen] = useState(false);
+  // The agents topic carries this agent's whole row while its server is named in the view
+  // (components/data/agents.ts writes it here); polling runs only while the stream is down.
+  useLiveTopic("agents");
+  const live = useLiveUp();
   const detail = useQuery({
     queryKey: agentKey(agentId),
     queryFn: () => fetchJson<{ rights: AgentRights; agent: Agent; queued: QueuedJobView[] }>(`/api/ui/agents/${encodeURIComponent(agentId)}`),
-    refetchInterval: 5_000,
+    refetchInterval: (q) => (q.state.error || live ? false : 5_000),
   });
+  useStreamView(detail.data ? [detail.data.agent.id] : null);
   if (detail.error) {
     return (
       <section className="space-y-4">

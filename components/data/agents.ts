@@ -19,7 +19,11 @@ bindTopic("agents", {
     qc.setQueryData<AgentList>(agentsKey, (old) => (old ? { ...old, agents: applyListDiff(old.agents, diff, (a) => a.agent_id) ?? old.agents } : old));
     for (const a of diff.upsert) {
       const key = agentKey(a.agent_id);
-      if (qc.getQueryState(key)) qc.setQueryData<{ agent: Agent }>(key, (old) => (old ? { ...old, agent: a } : old));
+      const old = qc.getQueryData<{ agent: Agent }>(key);
+      if (!old) continue;
+      qc.setQueryData<{ agent: Agent }>(key, { ...old, agent: a });
+      // Its page also lists queued work, which runs when the machine (re)connects: asked again then.
+      if (old.agent.connected !== a.connected) void qc.invalidateQueries({ queryKey: key, exact: true });
     }
   },
   resync: (qc) => void qc.invalidateQueries({ queryKey: agentsKey, exact: true }),
