@@ -64,6 +64,32 @@ test("the agent's reports reach the servers page through the stream, with no pol
   expect(requests.seen).toEqual([]);
 });
 
+test("a server's page follows the agent's reports through the stream, with no request for its detail", async ({ page }) => {
+  await signIn(page);
+  const servers = (await (await page.request.get("/api/ui/servers")).json()) as { id: number; connected: boolean }[];
+  const id = servers.find((s) => s.connected)!.id;
+  const opened = streamOpen(page);
+  await page.goto(`/dashboard/servers/${id}`);
+  await opened;
+  const panel = page.getByTestId("live-panel");
+  await expect(page.getByTestId("host-panel")).toBeVisible();
+  await page.waitForTimeout(1_000);
+  // The page does not name the server as a table row: its figures can only come as its detail.
+  const detailRequests: string[] = [];
+  const onRequest = (r: Request) => {
+    if (new URL(r.url()).pathname === `/api/ui/servers/${id}`) detailRequests.push(r.method());
+  };
+  page.on("request", onRequest);
+  const texts = new Set<string>([await panel.innerText()]);
+  for (let i = 0; i < 20; i++) {
+    await page.waitForTimeout(500);
+    texts.add(await panel.innerText());
+  }
+  page.off("request", onRequest);
+  expect(texts.size).toBeGreaterThan(1);
+  expect(detailRequests).toEqual([]);
+});
+
 test("an instance started by the agent shows as running without a reload or polling", async ({ page }) => {
   await signIn(page);
   await localDaemonPage(page);
