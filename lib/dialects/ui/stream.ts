@@ -569,9 +569,11 @@ function detailFrames(c: StreamClient, pieces: ViewPieces, changed: Set<number>)
   const removed = new Set(pieces.membership.removed.map((e) => e.meta.id));
   let out = "";
   for (const id of c.details ?? []) {
-    if (!(changed.has(id) || newly.has(id) || removed.has(id))) continue;
     const e = pieces.scope.visibleIds.has(id) ? live.get(id) : undefined;
-    out += e ? `event: server\ndata: ${pieces.detail(e)}\n\n` : frame("server", { id, gone: true });
+    // A server it may not see says so once (named, or just left its sight), never when it changes.
+    if (e ? changed.has(id) || newly.has(id) : newly.has(id) || removed.has(id)) {
+      out += e ? `event: server\ndata: ${pieces.detail(e)}\n\n` : frame("server", { id, gone: true });
+    }
   }
   return out;
 }
