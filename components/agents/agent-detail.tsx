@@ -4,14 +4,14 @@ import { useFormatter, useTranslations } from "next-intl";
 import Link from "next/link";
 import { useState } from "react";
 import { fetchJson } from "../fetch-json";
-import { useLiveTopic, useLiveUp, useStreamView } from "../data/stream";
+import { useAgent } from "../data/agents";
 import { CommandDialog } from "./command-dialog";
 import { CommandHistory } from "./command-history";
 import { PendingUpdates } from "./pending-updates";
 import { QueuedWork } from "./queued-work";
 import type { QueuedJobView } from "@/lib/fleet/queue";
 import { StatusBadge } from "./status-badge";
-import { agentKey, type Agent, type AgentRights } from "./types";
+import type { Agent, AgentRights } from "./types";
 import type { ClientView } from "@/lib/fleet/clients";
 
 export function AgentDetail({ agentId }: { agentId: string }) {
@@ -19,16 +19,8 @@ export function AgentDetail({ agentId }: { agentId: string }) {
   const tc = useTranslations("common");
   const format = useFormatter();
   const [commandOpen, setCommandOpen] = useState(false);
-  // The agents topic carries this agent's whole row while its server is named in the view
-  // (components/data/agents.ts writes it here); polling runs only while the stream is down.
-  useLiveTopic("agents");
-  const live = useLiveUp();
-  const detail = useQuery({
-    queryKey: agentKey(agentId),
-    queryFn: () => fetchJson<{ rights: AgentRights; agent: Agent; queued: QueuedJobView[] }>(`/api/ui/agents/${encodeURIComponent(agentId)}`),
-    refetchInterval: (q) => (q.state.error || live ? false : 5_000),
-  });
-  useStreamView(detail.data ? [detail.data.agent.id] : null);
+  // Pushed by the stream while it is up; polled only while it is down.
+  const detail = useAgent<{ rights: AgentRights; agent: Agent; queued: QueuedJobView[] }>(agentId);
   if (detail.error) {
     return (
       <section className="space-y-4">
