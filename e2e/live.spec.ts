@@ -64,6 +64,58 @@ test("the agent's reports reach the servers page through the stream, with no pol
   expect(requests.seen).toEqual([]);
 });
 
+test("a server's page follows the agent's reports through the stream, with no request for its detail", async ({ page }) => {
+  await signIn(page);
+  const servers = (await (await page.request.get("/api/ui/servers")).json()) as { id: number; connected: boolean }[];
+  const id = servers.find((s) => s.connected)!.id;
+  const opened = streamOpen(page);
+  await page.goto(`/dashboard/servers/${id}`);
+  await opened;
+  const panel = page.getByTestId("live-panel");
+  await expect(page.getByTestId("host-panel")).toBeVisible();
+  await page.waitForTimeout(1_000);
+  // The page does not name the server as a table row: its figures can only come as its detail.
+  const detailRequests: string[] = [];
+  const onRequest = (r: Request) => {
+    if (new URL(r.url()).pathname === `/api/ui/servers/${id}`) detailRequests.push(r.method());
+  };
+  page.on("request", onRequest);
+  const texts = new Set<string>([await panel.innerText()]);
+  for (let i = 0; i < 20; i++) {
+    await page.waitForTimeout(500);
+    texts.add(await panel.innerText());
+  }
+  page.off("request", onRequest);
+  expect(texts.size).toBeGreaterThan(1);
+  expect(detailRequests).toEqual([]);
+});
+
+test("an agent's page follows its reports through the stream, with no request for its detail", async ({ page }) => {
+  await signIn(page);
+  const { agents } = (await (await page.request.get("/api/ui/agents")).json()) as { agents: { agent_id: string; connected: boolean }[] };
+  const agentId = agents.find((a) => a.connected)!.agent_id;
+  const opened = streamOpen(page);
+  await page.goto(`/dashboard/agents/${agentId}`);
+  await opened;
+  // Its facts show when it was last seen, to the second: every report moves it.
+  const facts = page.locator("dl").first();
+  await expect(facts).toBeVisible();
+  await page.waitForTimeout(1_000);
+  const detailRequests: string[] = [];
+  const onRequest = (r: Request) => {
+    if (new URL(r.url()).pathname === `/api/ui/agents/${agentId}`) detailRequests.push(r.method());
+  };
+  page.on("request", onRequest);
+  const texts = new Set<string>([await facts.innerText()]);
+  for (let i = 0; i < 20; i++) {
+    await page.waitForTimeout(500);
+    texts.add(await facts.innerText());
+  }
+  page.off("request", onRequest);
+  expect(texts.size).toBeGreaterThan(1);
+  expect(detailRequests).toEqual([]);
+});
+
 test("an instance started by the agent shows as running without a reload or polling", async ({ page }) => {
   await signIn(page);
   await localDaemonPage(page);

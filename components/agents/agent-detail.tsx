@@ -4,13 +4,14 @@ import { useFormatter, useTranslations } from "next-intl";
 import Link from "next/link";
 import { useState } from "react";
 import { fetchJson } from "../fetch-json";
+import { useAgent } from "../data/agents";
 import { CommandDialog } from "./command-dialog";
 import { CommandHistory } from "./command-history";
 import { PendingUpdates } from "./pending-updates";
 import { QueuedWork } from "./queued-work";
 import type { QueuedJobView } from "@/lib/fleet/queue";
 import { StatusBadge } from "./status-badge";
-import { agentKey, type Agent, type AgentRights } from "./types";
+import type { Agent, AgentRights } from "./types";
 import type { ClientView } from "@/lib/fleet/clients";
 
 export function AgentDetail({ agentId }: { agentId: string }) {
@@ -18,11 +19,8 @@ export function AgentDetail({ agentId }: { agentId: string }) {
   const tc = useTranslations("common");
   const format = useFormatter();
   const [commandOpen, setCommandOpen] = useState(false);
-  const detail = useQuery({
-    queryKey: agentKey(agentId),
-    queryFn: () => fetchJson<{ rights: AgentRights; agent: Agent; queued: QueuedJobView[] }>(`/api/ui/agents/${encodeURIComponent(agentId)}`),
-    refetchInterval: 5_000,
-  });
+  // Pushed by the stream while it is up; polled only while it is down.
+  const detail = useAgent<{ rights: AgentRights; agent: Agent; queued: QueuedJobView[] }>(agentId);
   if (detail.error) {
     return (
       <section className="space-y-4">

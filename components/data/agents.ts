@@ -3,7 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import type { ListDiff } from "@/lib/dialects/ui/stream";
 import { fetchJson } from "../fetch-json";
 import { agentKey, type Agent, type AgentRights } from "../agents/types";
-import { applyListDiff, bindTopic, useLiveTopic, useLiveUp } from "./stream";
+import { applyListDiff, bindTopic, useLiveTopic, useLiveUp, useStreamView } from "./stream";
 
 export interface AgentList {
   rights: AgentRights;
@@ -19,7 +19,11 @@ bindTopic("agents", {
     qc.setQueryData<AgentList>(agentsKey, (old) => (old ? { ...old, agents: applyListDiff(old.agents, diff, (a) => a.agent_id) ?? old.agents } : old));
     for (const a of diff.upsert) {
       const key = agentKey(a.agent_id);
-      if (qc.getQueryState(key)) qc.setQueryData<{ agent: Agent }>(key, (old) => (old ? { ...old, agent: a } : old));
+      const old = qc.getQueryData<{ agent: Agent }>(key);
+      if (!old) continue;
+      qc.setQueryData<{ agent: Agent }>(key, { ...old, agent: a });
+      // Its page also lists queued work, which runs when the machine (re)connects: asked again then.
+      if (old.agent.connected !== a.connected) void qc.invalidateQueries({ queryKey: key, exact: true });
     }
   },
   resync: (qc) => void qc.invalidateQueries({ queryKey: agentsKey, exact: true }),
@@ -30,4 +34,20 @@ export function useAgents() {
   const live = useLiveUp();
   // No deep comparison between polls: at 10,000 agents it costs more than it saves (see useServers).
   return useQuery({ queryKey: agentsKey, queryFn: () => fetchJson<AgentList>("/api/ui/agents"), refetchInterval: live ? false : 5_000, structuralSharing: false });
+}
+
+/**
+ * One agent's page: the agents topic carries its whole row while its server is named in the view
+ * (the binding above writes it under agentKey); polling runs only while the stream is down.
+ */
+export function useAgent<T extends { agent: Agent }>(agentId: string) {
+  useLiveTopic("agents");
+  const live = useLiveUp();
+  const detail = useQuery({
+    queryKey: agentKey(agentId),
+    queryFn: () => fetchJson<T>(`/api/ui/agents/${encodeURIComponent(agentId)}`),
+    refetchInterval: (q) => (q.state.error || live ? false : 5_000),
+  });
+  useStreamView(detail.data ? [detail.data.agent.id] : null);
+  return detail;
 }

@@ -3,7 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import type { ListDiff } from "@/lib/dialects/ui/stream";
 import type { ServerDetail, ServerRow } from "@/lib/dialects/ui/views";
 import { fetchJson } from "../fetch-json";
-import { applyListDiff, bindTopic, useLiveTopic, useLiveUp } from "./stream";
+import { applyListDiff, bindDetail, bindTopic, useLiveTopic, useLiveUp, useStreamDetail } from "./stream";
 
 export type { ServerRow };
 
@@ -33,6 +33,29 @@ bindTopic("servers", {
   },
   resync: (qc) => void qc.invalidateQueries({ queryKey: serversKey }),
 });
+
+// A detail page's server, whole, from the stream (useServer); gone: it may no longer be seen, so
+// the page asks again and shows the API's own answer.
+bindDetail((qc, data) => {
+  const d = data as ServerDetail | { id: number; gone: true };
+  if ("gone" in d) void qc.invalidateQueries({ queryKey: serverKey(d.id), exact: true });
+  else qc.setQueryData<ServerDetail>(serverKey(d.id), d);
+});
+
+/**
+ * One server's detail (its page). While the stream is up it arrives pushed (useStreamDetail);
+ * polling runs only while it is down.
+ */
+export function useServer(id: number) {
+  useLiveTopic("servers");
+  useStreamDetail(id);
+  const live = useLiveUp();
+  return useQuery({
+    queryKey: serverKey(id),
+    queryFn: () => fetchJson<ServerDetail>(`/api/ui/servers/${id}`),
+    refetchInterval: (q) => (q.state.error || live ? false : LIVE_REFRESH_MS),
+  });
+}
 
 export function useServers() {
   useLiveTopic("servers");

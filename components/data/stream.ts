@@ -32,6 +32,12 @@ interface TopicBinding {
 
 const bindings = new Map<Topic, TopicBinding>();
 
+/** Writes a `server` event (a detail page's whole server) into the cache; set by ./servers.ts. */
+let detailHandler: Handler | null = null;
+export function bindDetail(apply: Handler): void {
+  detailHandler = apply;
+}
+
 /** Called by each data module (servers, agents, daemons) for the topic it owns. */
 export function bindTopic(topic: Topic, binding: TopicBinding): void {
   bindings.set(topic, binding);
@@ -70,8 +76,9 @@ export function applyListDiff<Row, Key>(old: Row[] | undefined, diff: ListDiff<R
 const REOPEN_AFTER_FAILURE_MS = 5_000;
 /** Scrolling names new rows many times a second: the view is sent once it settles a little. */
 const VIEW_DEBOUNCE_MS = 150;
-/** As lib/dialects/ui/stream.ts MAX_VIEW. */
+/** As lib/dialects/ui/stream.ts MAX_VIEW and MAX_DETAILS. */
 const MAX_VIEW = 1_000;
+const MAX_DETAILS = 20;
 
 class LiveStream {
   private counts = new Map<Topic, number>();
@@ -85,6 +92,8 @@ class LiveStream {
   /** The open stream's id (from its hello), and the servers each mounted table shows. */
   private streamId = "";
   private views = new Map<symbol, readonly number[]>();
+  /** The server each mounted detail page shows (its whole detail comes as `server` events). */
+  private details = new Map<symbol, number>();
   private viewTimer: ReturnType<typeof setTimeout> | null = null;
   private sentView = "";
 
@@ -92,6 +101,10 @@ class LiveStream {
   setView(owner: symbol, ids: readonly number[] | null) {
     if (ids) this.views.set(owner, ids);
     else this.views.delete(owner);
+    this.scheduleView();
+  }
+
+  private scheduleView() {
     if (this.viewTimer) return;
     this.viewTimer = setTimeout(() => {
       this.viewTimer = null;
@@ -99,16 +112,24 @@ class LiveStream {
     }, VIEW_DEBOUNCE_MS);
   }
 
+  /** A detail page's server (null when it unmounts). */
+  setDetail(owner: symbol, id: number | null) {
+    if (id === null) this.details.delete(owner);
+    else this.details.set(owner, id);
+    this.scheduleView();
+  }
+
   private sendView() {
     if (!this.streamId) return;
     const ids = [...new Set([...this.views.values()].flat())].slice(0, MAX_VIEW);
-    const key = `${this.streamId}|${ids.join(",")}`;
+    const details = [...new Set(this.details.values())].slice(0, MAX_DETAILS);
+    const key = `${this.streamId}|${ids.join(",")}|${details.join(",")}`;
     if (key === this.sentView) return;
     this.sentView = key;
     void fetch("/api/ui/stream/view", {
       method: "POST",
       headers: { "content-type": "application/json", "x-requested-with": "XMLHttpRequest" },
-      body: JSON.stringify({ stream: this.streamId, ids }),
+      body: JSON.stringify({ stream: this.streamId, ids, details }),
     }).catch(() => undefined);
   }
 
@@ -172,6 +193,9 @@ class LiveStream {
         binding.apply(this.qc, JSON.parse((ev as MessageEvent<string>).data));
       });
     }
+    source.addEventListener("server", (ev) => {
+      if (detailHandler && this.qc) detailHandler(this.qc, JSON.parse((ev as MessageEvent<string>).data));
+    });
     source.onerror = () => {
       this.setUp(false);
       // EventSource retries by itself unless the answer was not a stream (signed out, too many
@@ -203,6 +227,20 @@ export function useStreamView(ids: readonly number[] | null): void {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [key]);
   useEffect(() => () => stream?.setView(owner.current!, null), []);
+}
+
+/**
+ * Names the server a detail page shows: while the stream is up it carries that server's whole
+ * detail (as `GET /api/ui/servers/:id` answers it) whenever it changes, written under
+ * `["server", id]` (./servers.ts), and again after every reconnection.
+ */
+export function useStreamDetail(id: number | null): void {
+  const owner = useRef<symbol>(null);
+  owner.current ??= Symbol("detail");
+  useEffect(() => {
+    stream?.setDetail(owner.current!, id);
+    return () => stream?.setDetail(owner.current!, null);
+  }, [id]);
 }
 
 /**

@@ -1,16 +1,13 @@
 "use client";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import { useQuery } from "@tanstack/react-query";
 import { useLocale, useTranslations } from "next-intl";
 import { useState } from "react";
-import type { ServerDetail } from "@/lib/dialects/ui/views";
-import { fetchJson } from "../fetch-json";
 import { ServerAdminActions } from "./admin-actions";
 import { formatBytes, formatDuration, formatLoad, formatSpeed, percentOf } from "./format";
 import { HistoryCharts } from "./history-charts";
 import { MonitorCharts } from "../alerts/monitor-charts";
-import { LIVE_REFRESH_MS } from "../data/servers";
+import { useServer } from "../data/servers";
 import { StatusBadge } from "./status-badge";
 import { UsageBar } from "./usage-bar";
 
@@ -40,11 +37,8 @@ export function ServerDetailView({ id, isAdmin }: { id: number; isAdmin: boolean
   const locale = useLocale();
   const router = useRouter();
   const [error, setError] = useState<string | null>(null);
-  const server = useQuery({
-    queryKey: ["server", id],
-    queryFn: () => fetchJson<ServerDetail>(`/api/ui/servers/${id}`),
-    refetchInterval: (q) => (q.state.error ? false : LIVE_REFRESH_MS),
-  });
+  // Pushed by the stream while it is up; polled only while it is down.
+  const server = useServer(id);
   const s = server.data;
 
   if (server.error) {

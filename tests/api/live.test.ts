@@ -205,6 +205,40 @@ describe("the push stream", () => {
     expect((await view({ stream: id, ids: "all" })).status).toBe(400);
     page.close();
   });
+
+  it("carries a named server's whole detail as the detail answer has it, only to those who may see it", async () => {
+    type Detail = { id: number; host: { hostname: string } | null; temperatures: unknown[]; processCount: number | null; uptime: number | null; gone?: true };
+    const hello = async (s: ReturnType<typeof openStream>) => {
+      await until("the hello", () => s.events.some((e) => e.event === "hello"));
+      return (s.events.find((e) => e.event === "hello")!.data as { id: string }).id;
+    };
+    const view = (who: string, body: unknown) => fetch(`${panel.url}/api/ui/stream/view`, { method: "POST", headers: { ...JSON_HEADERS(), cookie: who }, body: JSON.stringify(body) });
+    const details = (s: ReturnType<typeof openStream>) => s.events.filter((e) => e.event === "server").map((e) => e.data as Detail);
+
+    const page = openStream("servers&view=1", { cookie });
+    expect((await view(cookie, { stream: await hello(page), ids: [], details: [1] })).status).toBe(200);
+    // Server 1's agent reports every second: its detail comes whole, and again as it reports.
+    await until("two details of server 1", () => details(page).filter((d) => d.id === 1).length >= 2);
+    const pushed = details(page).filter((d) => d.id === 1).at(-1)!;
+    // The same shape as GET /api/ui/servers/1, from the same function (only the live figures move).
+    const fetched = (await (await fetch(`${panel.url}/api/ui/servers/1`, { headers: { cookie } })).json()) as Record<string, unknown>;
+    expect(Object.keys(pushed).sort()).toEqual(Object.keys(fetched).sort());
+    expect(pushed.host?.hostname).toBeTruthy();
+    expect(pushed.host).toEqual(fetched.host);
+    // Only the named server: servers 2 and 3 have agents too (one still reporting).
+    expect(details(page).every((d) => d.id === 1)).toBe(true);
+
+    // A user who may list no machine names server 1 on their own stream: never its detail.
+    const viewerCookie = (await login(panel.url, "viewer", "viewer-password-1")).cookie!;
+    const viewer = openStream("servers&view=1", { cookie: viewerCookie });
+    expect((await view(viewerCookie, { stream: await hello(viewer), ids: [], details: [1] })).status).toBe(200);
+    await until("the viewer's answer", () => details(viewer).length > 0);
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(details(viewer)).toEqual([{ id: 1, gone: true }]);
+    expect((await view(cookie, { stream: "x~y", ids: [], details: Array.from({ length: 21 }, (_, i) => i + 1) })).status).toBe(400);
+    page.close();
+    viewer.close();
+  });
 });
 
 describe("history", () => {

@@ -18,6 +18,12 @@
  * rows off screen are sent when they come into view (sorting by a live figure uses the last
  * ones received). So a browser costs the same whatever the fleet's size; a client without
  * `view=1` (scripts) gets every changed row as before.
+ *
+ * Detail pages: the same POST may name `details`, the servers whose page is open. Each then comes
+ * as a `server` event carrying its whole detail (what `GET /api/ui/servers/:id` answers: host
+ * info, temperatures…, built by the same function and once per scope per tick) whenever it
+ * changed, so a detail page does not poll while the stream is up. Only servers the scope may see
+ * are sent; one it can no longer see comes as `{"id":…,"gone":true}`.
  */
 import crypto from "node:crypto";
 import { z } from "zod";
@@ -33,7 +39,8 @@ import { singleton } from "../../global";
 import { agentDetailOf } from "../trmm/shapes";
 import { daemonRowOf } from "./daemons";
 import { bodyOf, uiOk, withUi } from "./envelope";
-import { serverRow } from "./views";
+import { serverDetail, serverRow } from "./views";
+import { servedAgentVersion } from "../../fleet/agent-bundle";
 
 export const TOPICS = ["servers", "agents", "daemons", "instances"] as const;
 export type Topic = (typeof TOPICS)[number];
@@ -67,7 +74,17 @@ export interface StreamClient {
   view?: Set<number>;
   /** Servers named since its last tick: their whole rows go out at the next. */
   newlyViewed?: Set<number>;
+  /**
+   * The servers whose detail page it shows (view clients): each gets a `server` event with the
+   * whole detail (`GET /api/ui/servers/:id`'s answer) when it changes, so that page need not poll.
+   */
+  details?: Set<number>;
+  /** Details named since its last tick: they go out at the next. */
+  newDetails?: Set<number>;
 }
+
+/** Most detail pages one stream may follow (a browser's open tabs share one stream per tab). */
+export const MAX_DETAILS = 20;
 
 /** Most servers a page may name (rows on screen and a margin, over every table it shows). */
 export const MAX_VIEW = 1_000;
@@ -158,7 +175,7 @@ export function addClient(client: StreamClient): () => void {
  * Sets the servers a client's page shows (its own stream only: the same user). False when no
  * such stream is open here. Rows newly named go out whole at the next tick.
  */
-export function setLocalView(userId: number, id: string, ids: number[]): boolean {
+export function setLocalView(userId: number, id: string, ids: number[], details: number[] = []): boolean {
   const c = hub.byId.get(id);
   if (!c || c.principal.userId !== userId || !c.view) return false;
   const next = new Set(ids.slice(0, MAX_VIEW));
@@ -166,33 +183,41 @@ export function setLocalView(userId: number, id: string, ids: number[]): boolean
   for (const n of next) if (!c.view.has(n)) added.add(n);
   c.view = next;
   c.newlyViewed = added;
+  const nextDetails = new Set(details.slice(0, MAX_DETAILS));
+  const newDetails = c.newDetails ?? new Set<number>();
+  for (const n of nextDetails) if (!c.details?.has(n)) newDetails.add(n);
+  c.details = nextDetails;
+  c.newDetails = newDetails;
   return true;
 }
 
 const viewBody = z.object({
   stream: z.string().min(1).max(200),
   ids: z.array(z.number().int().nonnegative()).max(MAX_VIEW, `At most ${MAX_VIEW} servers`),
+  /** Servers whose detail page is open: their whole detail comes as `server` events. */
+  details: z.array(z.number().int().nonnegative()).max(MAX_DETAILS, `At most ${MAX_DETAILS} detail pages`).optional(),
 });
 
 /** `POST /api/ui/stream/view` {stream, ids}: the servers the page shows (see the header). */
 export const setStreamView = withUi(async (req, me) => {
   const parsed = viewBody.safeParse(await bodyOf(req));
   if (!parsed.success) throw invalid(parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; "));
-  const { stream, ids } = parsed.data;
-  let found = setLocalView(me.userId, stream, ids);
+  const { stream, ids, details = [] } = parsed.data;
+  let found = setLocalView(me.userId, stream, ids, details);
   // Another panel process may serve that stream (its id starts with that process's id).
   const node = stream.slice(0, stream.lastIndexOf("~"));
   if (!found && clusterEnabled() && node && node !== nodeId()) {
-    found = (await callPeer(node, "/stream-view", { userId: me.userId, stream, ids }).catch(() => false)) === true;
+    found = (await callPeer(node, "/stream-view", { userId: me.userId, stream, ids, details }).catch(() => false)) === true;
   }
   if (!found) throw notFound("server", "No such stream is open (it may have just closed)");
   return uiOk({ ok: true });
 });
 
 onPeerRequest("/stream-view", async (payload) => {
-  const q = payload as { userId?: unknown; stream?: unknown; ids?: unknown };
+  const q = payload as { userId?: unknown; stream?: unknown; ids?: unknown; details?: unknown };
   if (typeof q.userId !== "number" || typeof q.stream !== "string" || !Array.isArray(q.ids)) return false;
-  return setLocalView(q.userId, q.stream, q.ids.filter((n): n is number => Number.isSafeInteger(n)));
+  const ints = (a: unknown[]) => a.filter((n): n is number => Number.isSafeInteger(n));
+  return setLocalView(q.userId, q.stream, ints(q.ids), Array.isArray(q.details) ? ints(q.details) : []);
 });
 
 function start(): void {
@@ -316,6 +341,7 @@ export async function tick(now = Date.now()): Promise<void> {
         const pieces = new ViewPieces(scope, ctx, membership);
         for (const c of viewers) {
           let out = viewFrames(c, pieces, { changed, patched, edited });
+          if (c.details?.size || c.newDetails?.size) out += detailFrames(c, pieces, changed);
           if (c.topics.has("instances") && instancesChanged.length) out += instancesFrame(c.principal, instancesChanged);
           if (out) c.send(out);
         }
@@ -417,6 +443,8 @@ class ViewPieces {
   private rows = new Map<string, string>();
   private patches = new Map<string, string>();
   private fixed = new Map<string, string>();
+  private details = new Map<number, string>();
+  private agentVersion: string | null | undefined;
   readonly admin: boolean;
   constructor(
     readonly scope: ScopeState,
@@ -433,6 +461,17 @@ class ViewPieces {
       const { now, pending } = this.ctx;
       const row = topic === "servers" ? serverRow(e, { admin: this.admin }, now) : topic === "agents" ? agentDetailOf(e, pending.get(e.meta.id) ?? 0, now) : daemonRowOf(e, now);
       this.rows.set(k, (json = JSON.stringify(row)));
+    }
+    return json;
+  }
+
+  /** A server's whole detail, as `GET /api/ui/servers/:id` answers it to this scope. */
+  detail(e: LiveEntry): string {
+    let json = this.details.get(e.meta.id);
+    if (json === undefined) {
+      if (this.agentVersion === undefined) this.agentVersion = servedAgentVersion();
+      json = JSON.stringify(serverDetail(e, { admin: this.admin, panelAgentVersion: this.agentVersion }, this.ctx.now));
+      this.details.set(e.meta.id, json);
     }
     return json;
   }
@@ -514,6 +553,27 @@ function viewFrames(c: StreamClient, pieces: ViewPieces, t: { changed: Set<numbe
     const upsert = rows.map((e) => pieces.row(topic, e)).join(",");
     const patch = patches.map((e) => pieces.patch(topic, e)).join(",");
     out += `event: ${topic}\ndata: {"upsert":[${upsert}],"patch":[${patch}],${pieces.tail(topic)}}\n\n`;
+  }
+  return out;
+}
+
+/**
+ * A view client's `server` events: the whole detail of each server whose page it shows, when the
+ * server changed this tick or the page was just named (also after a reconnection, when the page
+ * names it again). A server it may no longer see (deleted, or out of its scope) comes as
+ * `{"id":…,"gone":true}`: the page refetches and shows the API's own answer (not found).
+ */
+function detailFrames(c: StreamClient, pieces: ViewPieces, changed: Set<number>): string {
+  const newly = c.newDetails ?? new Set<number>();
+  c.newDetails = new Set();
+  const removed = new Set(pieces.membership.removed.map((e) => e.meta.id));
+  let out = "";
+  for (const id of c.details ?? []) {
+    const e = pieces.scope.visibleIds.has(id) ? live.get(id) : undefined;
+    // A server it may not see says so once (named, or just left its sight), never when it changes.
+    if (e ? changed.has(id) || newly.has(id) : newly.has(id) || removed.has(id)) {
+      out += e ? `event: server\ndata: ${pieces.detail(e)}\n\n` : frame("server", { id, gone: true });
+    }
   }
   return out;
 }
