@@ -339,7 +339,12 @@ async function measureIngest({ database, databaseUrl, processes = 1, rules = 0 }
     }
     lag?.reset();
     if (hook) crossing = crossings(agents, hook);
+    // The panel's RSS every second of the window: the figure at its end may fall between two
+    // garbage collections, high or low.
+    const rssSamples = [];
+    const rssTimer = setInterval(() => rssSamples.push(rssMiBOf(panel.proc.pid)), 1_000);
     await sleep(DURATION_MS);
+    clearInterval(rssTimer);
     crossing?.stop();
     const windowS = (Date.now() - w0) / 1000;
     const sentWindow = agents.reduce((n, a) => n + a.sent, 0) - sent0;
@@ -399,7 +404,9 @@ async function measureIngest({ database, databaseUrl, processes = 1, rules = 0 }
     console.log(`  lost:        sampled ${sampledSent} sent − ${accepted} accepted = ${sampledSent - accepted} (${sampledSeen} seen, ${sampledSuperseded} replaced by the next report before a read saw them, ${sampledLost} never seen within 10 s, ${probeErrors} probe errors)`);
     console.log(`               every agent: the panel holds the last report of ${lastHeld}/${N}; ${online}/${N} online at the end`);
     console.log(`  panel:       ${(panelCpu * 100).toFixed(0)}% of one core; the bench itself ${(benchCpu * 100).toFixed(0)}% of one core (2 cores shared)`);
-    console.log(`  memory:      panel RSS ${rss.toFixed(0)} MiB with ${N - failed} agents reporting: ${memoryLine(mem)}`);
+    const rssMax = Math.max(rss, ...rssSamples);
+    const rssMean = rssSamples.length ? rssSamples.reduce((a, b) => a + b, 0) / rssSamples.length : rss;
+    console.log(`  memory:      panel RSS ${rss.toFixed(0)} MiB with ${N - failed} agents reporting (over the window: mean ${rssMean.toFixed(0)}, peak ${rssMax.toFixed(0)} MiB): ${memoryLine(mem)}`);
     console.log(`               before any agent (signed in once): RSS ${idle.rss.toFixed(0)} MiB, ${memoryLine(idle.mem)}`);
     console.log(`               agents connected, not yet reporting: RSS ${connected.rss.toFixed(0)} MiB, ${memoryLine(connected.mem)}`);
     console.log(`               per agent: ${(((rss - idle.rss) * 1024) / Math.max(1, N - failed)).toFixed(1)} KiB of RSS above the panel with none`);
@@ -420,6 +427,7 @@ async function measureIngest({ database, databaseUrl, processes = 1, rules = 0 }
       // Per report: steadier than a share of a core when other work shares the machine.
       ["panel CPU per 1,000 reports", `${((panelCpu * windowS * 1000) / Math.max(1, sentWindow) * 1000).toFixed(1)} ms`],
       ["panel RSS", `${rss.toFixed(0)} MiB`],
+      ["panel RSS peak in the window", `${Math.max(rss, ...rssSamples).toFixed(0)} MiB`],
       ["panel heap used", mem ? `${mem.heapUsed.toFixed(0)} MiB` : "n/a"],
       ["panel external", mem ? `${mem.external.toFixed(0)} MiB` : "n/a"],
       ["panel RSS with no agent", `${idle.rss.toFixed(0)} MiB`],

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
  * The panel's start: server.ts through tsx (as `npm run dev` and the tests run it) beside the
- * compiled dist/server.cjs (as `npm start` runs it), alternating, each on a fresh data directory
- * with the local agent off. Printed, never asserted.
+ * compiled dist/server.cjs, with plain node and as `npm start` runs it (scripts/start.mjs's node
+ * flags and malloc setting), alternating, each on a fresh data directory with the local agent
+ * off. Printed, never asserted.
  *
  *   node bench/panel-start.mjs [--rounds 3]
  *
@@ -16,11 +17,14 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { ROOT, rssMiBOf } from "./lib.mjs";
+import { PANEL_ENV, PANEL_NODE_FLAGS } from "../scripts/start.mjs";
 
 const { values } = parseArgs({ options: { rounds: { type: "string", default: "3" } } });
 const ways = [
   { label: "tsx server.ts", args: ["--import", "tsx", path.join(ROOT, "server.ts")] },
   { label: "node dist/server.cjs", args: [path.join(ROOT, "dist/server.cjs")] },
+  // As `npm start` runs it: scripts/start.mjs's node flags and malloc setting.
+  { label: "… as npm start runs it", args: [...PANEL_NODE_FLAGS, path.join(ROOT, "dist/server.cjs")], env: PANEL_ENV },
   { label: "… --enable-source-maps", args: ["--enable-source-maps", path.join(ROOT, "dist/server.cjs")] },
 ];
 if (!fs.existsSync(path.join(ROOT, "dist/server.cjs"))) throw new Error("run `npm run build` first");
@@ -44,7 +48,7 @@ async function once(way) {
   const t0 = performance.now();
   const proc = spawn(process.execPath, way.args, {
     cwd: ROOT,
-    env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, FLEETDECK_LOCAL_AGENT: "0" },
+    env: { ...way.env, ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, FLEETDECK_LOCAL_AGENT: "0" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";

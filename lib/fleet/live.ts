@@ -59,6 +59,17 @@ const DEFAULT_INTERVAL_MS = 2_000;
 /** Shared by every report without temperatures (most of them): one empty list, never written. */
 const NO_TEMPERATURES: LiveState["temperatures"] = Object.freeze([]) as unknown as LiveState["temperatures"];
 
+/**
+ * The fields stateCopy and overwriteState carry: a field added to LiveState and not to them makes
+ * the line below fail to compile, rather than be dropped from every report.
+ */
+type CarriedField =
+  | "cpu" | "memUsed" | "memTotal" | "swapUsed" | "diskUsed" | "netInTransfer" | "netOutTransfer" | "netInSpeed" | "netOutSpeed"
+  | "uptime" | "load1" | "load5" | "load15" | "tcpConnCount" | "udpConnCount" | "processCount" | "temperatures" | "process"
+  | "users" | "needsReboot" | "instanceUsage";
+const everyFieldCarried: [Record<Exclude<keyof LiveState, CarriedField>, never>, Record<Exclude<keyof LiveState["process"], "cpuMicros" | "memory">, never>] = [{}, {}];
+void everyFieldCarried;
+
 /** A server's first report, copied into an object of the one shape every entry's state has. */
 function stateCopy(s: LiveState): LiveState {
   return {
