@@ -15,7 +15,8 @@ export const SERVER_BUNDLE = path.join(root, "dist/server.cjs");
 /** What the compiled server is made of: `npm start` recompiles when one is newer. */
 export const SERVER_SOURCES = ["server.ts", "lib", "agent/protocol.ts", "tsconfig.json", "package.json", "scripts/build-server.mjs"];
 
-function newestMtime(p) {
+/** The newest modification time under a path of the repository (tests and generated code left out). */
+export function newestMtime(p) {
   const full = path.join(root, p);
   if (!fs.existsSync(full)) return 0;
   const stat = fs.statSync(full);

@@ -7,25 +7,11 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureAgentBundle } from "./build-agent.mjs";
-import { buildServer, SERVER_BUNDLE, serverBundleIsStale } from "./build-server.mjs";
+import { buildServer, newestMtime, SERVER_BUNDLE, serverBundleIsStale } from "./build-server.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const distDir = process.env.NEXT_DIST_DIR || ".next";
 const SOURCES = ["app", "components", "lib", "messages", "public", "next.config.mjs", "package.json", "postcss.config.mjs", "tsconfig.json"];
-
-function newestMtime(p) {
-  const full = path.join(root, p);
-  if (!fs.existsSync(full)) return 0;
-  const stat = fs.statSync(full);
-  if (!stat.isDirectory()) return stat.mtimeMs;
-  let newest = stat.mtimeMs;
-  for (const entry of fs.readdirSync(full)) {
-    // Tests beside the code (lib/**/*.test.ts) are no part of what is built.
-    if (entry === "generated" || entry === "node_modules" || entry.endsWith(".test.ts")) continue;
-    newest = Math.max(newest, newestMtime(path.join(p, entry)));
-  }
-  return newest;
-}
 
 /**
  * How node runs the panel, for its memory (measured with bench/ingest.mjs, 10,000 agents; README,
