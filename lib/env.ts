@@ -85,6 +85,12 @@ const schema = z.object({
    */
   FLEETDECK_REQUEST_TIMEOUT_SECONDS: z.coerce.number().int().min(2).max(3600).default(30),
   /**
+   * Seconds a client may send nothing while its request's body is still due (ordinary requests;
+   * an upload's silence limit is FLEETDECK_REQUEST_TIMEOUT_SECONDS). A body that can never
+   * complete — a chunk declared larger than anything that follows — is cut after this.
+   */
+  FLEETDECK_REQUEST_IDLE_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
+  /**
    * How many panel processes serve this host's port (node:cluster). More than one needs
    * PostgreSQL: the processes share the fleet through it (lib/fleet/cluster.ts).
    */

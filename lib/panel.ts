@@ -24,12 +24,13 @@ import { serveAgentFiles } from "./agent-endpoints";
 import { serveUiStream } from "./ui-stream";
 import { serveLiveOutput } from "./live-output-stream";
 import { serveFileTransfer } from "./file-transfer";
-import { requestDeadline } from "./http/deadline";
+import { deadlineLimits, requestDeadline } from "./http/deadline";
 
 /**
  * How long a client may take to send its headers (node checks it) and its whole request
- * (FLEETDECK_REQUEST_TIMEOUT_SECONDS, timed per request by lib/http/deadline.ts: an upload is
- * exempt from the total and cut only when it stalls that long). Without these a client that
+ * (FLEETDECK_REQUEST_TIMEOUT_SECONDS, and no silence longer than FLEETDECK_REQUEST_IDLE_SECONDS,
+ * timed per request by lib/http/deadline.ts: an upload is exempt from the total and cut only
+ * when it stalls for the total). Without these a client that
  * trickles bytes (slowloris) holds a socket for minutes; no other honest request needs long,
  * since bodies are capped at MAX_BODY_BYTES. (Answers may take as long as they take: a command
  * runs for up to an hour, and these limits end when the request has arrived.)
@@ -179,13 +180,13 @@ export async function startPanel(env: Env, opts: { dev: boolean; dir: string }) 
   await app.prepare();
   const nextHandler = app.getRequestHandler();
   const router = buildApiRouter();
-  const requestTimeoutMs = env.FLEETDECK_REQUEST_TIMEOUT_SECONDS * 1000;
+  const bodyLimits = deadlineLimits(env);
 
   const handle = (req: http.IncomingMessage, res: http.ServerResponse) => {
     // Only this server may say where a request came from (the socket's peer, or the client a
     // trusted proxy names: TRUST_PROXY); everything behind it reads this header.
     req.headers[CLIENT_IP_HEADER] = clientAddressOf(req);
-    const deadline = requestDeadline(req, res, requestTimeoutMs);
+    const deadline = requestDeadline(req, res, bodyLimits);
     const url = requestUrl(req.url);
     if (!url) return refuse(req, res, 400, "Bad request: the request target must be a path");
     if (serveAgentFiles(req, res, url.pathname)) return;

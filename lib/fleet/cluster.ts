@@ -31,7 +31,7 @@ import type { HostInfo, InstanceState, LiveState } from "../../agent/protocol";
 import { config } from "../env";
 import { db, databaseProvider } from "../db";
 import { singleton } from "../global";
-import { requestDeadline, type RequestDeadline } from "../http/deadline";
+import { deadlineLimits, requestDeadline, type RequestDeadline } from "../http/deadline";
 import { live, type LiveEntry } from "./live";
 import type { AgentHello } from "./hub";
 
@@ -626,7 +626,7 @@ export function onInternalStream(path: string, route: InternalStreamRoute): void
 }
 
 async function serveInternal(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-  const deadline = requestDeadline(req, res, config().FLEETDECK_REQUEST_TIMEOUT_SECONDS * 1000);
+  const deadline = requestDeadline(req, res, deadlineLimits(config()));
   const stream = streamRoutes.get(req.url ?? "");
   if (stream && req.method === "POST") return stream(req, res, deadline);
   const send = (status: number, body: unknown) => {

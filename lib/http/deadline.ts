@@ -2,10 +2,11 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 
 /**
  * How long a request may take to arrive. node's own `requestTimeout` is one limit for every
- * request of a server, but the panel needs two: an ordinary request must arrive whole within
- * the limit (a client that trickles its body — slowloris — must not hold a socket), while an
- * upload of gigabytes at a modest speed takes as long as it takes and is cut only when it
- * stalls. So the servers turn node's total limit off (its header limit stays: lib/panel.ts) and
+ * request of a server, but the panel needs more: an ordinary request must arrive whole within
+ * the total (a client that trickles its body — slowloris — must not hold a socket) and may not
+ * fall silent for longer than the idle limit (a body that can never complete, such as a chunk
+ * declared 2^64 bytes long, is cut after that, not after the whole total), while an upload of
+ * gigabytes at a modest speed takes as long as it takes and is cut only when it stalls. So the servers turn node's total limit off (its header limit stays: lib/panel.ts) and
  * give each request that has a body a timer here; an upload route, once its password is
  * checked (never before: an unknown password must not buy time), trades it for an idle limit.
  */
@@ -43,37 +44,63 @@ function cut(req: IncomingMessage, res: ServerResponse): void {
   setTimeout(() => socket.destroy(), 5_000).unref();
 }
 
-/** Starts the request's timer: `limitMs` for the whole body (or, once relaxed, for each silence). */
-export function requestDeadline(req: IncomingMessage, res: ServerResponse, limitMs: number): RequestDeadline {
+/** The two limits of a request's body (lib/env.ts: FLEETDECK_REQUEST_TIMEOUT_SECONDS and _IDLE_SECONDS). */
+export interface DeadlineLimits {
+  /** The whole body must have arrived within this (not for a relaxed upload). */
+  totalMs: number;
+  /**
+   * The client may send nothing for at most this long. A body that can never complete (a
+   * declared chunk of 2^64 bytes, a length larger than what follows) is cut after this, not
+   * after the whole total. A relaxed upload uses `totalMs` as its idle limit instead.
+   */
+  idleMs: number;
+}
+
+const now = () => performance.now();
+
+/** The limits as configured (`env` is lib/env.ts's config()). */
+export function deadlineLimits(env: { FLEETDECK_REQUEST_TIMEOUT_SECONDS: number; FLEETDECK_REQUEST_IDLE_SECONDS: number }): DeadlineLimits {
+  return { totalMs: env.FLEETDECK_REQUEST_TIMEOUT_SECONDS * 1000, idleMs: env.FLEETDECK_REQUEST_IDLE_SECONDS * 1000 };
+}
+
+/** Starts the request's timers: the total for the whole body, and a limit on each silence. */
+export function requestDeadline(req: IncomingMessage, res: ServerResponse, limits: DeadlineLimits): RequestDeadline {
   if (!hasBody(req) || req.complete) return NOTHING_TO_TIME;
-  let idle = false;
-  let lastBytes = 0;
-  let timer: NodeJS.Timeout;
-  const expire = () => {
+  const started = now();
+  let relaxed = false;
+  let lastBytes = req.socket.bytesRead;
+  let lastProgress = started;
+  let timer: NodeJS.Timeout | undefined;
+  const idleLimit = () => (relaxed ? limits.totalMs : Math.min(limits.idleMs, limits.totalMs));
+  const check = () => {
     if (req.complete || req.destroyed) return;
-    if (idle) {
-      const bytes = req.socket.bytesRead;
-      // Bytes came, or some wait unread (the server is the one holding back, for a slow disk on
-      // the agent: the socket is read only as far as the request's buffer): not the client's stall.
-      if (bytes !== lastBytes || req.readableLength > 0) {
-        lastBytes = bytes;
-        timer = setTimeout(expire, limitMs);
-        return;
-      }
+    const t = now();
+    const bytes = req.socket.bytesRead;
+    // Bytes came, or some wait unread (the server is the one holding back — a handler not yet
+    // reading, a slow disk on the agent: the socket is read only as far as the request's
+    // buffer): not the client's silence.
+    if (bytes !== lastBytes || req.readableLength > 0) {
+      lastBytes = bytes;
+      lastProgress = t;
     }
-    cut(req, res);
+    const idleLeft = lastProgress + idleLimit() - t;
+    const totalLeft = relaxed ? Infinity : started + limits.totalMs - t;
+    if (idleLeft <= 0 || totalLeft <= 0) return cut(req, res);
+    // Looking twice per idle period cuts a silence between one and one and a half limits long.
+    timer = setTimeout(check, Math.max(20, Math.min(totalLeft, idleLeft, idleLimit() / 2)));
   };
-  timer = setTimeout(expire, limitMs);
+  timer = setTimeout(check, Math.min(idleLimit() / 2, limits.totalMs));
   const stop = () => clearTimeout(timer);
   req.once("end", stop);
   req.once("close", stop);
   return {
     relax() {
-      if (idle || req.complete) return;
-      idle = true;
+      if (relaxed || req.complete) return;
+      relaxed = true;
       lastBytes = req.socket.bytesRead;
+      lastProgress = now();
       clearTimeout(timer);
-      timer = setTimeout(expire, limitMs);
+      timer = setTimeout(check, idleLimit() / 2);
     },
   };
 }

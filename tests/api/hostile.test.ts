@@ -76,6 +76,20 @@ describe("requests node or the URL parser cannot read", () => {
     expect(headers.status).toBe(408);
   }, 70_000);
 
+  it("cuts a body that can never complete after the silence limit, not the whole total", async () => {
+    // A chunk declared 2^64-1 bytes long (node's parser takes it) and a length the client never
+    // sends, both on connections the client keeps open. FLEETDECK_REQUEST_IDLE_SECONDS (10 s)
+    // ends them; the total (30 s) lies beyond this deadline. (Found by the fuzz test, seed 1798347282.)
+    const [chunk, length] = await Promise.all([
+      rawRequest(panel.port, ["POST /api/ui/setup HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\nabc\r\n"], { deadlineMs: 25_000 }),
+      rawRequest(panel.port, ["POST /api/ui/setup HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n{\"a\":"], { deadlineMs: 25_000 }),
+    ]);
+    for (const r of [chunk, length]) {
+      expect([r.status, r.closed], r.text).toEqual([408, true]);
+      expect(JSON.parse(bodyOf(r.text))).toEqual({ error: expect.stringMatching(/too long/) });
+    }
+  }, 30_000);
+
   it("still answers normally", async () => {
     const r = await api.call("/api/v1/server/list", { headers: { authorization: token } });
     expect(r.status).toBe(200);
