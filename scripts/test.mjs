@@ -1,6 +1,7 @@
 // `npm test`: type-check, build when needed, unit + API + agent tests (vitest) with a throwaway
 // PostgreSQL server for the PostgreSQL API tests (Debian's postgresql, installed with apt-get when
-// missing), then browser tests (Playwright in Debian's Chromium, installed the same way).
+// missing), then browser tests (Playwright in Debian's Chromium, installed the same way). The
+// system's ping, which the ICMP monitor tests run, is installed the same way when missing.
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import { startCluster } from "./pg-cluster.mjs";
@@ -12,11 +13,27 @@ function run(label, cmd, args, env = {}) {
   return r.status === 0;
 }
 
+let aptUpdated = false;
+/** Installs Debian packages a test stage needs (the list is fetched once per run). */
+function aptInstall(label, ...packages) {
+  console.log(`\n▶ installing Debian's ${packages.join(", ")} (apt-get) for ${label}`);
+  if (!aptUpdated && !(aptUpdated = run("apt-get update", "apt-get", ["update", "-qq"]))) return false;
+  return run(`apt-get install ${packages.join(" ")}`, "apt-get", ["install", "-y", "-qq", ...packages], { DEBIAN_FRONTEND: "noninteractive" });
+}
+
 const chromium = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 function ensureChromium() {
-  if (fs.existsSync(chromium)) return true;
-  console.log("\n▶ installing Debian's chromium (apt-get) for the browser tests");
-  return run("apt-get update", "apt-get", ["update", "-qq"]) && run("apt-get install chromium", "apt-get", ["install", "-y", "-qq", "chromium"], { DEBIAN_FRONTEND: "noninteractive" });
+  return fs.existsSync(chromium) || aptInstall("the browser tests", "chromium");
+}
+
+/**
+ * ICMP monitors run the system's `ping`; the probe and alert tests skip their ICMP half (saying
+ * why) only where ping cannot run, so the run installs it when it is missing. Not fatal: a host
+ * without apt still runs everything else.
+ */
+function ensurePing() {
+  const onPath = (process.env.PATH ?? "").split(":").some((dir) => dir && fs.existsSync(`${dir}/ping`));
+  if (!onPath && !aptInstall("the ICMP monitor tests", "iputils-ping")) console.log("  could not install ping: the ICMP tests will say they are skipped");
 }
 
 const results = [];
@@ -33,6 +50,7 @@ try {
   console.error(`  could not start PostgreSQL: ${e.message}`);
 }
 results.push(["postgresql", cluster !== null]);
+ensurePing();
 results.push(["vitest", run("unit, API and agent tests (vitest)", "npx", ["vitest", "run"], cluster ? { FLEETDECK_TEST_PG_URL: cluster.url } : {})]);
 cluster?.stop();
 // The browser tests' panel binds a port the system gives it (playwright.config.ts), so a panel
