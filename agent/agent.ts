@@ -89,7 +89,7 @@ export class Agent {
     private readonly cfg: AgentConfig,
     private readonly exit: (code: number) => void,
   ) {
-    this.capabilities = { commands: cfg.allowCommands, instances: cfg.allowInstances };
+    this.capabilities = { commands: cfg.allowCommands, instances: cfg.allowInstances, selfUpdate: cfg.selfUpdate };
     this.instances = new InstanceManager({
       allowed: cfg.allowInstances,
       dataDir: cfg.dataDir ?? undefined,

@@ -76,7 +76,7 @@ export function issueText(error: z.core.$ZodError, prefix = ""): string {
 
 // ---- what agents send (validated by the panel's hub) -------------------------------------------
 
-export const capabilitiesSchema: z.ZodMiniType<Capabilities> = z.object({ commands: z.boolean(), instances: z.boolean() });
+export const capabilitiesSchema: z.ZodMiniType<Capabilities> = z.object({ commands: z.boolean(), instances: z.boolean(), selfUpdate: z.optional(z.boolean()) });
 
 export const hostSchema: z.ZodMiniType<HostInfo> = z.object({
   hostname: str(255),

@@ -34,10 +34,12 @@
  * result of `instance.output` carries `seq`, the last output chunk sent for that instance. The
  * panel sends `watch` and `stream` only to agents whose hello says 6 or more: an older agent's
  * console is read by polling `instance.output`, and its commands answer at the end, as before.
+ * 7 added `selfUpdate` to the hello's capabilities (whether the owner installed the agent with
+ * `--self-update`); an older agent does not say, and the panel shows it as unknown.
  */
 
 export const AGENT_WS_PATH = "/agent/ws";
-export const PROTOCOL_VERSION = 6;
+export const PROTOCOL_VERSION = 7;
 /** The first protocol with service monitors (`monitors`, `monitor_results`). */
 export const MONITORS_PROTOCOL_VERSION = 3;
 /** The oldest protocol the panel still serves (older agents work, without what came later). */
@@ -83,6 +85,12 @@ export interface MonitorResult {
 export interface Capabilities {
   commands: boolean;
   instances: boolean;
+  /**
+   * Whether the owner let the agent install the agent its panel serves (`--self-update`; protocol
+   * 7). Not a right over the machine granted to panel users, but the owner's choice the panel
+   * shows beside them. Optional on the wire: older agents do not say (the panel shows unknown).
+   */
+  selfUpdate?: boolean;
 }
 
 export interface HostInfo {

@@ -6,7 +6,7 @@
  *
  *   node bench/ingest.mjs [--agents 10000] [--interval 3] [--duration 60] [--sample 20]
  *                         [--connect-concurrency 200] [--port 0] [--keep]
- *                         [--database sqlite|postgres] [--compare] [--processes 1,2] [--rules 5]
+ *                         [--database sqlite|postgres] [--compare] [--processes 1,2] [--rules 5 [--toggle-windows 8] [--toggle-seconds 15]]
  *
  * --database postgres runs the panel on a throwaway PostgreSQL cluster (scripts/pg-cluster.mjs);
  * --compare runs SQLite, then PostgreSQL, and prints the figures side by side; --processes 1,2
@@ -42,6 +42,12 @@
  * once, notified to a webhook this benchmark runs. During the window, one sampled agent a second
  * reports a load of 99 once; the time from sending that report to the webhook's call is the
  * "threshold crossing → webhook" figure (p50/p99), and the two runs' CPU is printed side by side.
+ * Two runs on fresh data differ by more than the rules cost (a run's CPU moves with what else the
+ * machine does and with its own heap), so the rules run then also compares like with like: the
+ * same panel and agents, the rules switched off and on (PATCH enabled) in --toggle-windows
+ * windows of --toggle-seconds each (off, on, on, off, off, on, on, off: a steady drift over the
+ * run weighs on both sides alike), CPU per 1,000 reports printed for each window and as the mean
+ * of each side.
  */
 import fs from "node:fs";
 import http from "node:http";
@@ -62,6 +68,8 @@ const { values: flags } = parseArgs({
     sample: { type: "string", default: "20" },
     "connect-concurrency": { type: "string", default: "200" },
     rules: { type: "string", default: "0" },
+    "toggle-windows": { type: "string", default: "8" },
+    "toggle-seconds": { type: "string", default: "15" },
     port: { type: "string", default: "0" },
     keep: { type: "boolean", default: false },
     help: { type: "boolean", default: false },
@@ -87,6 +95,8 @@ const DURATION_MS = Math.round(intFlag("duration", 5, 3600) * 1000);
 const SAMPLE = Math.min(N, Math.floor(intFlag("sample", 0, 1000)));
 const CONNECT_CONCURRENCY = Math.floor(intFlag("connect-concurrency", 1, 10_000));
 const RULES = Math.floor(intFlag("rules", 0, 50));
+const TOGGLE_WINDOWS = Math.floor(intFlag("toggle-windows", 0, 40));
+const TOGGLE_MS = intFlag("toggle-seconds", 2, 600) * 1000;
 
 // ------------------------------------------------------------------------------------------
 // Helpers
@@ -256,8 +266,18 @@ async function createRules(base, cookie, k, hookUrl) {
     { kind: "metric", params: { metric: "net_in_speed", above: 1e9, forSec: 60 } },
     { kind: "metric", params: { metric: "swap", above: 90, forSec: 60 } },
   ];
-  await post("/api/ui/alert-rules", { name: "bench crossing", kind: "metric", params: { metric: "load", above: 50, forSec: 0 }, channelIds: [channel.id] });
-  for (let i = 1; i < k; i++) await post("/api/ui/alert-rules", { name: `bench quiet ${i}`, ...quiet[(i - 1) % quiet.length] });
+  const ids = [(await post("/api/ui/alert-rules", { name: "bench crossing", kind: "metric", params: { metric: "load", above: 50, forSec: 0 }, channelIds: [channel.id] })).id];
+  for (let i = 1; i < k; i++) ids.push((await post("/api/ui/alert-rules", { name: `bench quiet ${i}`, ...quiet[(i - 1) % quiet.length] })).id);
+  return ids;
+}
+
+/** Switches the rules on or off (PATCH enabled), as an admin would. */
+async function setRulesEnabled(base, cookie, ids, enabled) {
+  const headers = { cookie, "x-requested-with": "XMLHttpRequest", "content-type": "application/json" };
+  for (const id of ids) {
+    const res = await fetch(`${base}/api/ui/alert-rules/${id}`, { method: "PATCH", headers, body: JSON.stringify({ enabled }) });
+    if (res.status !== 200) throw new Error(`bench: PATCH alert rule ${id} answered ${res.status}: ${await res.text()}`);
+  }
 }
 
 /** Makes one sampled agent cross the threshold a second; returns the crossing → webhook times. */
@@ -265,17 +285,20 @@ function crossings(agents, hook) {
   const pending = new Map();
   const times = [];
   let k = 0;
-  const timer = setInterval(() => {
-    // Judge earlier crossings, and put their agents back below the threshold (they recover).
+  // Judge earlier crossings, and put their agents back below the threshold (they recover).
+  const judge = (giveUpMs) => {
     for (const [id, { agent, sentAt }] of pending) {
       const at = hook.fired.get(id);
       if (at !== undefined) {
         times.push(at - sentAt);
         hook.fired.delete(id);
         pending.delete(id);
-      } else if (Date.now() - sentAt > 30_000) pending.delete(id);
+      } else if (Date.now() - sentAt > giveUpMs) pending.delete(id);
       if (!pending.has(id)) agent.override = null;
     }
+  };
+  const timer = setInterval(() => {
+    judge(30_000);
     const agent = agents[Math.floor(((k++ * 7919) % agents.length))];
     if (pending.has(agent.id) || agent.override) return;
     agent.override = { load1: 99 };
@@ -286,6 +309,14 @@ function crossings(agents, hook) {
   return {
     times,
     stop: () => clearInterval(timer),
+    /** After stop(): waits up to `ms` for the webhook calls of the last crossings, and judges them. */
+    async settle(ms) {
+      const until = Date.now() + ms;
+      while (pending.size && Date.now() < until) {
+        await sleep(100);
+        judge(Infinity);
+      }
+    },
     missed: () => pending.size,
   };
 }
@@ -305,11 +336,12 @@ async function measureIngest({ database, databaseUrl, processes = 1, rules = 0 }
   const probes = [];
   const hook = rules ? await startHookReceiver() : null;
   let crossing = null;
+  let ruleIds = [];
   try {
     const cookie = await adminCookie(panel.url);
     const idle = { rss: rssMiBOf(panel.proc.pid), mem: await panelMemory(panel) };
     if (hook) {
-      await createRules(panel.url, cookie, rules, hook.url);
+      ruleIds = await createRules(panel.url, cookie, rules, hook.url);
       console.log(`  ${rules} alert rules over every agent (one notified to the bench's webhook)`);
     }
     const wsUrl = panel.url.replace(/^http/, "ws") + "/agent/ws";
@@ -353,6 +385,24 @@ async function measureIngest({ database, databaseUrl, processes = 1, rules = 0 }
     const benchCpu = (benchUsage.user + benchUsage.system) / 1e6 / windowS;
     const rss = rssMiBOf(panel.proc.pid);
     const mem = await panelMemory(panel);
+    // The last crossings' webhook calls (a crossing sent in the window's last second included).
+    await crossing?.settle(10_000);
+
+    // Like with like: the same panel and agents, the rules off and on in alternating windows.
+    const toggled = { off: [], on: [] };
+    if (rules && TOGGLE_WINDOWS > 0) {
+      for (let w = 0; w < TOGGLE_WINDOWS; w++) {
+        // off, on, on, off, off, on, …: a cost that drifts steadily over the run falls on both sides alike.
+        const on = w % 4 === 1 || w % 4 === 2;
+        await setRulesEnabled(panel.url, cookie, ruleIds, on);
+        await sleep(2_000);
+        const s0 = agents.reduce((n, a) => n + a.sent, 0);
+        const c0 = cpuSecondsOf(panel.proc.pid);
+        await sleep(TOGGLE_MS);
+        const reports = agents.reduce((n, a) => n + a.sent, 0) - s0;
+        toggled[on ? "on" : "off"].push(((cpuSecondsOf(panel.proc.pid) - c0) * 1e6) / Math.max(1, reports));
+      }
+    }
 
     lag?.stop();
     // Stop sending; give the last reports time to land, then compare with what the panel holds.
@@ -411,10 +461,16 @@ async function measureIngest({ database, databaseUrl, processes = 1, rules = 0 }
     console.log(`               agents connected, not yet reporting: RSS ${connected.rss.toFixed(0)} MiB, ${memoryLine(connected.mem)}`);
     console.log(`               per agent: ${(((rss - idle.rss) * 1024) / Math.max(1, N - failed)).toFixed(1)} KiB of RSS above the panel with none`);
     if (crossing) {
-      await sleep(3_000);
       const t = crossing.times.slice().sort((x, y) => x - y);
       console.log(`  alerts:      threshold crossing → webhook call p50 ${ms(quantile(t, 0.5))}, p99 ${ms(quantile(t, 0.99))}, max ${ms(t.at(-1))} (n=${t.length}, ${crossing.missed()} not called within the window)`);
       figures.push(["crossing → webhook p50", ms(quantile(t, 0.5))], ["crossing → webhook p99", ms(quantile(t, 0.99))]);
+    }
+    if (toggled.on.length && toggled.off.length) {
+      const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+      const list = (xs) => xs.map((x) => x.toFixed(1)).join(", ");
+      console.log(`  rules toggled in this panel (${TOGGLE_WINDOWS} windows of ${TOGGLE_MS / 1000} s: off, on, on, off, …), panel CPU per 1,000 reports:`);
+      console.log(`               off: ${list(toggled.off)} ms (mean ${mean(toggled.off).toFixed(1)}); on: ${list(toggled.on)} ms (mean ${mean(toggled.on).toFixed(1)})`);
+      figures.toggled = { off: mean(toggled.off), on: mean(toggled.on) };
     }
     figures.push(
       ["reports/s sustained", (sentWindow / windowS).toFixed(0)],
@@ -476,6 +532,11 @@ async function measureRules({ database, databaseUrl }) {
   const perA = parseFloat(a.get("panel CPU per 1,000 reports"));
   const perB = parseFloat(b.get("panel CPU per 1,000 reports"));
   if (Number.isFinite(perA) && Number.isFinite(perB) && perA > 0) console.log(`  per report:           ${moreOrLess(perB / perA)}`);
+  const t = withRules.toggled;
+  if (t && t.off > 0) {
+    console.log(`  same panel, rules off → on (alternating windows; the comparison of like with like):`);
+    console.log(`                        ${t.off.toFixed(1)} → ${t.on.toFixed(1)} ms of panel CPU per 1,000 reports, ${moreOrLess(t.on / t.off)} with the rules (aim: at most 10% more)`);
+  }
   return withRules;
 }
 

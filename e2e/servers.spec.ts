@@ -40,6 +40,8 @@ test("a server's page shows its host and draws the charts, even before any histo
   await expect(capabilities).toContainText("Allowed on this machine");
   await expect(capabilities.locator('[data-capability="commands"]')).toHaveText("Commands: allowed");
   await expect(capabilities.locator('[data-capability="instances"]')).toHaveText("Instances: allowed");
+  // The panel's own agent never installs another agent over itself.
+  await expect(capabilities.locator('[data-capability="selfUpdate"]')).toHaveText("Self-update: disabled");
 
   const charts = page.getByTestId("history-chart");
   await expect(charts).toHaveCount(4);

@@ -22,7 +22,12 @@ interface Draft {
   enabled: boolean;
 }
 
-const emptyDraft: Draft = { name: "", type: 1, target: "", intervalSec: "30", cover: 0, serverIds: [], minLatency: "", maxLatency: "", enabled: true };
+/**
+ * A new monitor: an admin's runs on every server by default; a user with the monitoring grant
+ * reaches only some servers, so theirs starts as "only these" with none chosen (the panel refuses
+ * "every server" from them).
+ */
+const emptyDraft = (wholeFleet: boolean): Draft => ({ name: "", type: 1, target: "", intervalSec: "30", cover: wholeFleet ? 0 : 1, serverIds: [], minLatency: "", maxLatency: "", enabled: true });
 const draftOf = (m: MonitorRow): Draft => ({
   name: m.name, type: m.type, target: m.target, intervalSec: String(m.intervalSec), cover: m.cover, serverIds: m.serverIds,
   minLatency: m.minLatency === null ? "" : String(m.minLatency), maxLatency: m.maxLatency === null ? "" : String(m.maxLatency), enabled: m.enabled,
@@ -102,7 +107,7 @@ function StatusChip({ s }: { s: MonitorStatus }) {
  * The monitors page: each monitor with its latest result per machine; admins and users with the
  * monitoring grant add them, and edit or delete those within their reach.
  */
-export function MonitorsView({ canManage }: { canManage: boolean }) {
+export function MonitorsView({ canManage, wholeFleet }: { canManage: boolean; wholeFleet: boolean }) {
   const t = useTranslations("alerts");
   const qc = useQueryClient();
   const monitors = useQuery({ queryKey: ["monitors"], queryFn: () => fetchJson<MonitorRow[]>("/api/ui/monitors"), refetchInterval: 5_000 });
@@ -115,7 +120,7 @@ export function MonitorsView({ canManage }: { canManage: boolean }) {
     <section className="space-y-4">
       <div className="flex items-center justify-between">
         <h1 className="text-2xl font-semibold">{t("monitors")}</h1>
-        {canManage && !editing && <button className="btn-primary" onClick={() => setEditing({ id: null, draft: emptyDraft })}>{t("addMonitor")}</button>}
+        {canManage && !editing && <button className="btn-primary" onClick={() => setEditing({ id: null, draft: emptyDraft(wholeFleet) })}>{t("addMonitor")}</button>}
       </div>
       {editing && <MonitorForm key={editing.id ?? "new"} id={editing.id} initial={editing.draft} onDone={() => setEditing(null)} />}
       <ErrorNote error={monitors.error ?? remove.error} />

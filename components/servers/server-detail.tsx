@@ -152,10 +152,11 @@ export function ServerDetailView({ id, isAdmin }: { id: number; isAdmin: boolean
             <ul className="flex flex-wrap gap-2 text-sm">
               <Capability name="commands" label={t("capCommands")} value={s.agent?.commands ?? null} />
               <Capability name="instances" label={t("capInstances")} value={s.agent?.instances ?? null} />
+              <Capability name="selfUpdate" label={t("capSelfUpdate")} value={s.agent?.selfUpdate ?? null} />
               {s.agent?.outdated && <li className="rounded bg-amber-100 px-2 py-0.5 text-amber-800">{t("agentOutdated", { protocol: s.agent.protocol })}</li>}
               {s.agent?.version && s.panelAgentVersion && s.agent.version !== s.panelAgentVersion && (
                 <li className="rounded bg-amber-100 px-2 py-0.5 text-amber-800" data-testid="agent-behind">
-                  {t("agentBehind", { version: s.agent.version, panelVersion: s.panelAgentVersion })}
+                  {t(s.agent.selfUpdate ? "agentBehindSelfUpdating" : "agentBehind", { version: s.agent.version, panelVersion: s.panelAgentVersion })}
                 </li>
               )}
             </ul>

@@ -48,7 +48,7 @@ afterEach(async () => {
 async function harness(extra: Partial<AgentHubOptions> = {}): Promise<Harness> {
   const events: Harness["events"] = { connects: [], hellos: [], hosts: [], states: [], instances: [], disconnects: [], logs: [] };
   const hub = new AgentHub({
-    authenticate: async (secret) => ({ "secret-1": 1, "secret-2": 2 })[secret] ?? null,
+    authenticate: async (secret) => ({ "secret-1": 1, "secret-2": 2, "secret-3": 3 })[secret] ?? null,
     onConnect: (id) => events.connects.push(id),
     onHello: (serverId, hello) => events.hellos.push({ serverId, hello }),
     onHost: (_id, host) => events.hosts.push(host),
@@ -406,14 +406,18 @@ describe("AgentHub hello and protocol versions", () => {
   it("reports a hello's capabilities, and takes an agent that starts with anything else for protocol 1", async () => {
     const h = await harness();
     const v2 = await connect(h.url, "secret-1");
-    send(v2, { type: "hello", protocol: PROTOCOL_VERSION, agentVersion: "0.2.0", capabilities: { commands: false, instances: true, future: true } });
+    send(v2, { type: "hello", protocol: PROTOCOL_VERSION, agentVersion: "0.2.0", capabilities: { commands: false, instances: true, selfUpdate: true, future: true } });
     const v1 = await connect(h.url, "secret-2");
     send(v1, { type: "host", host });
-    await waitFor("both hellos", () => h.events.hellos.length === 2);
-    expect(h.events.hellos).toEqual([
-      { serverId: 1, hello: { protocol: PROTOCOL_VERSION, agentVersion: "0.2.0", capabilities: { commands: false, instances: true }, outdated: false } },
+    // Protocol 6 knew nothing of self-update: unknown, not "off".
+    const v6 = await connect(h.url, "secret-3");
+    send(v6, { type: "hello", protocol: 6, agentVersion: "0.1.6", capabilities: { commands: true, instances: false } });
+    await waitFor("three hellos", () => h.events.hellos.length === 3);
+    expect(h.events.hellos.sort((a, b) => a.serverId - b.serverId)).toEqual([
+      { serverId: 1, hello: { protocol: PROTOCOL_VERSION, agentVersion: "0.2.0", capabilities: { commands: false, instances: true, selfUpdate: true }, outdated: false } },
       // Protocol 1 ran instances unconditionally and decided about commands itself.
-      { serverId: 2, hello: { protocol: 1, agentVersion: "", capabilities: { commands: null, instances: true }, outdated: true } },
+      { serverId: 2, hello: { protocol: 1, agentVersion: "", capabilities: { commands: null, instances: true, selfUpdate: null }, outdated: true } },
+      { serverId: 3, hello: { protocol: 6, agentVersion: "0.1.6", capabilities: { commands: true, instances: false, selfUpdate: null }, outdated: true } },
     ]);
     // The protocol-1 agent's first frame was still processed.
     await waitFor("its host", () => h.events.hosts.length === 1);

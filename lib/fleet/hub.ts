@@ -111,13 +111,19 @@ export interface AgentHello {
   protocol: number;
   agentVersion: string;
   /** null: unknown (a protocol-1 agent decides about commands itself when asked). */
-  capabilities: { [K in keyof Capabilities]: boolean | null };
+  capabilities: { [K in keyof Capabilities]-?: boolean | null };
   /** The agent speaks an older protocol than the panel (it still works; it should be updated). */
   outdated: boolean;
 }
 
 /** What a protocol-1 agent could do: it ran instances unconditionally and checked commands itself. */
-const PROTOCOL_1_CAPABILITIES: AgentHello["capabilities"] = { commands: null, instances: true };
+const PROTOCOL_1_CAPABILITIES: AgentHello["capabilities"] = { commands: null, instances: true, selfUpdate: null };
+
+/** What a hello says: a capability the agent's protocol predates is unknown (null), not false. */
+function helloOf(data: { protocol: number; agentVersion: string; capabilities: Capabilities }): AgentHello {
+  const { commands, instances, selfUpdate } = data.capabilities;
+  return { protocol: data.protocol, agentVersion: data.agentVersion, capabilities: { commands, instances, selfUpdate: selfUpdate ?? null }, outdated: data.protocol < PROTOCOL_VERSION };
+}
 
 /** Why a request failed: the agent's own code, or one of the hub's. */
 export type AgentRequestErrorCode = AgentErrorCode | "offline" | "timeout" | "bad_response" | "too_large";
@@ -585,7 +591,7 @@ export class AgentHub {
         conn.helloSeen = false; // a valid hello may still come
         return;
       }
-      hello = { protocol: f.data.protocol, agentVersion: f.data.agentVersion, capabilities: f.data.capabilities, outdated: f.data.protocol < PROTOCOL_VERSION };
+      hello = helloOf(f.data);
     } else {
       hello = { protocol: MIN_PROTOCOL_VERSION, agentVersion: "", capabilities: PROTOCOL_1_CAPABILITIES, outdated: true };
     }
@@ -623,7 +629,7 @@ export class AgentHub {
         // A later hello (capabilities cannot change without a restart, but a newer agent may resend).
         const f = helloFrameSchema.safeParse(json);
         if (!f.success) return this.drop(conn, `hello: ${issueText(f.error)}`);
-        const hello: AgentHello = { protocol: f.data.protocol, agentVersion: f.data.agentVersion, capabilities: f.data.capabilities, outdated: f.data.protocol < PROTOCOL_VERSION };
+        const hello = helloOf(f.data);
         this.call("onHello", () => this.opts.onHello?.(sid, hello));
         return;
       }

@@ -47,7 +47,7 @@ afterAll(async () => {
 describe("an agent started without --allow-commands and --allow-instances", () => {
   it("announces its capabilities in its first frame", () => {
     const hello = h.events.hellos.find((e) => e.serverId === 1)?.hello;
-    expect(hello).toMatchObject({ protocol: PROTOCOL_VERSION, outdated: false, capabilities: { commands: false, instances: false } });
+    expect(hello).toMatchObject({ protocol: PROTOCOL_VERSION, outdated: false, capabilities: { commands: false, instances: false, selfUpdate: false } });
     expect(bare.stderr()).toContain("commands disabled, instances disabled");
   });
 
@@ -78,7 +78,7 @@ describe("an agent started without --allow-commands and --allow-instances", () =
 describe("an agent allowed both through the environment", () => {
   it("announces them and runs commands and instances", { timeout: 20_000 }, async () => {
     const hello = h.events.hellos.find((e) => e.serverId === 2)?.hello;
-    expect(hello?.capabilities).toEqual({ commands: true, instances: true });
+    expect(hello?.capabilities).toEqual({ commands: true, instances: true, selfUpdate: false });
     const r = await h.hub.request(2, "cmd.run", { shell: "sh", cmd: "echo allowed", timeout: 5 }, 5_000);
     expect(r.output).toBe("allowed\n");
     await h.hub.request(2, "instance.sync", { instances: [def("cat-1", "cat")] }, 5_000);

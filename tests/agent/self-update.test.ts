@@ -204,6 +204,8 @@ describe("agent self-update (--self-update)", () => {
       );
       expect(seen.agent?.version).toBe(latest.version);
       expect(seen.panelAgentVersion).toBe(latest.version);
+      // Its hello says the owner chose self-update (the server page shows it beside the other capabilities).
+      expect(seen.agent?.selfUpdate).toBe(true);
       expect(isAlive(pid)).toBe(true);
       // Up to date now: it does not fetch again.
       expect(count(agent.stderr(), "self-update: the panel serves agent")).toBe(1);

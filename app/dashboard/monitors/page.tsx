@@ -3,5 +3,5 @@ import { MonitorsView } from "@/components/alerts/monitors-view";
 
 export default async function MonitorsPage() {
   const me = await requireUser();
-  return <MonitorsView canManage={(me.role === "admin" || me.perms.canManageMonitoring)} />;
+  return <MonitorsView canManage={me.role === "admin" || me.perms.canManageMonitoring} wholeFleet={me.role === "admin"} />;
 }

@@ -62,7 +62,7 @@ export interface ServerDetail extends ServerRow {
    * whether it is older than the panel's; the version it announced in its hello ("" when too
    * old to say). null when the panel has not heard from it.
    */
-  agent: { protocol: number; outdated: boolean; version: string; commands: boolean | null; instances: boolean | null } | null;
+  agent: { protocol: number; outdated: boolean; version: string; commands: boolean | null; instances: boolean | null; selfUpdate: boolean | null } | null;
   /**
    * The agent version this panel serves at /agent/latest.json (what `--self-update` agents
    * install, and the install line), null when the bundle is not built.
