@@ -4,7 +4,7 @@
  * limit; a streamed command's output arrives before its result.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { CommandOutputChunk, InstanceOutputChunk } from "../../agent/protocol";
+import { PROTOCOL_VERSION, STREAMING_PROTOCOL_VERSION, type CommandOutputChunk, type InstanceOutputChunk } from "../../agent/protocol";
 import { until } from "../helpers/wait";
 import { spawnAgent, startHub, stopAllAgents, waitFor, type TestHub } from "./helpers";
 
@@ -16,7 +16,8 @@ beforeAll(async () => {
   h = await startHub({ hubOptions: { onInstanceOutput: (_sid, c) => void chunks.push(...c) } });
   const agent = spawnAgent(["--panel", h.url, "--secret", "good-secret-2", "--allow-instances", "--allow-commands"]);
   await waitFor("the agent", () => h.events.hellos.some((e) => e.serverId === SID), 20_000, () => agent.stderr());
-  expect(h.events.hellos.find((e) => e.serverId === SID)!.hello.protocol).toBe(6);
+  expect(h.events.hellos.find((e) => e.serverId === SID)!.hello.protocol).toBe(PROTOCOL_VERSION);
+  expect(PROTOCOL_VERSION).toBeGreaterThanOrEqual(STREAMING_PROTOCOL_VERSION);
   await h.hub.request(
     SID,
     "instance.sync",

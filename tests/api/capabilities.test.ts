@@ -84,7 +84,7 @@ const agentView = async () => (await call(`/api/ui/servers/${serverId}`)).body.a
 describe("an agent of protocol 1 (no hello)", () => {
   it("is shown as outdated, commands unknown, instances as it always ran them; instances can be created", async () => {
     const v1 = await fakeAgent(secret, [{ type: "host", host }]);
-    expect(await until("the agent's protocol", agentView)).toEqual({ protocol: 1, outdated: true, version: "", commands: null, instances: true });
+    expect(await until("the agent's protocol", agentView)).toEqual({ protocol: 1, outdated: true, version: "", commands: null, instances: true, selfUpdate: null });
 
     // remote_services_list keeps daemons that never reported (remote_services_system lists online ones only).
     const daemons = (await call("/api/service/remote_services_list")).body.data as { uuid: string }[];
@@ -102,14 +102,14 @@ describe("an agent whose owner allowed neither commands nor instances", () => {
   beforeAll(async () => {
     uuid = ((await call(`/api/service/remote_service_instances?daemonId=${daemonId}&page=1&page_size=10`)).body.data as { data: { instanceUuid: string }[] }).data[0].instanceUuid;
     v2 = await fakeAgent(secret, [
-      { type: "hello", protocol: PROTOCOL_VERSION, agentVersion: "0.2.0", capabilities: { commands: false, instances: false } },
+      { type: "hello", protocol: PROTOCOL_VERSION, agentVersion: "0.2.0", capabilities: { commands: false, instances: false, selfUpdate: false } },
       { type: "host", host },
     ]);
     await until("the new capabilities", async () => (await agentView())?.protocol === PROTOCOL_VERSION);
   });
 
   it("is shown with its capabilities", async () => {
-    expect(await agentView()).toEqual({ protocol: PROTOCOL_VERSION, outdated: false, version: "0.2.0", commands: false, instances: false });
+    expect(await agentView()).toEqual({ protocol: PROTOCOL_VERSION, outdated: false, version: "0.2.0", commands: false, instances: false, selfUpdate: false });
   });
 
   it("Tactical RMM: a command is refused at once with 400 and the commands-disabled message", async () => {
@@ -144,7 +144,7 @@ describe("an agent of protocol 2 (before instance files)", () => {
       { type: "host", host },
     ]);
     await until("the protocol-2 agent", async () => (await agentView())?.protocol === 2);
-    expect(await agentView()).toEqual({ protocol: 2, outdated: true, version: "0.2.0", commands: false, instances: true });
+    expect(await agentView()).toEqual({ protocol: 2, outdated: true, version: "0.2.0", commands: false, instances: true, selfUpdate: null });
     const uuid = ((await call(`/api/service/remote_service_instances?daemonId=${daemonId}&page=1&page_size=10`)).body.data as { data: { instanceUuid: string }[] }).data[0].instanceUuid;
     const list = await call(`/api/files/list?daemonId=${daemonId}&uuid=${uuid}&target=/`);
     expect(list.status).toBe(400);

@@ -10,6 +10,7 @@
 import http from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
+import { PROTOCOL_VERSION } from "../../agent/protocol";
 import { ADMIN, login, startPanel, type RunningPanel } from "../helpers/panel";
 import { until } from "../helpers/wait";
 import { spawnAgent, stopAllAgents } from "../agent/helpers";
@@ -88,7 +89,8 @@ beforeAll(async () => {
     return agents.find((a) => a.name === "streamer" && a.connected)?.agent_id;
   });
   real = { id: s.id, agentId };
-  await until("its hello (protocol 6)", async () => (await call(`/api/ui/servers/${s.id}`)).body.agent?.protocol === 6);
+  // The real agent speaks the panel's protocol (streaming since 6).
+  await until(`its hello (protocol ${PROTOCOL_VERSION})`, async () => (await call(`/api/ui/servers/${s.id}`)).body.agent?.protocol === PROTOCOL_VERSION);
   const inst = await call(`/api/ui/daemons/${s.id}/instances`, { body: { name: "echo", startCommand: "sh -c 'echo ready; while read l; do echo got:$l; done'" } });
   expect(inst.status).toBe(201);
   uuid = inst.body.uuid;
