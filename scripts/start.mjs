@@ -24,6 +24,24 @@ const SOURCES = ["app", "components", "lib", "messages", "public", "next.config.
  *   collections. Full collections come every several seconds under that load and take tens of ms.
  */
 export const PANEL_NODE_FLAGS = ["--max-semi-space-size=4", "--heap-growing-percent=30"];
+
+/**
+ * The memory flags this node's V8 knows. They are V8's, not node's, and V8 drops flags between
+ * versions; node refuses to start with one it does not know ("bad option"), so a newer node
+ * would make `npm start` fail. One it does not list is left out, with a line saying so: the
+ * panel then runs with V8's defaults for it (more memory, same behaviour).
+ */
+export function supportedPanelFlags(flags = PANEL_NODE_FLAGS) {
+  const listed = spawnSync(process.execPath, ["--v8-options"], { encoding: "utf8" }).stdout ?? "";
+  // Without a listing (a node that cannot print it) the flags are passed as measured.
+  if (!listed) return flags;
+  return flags.filter((flag) => {
+    const name = flag.split("=")[0];
+    const known = listed.includes(`${name} `) || listed.includes(`${name.replaceAll("-", "_").replace(/^__/, "--")} `);
+    if (!known) console.error(`fleetdeck: this node does not know ${name}; the panel runs without it (it only lowers memory)`);
+    return known;
+  });
+}
 /**
  * glibc's malloc gives memory of 32 KiB and more straight back to the system when it is freed
  * (its default threshold starts at 128 KiB and rises). V8's compilers (Prisma's WebAssembly query
@@ -66,7 +84,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   await buildIfNeeded();
   // No --enable-source-maps: it keeps the parsed map in memory (about 35 MiB measured with
   // bench/panel-start.mjs). dist/server.cjs is not minified, so its stack traces stay readable.
-  const child = spawn(process.execPath, [...PANEL_NODE_FLAGS, SERVER_BUNDLE], {
+  const child = spawn(process.execPath, [...supportedPanelFlags(), SERVER_BUNDLE], {
     cwd: root,
     stdio: "inherit",
     env: { NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", ...PANEL_ENV, ...process.env },
