@@ -35,6 +35,8 @@ async function main() {
   }
   env.NEXTAUTH_SECRET = await sharedSessionSecret(env);
   useConfig(env);
+  const { checkSharedSealingKey } = await import("./lib/auth/sealed");
+  await checkSharedSealingKey(env);
 
   if (cluster.isPrimary && env.PANEL_PROCESSES > 1) return superviseWorkers(env);
   const { startPanel } = await import("./lib/panel");

@@ -1,7 +1,7 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { config } from "../env";
+import { ConfigError, config, type Env } from "../env";
 import { singleton } from "../global";
 
 /**
@@ -46,6 +46,38 @@ export function sealingKey(): Buffer {
 }
 
 export const isSealed = (value: string): boolean => value.startsWith(PREFIX);
+
+const KEY_CHECK = "seal.keyCheck";
+/** What tells keys apart without revealing one: an HMAC of a fixed text under the key. */
+export const keyCheckOf = (key: Buffer): string => crypto.createHmac("sha256", key).update("fleetdeck sealing key check v1").digest("base64url");
+
+/**
+ * On PostgreSQL, processes on several hosts share one database but each reads its own sealing
+ * key (by design not in the database). The first process records which key seals the fleet's
+ * secrets (a Setting row holding keyCheckOf); a process started with another key refuses to
+ * start, saying why, instead of serving a fleet whose two-factor seeds and notification channels
+ * it cannot read (the one holding the background jobs would send no alert at all).
+ */
+export async function checkSharedSealingKey(env: Env): Promise<void> {
+  // SQLite: one process, one data folder, one key.
+  if (!/^postgres(ql)?:\/\//.test(env.DATABASE_URL)) return;
+  const mine = keyCheckOf(sealingKey());
+  const { default: pg } = await import("pg");
+  const client = new pg.Client({ connectionString: env.DATABASE_URL, connectionTimeoutMillis: 15_000 });
+  await client.connect();
+  try {
+    await client.query(`INSERT INTO "Setting" ("key", "value", "updatedAt") VALUES ($1, $2, now()) ON CONFLICT ("key") DO NOTHING`, [KEY_CHECK, mine]);
+    const r = await client.query<{ value: string }>(`SELECT "value" FROM "Setting" WHERE "key" = $1`, [KEY_CHECK]);
+    if (r.rows[0]?.value !== mine) {
+      throw new ConfigError(
+        `invalid configuration: FLEETDECK_SECRET_KEY (or ${path.join(env.DATA_DIR, "secret-key")}) is not the key that sealed this database's secrets, which the other panel processes use: ` +
+          `set the same key on every process (docs/deploy.md). If that key is lost for good, delete the Setting row "${KEY_CHECK}"; what it sealed stays unreadable`,
+      );
+    }
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
 
 export function seal(plaintext: string, key = sealingKey()): string {
   const iv = crypto.randomBytes(IV_BYTES);

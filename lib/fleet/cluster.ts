@@ -206,7 +206,7 @@ export function liveNodeIds(): string[] {
 }
 
 /** A change of the servers' rows or of data other processes cache (from live.ts's hook). */
-export function metaChange(kind: "m" | "r" | "k" | "u", serverId: number): void {
+export function metaChange(kind: "m" | "r" | "k" | "u" | "x", serverId: number): void {
   if (!state.enabled || state.applying) return;
   state.meta.push([kind, serverId]);
   void flush();
@@ -342,10 +342,36 @@ function applyItem(from: string, item: Item): void {
     case "u":
       invalidators.get("u")?.(id);
       return;
+    case "x": {
+      const what = SHARED_CACHES[id];
+      if (what) reloaders.get(what)?.();
+      return;
+    }
     case "v":
       valueHandlers.get("v")?.apply(id, item[2], from);
       return;
   }
+}
+
+/**
+ * Definitions every process holds whole in memory and reads on its hot paths: the alert rules
+ * (evaluated by the process holding each agent), the service monitors (sent to the agents each
+ * process holds) and maintenance (client and site switches, scheduled windows). A change made
+ * through one process is announced (cacheChanged) and every other process reloads it at once
+ * (onPeerReload), instead of evaluating or probing with what it loaded at start.
+ */
+export type SharedCache = "alertRules" | "monitors" | "maintenance";
+const SHARED_CACHES: readonly SharedCache[] = ["alertRules", "monitors", "maintenance"];
+const reloaders = singleton("clusterReloaders", () => new Map<SharedCache, () => void>());
+
+/** This process changed `what` in the database: the other processes reload it. */
+export function cacheChanged(what: SharedCache): void {
+  metaChange("x", SHARED_CACHES.indexOf(what));
+}
+
+/** How this process reloads `what` when another process changed it. */
+export function onPeerReload(what: SharedCache, reload: () => void): void {
+  reloaders.set(what, reload);
 }
 
 // On globalThis with the rest: Next's bundles load their own copy of this module.

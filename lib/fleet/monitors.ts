@@ -14,6 +14,7 @@ import type { Actor } from "./actor";
 import { forbidden, invalid, notFound, parseInput } from "./errors";
 import { can, canList, isAdmin, listsAll, requirePermission, seesWholeFleet } from "./policy";
 import { live } from "./live";
+import { cacheChanged, onPeerReload } from "./cluster";
 
 export const MONITOR_TYPES = { http: 1, icmp: 2, tcp: 3 } as const;
 export type MonitorType = 1 | 2 | 3;
@@ -143,7 +144,25 @@ export function onMonitorsChanged(listener: () => void): () => void {
   return () => registry.listeners.delete(listener);
 }
 
+/** Monitors changed here: listeners here, and every other process reloads them (reloadFromPeer). */
 function changed(): void {
+  tellListeners();
+  cacheChanged("monitors");
+}
+
+/** Another panel process changed the monitors: read them again, then as for a change made here. */
+function reloadFromPeer(): void {
+  void (async () => {
+    await monitorsReady();
+    const rows = await db.monitor.findMany();
+    registry.byId.clear();
+    for (const row of rows) registry.byId.set(row.id, defOf(row));
+    tellListeners();
+  })().catch((e) => console.error("fleetdeck: monitors reload:", e));
+}
+onPeerReload("monitors", reloadFromPeer);
+
+function tellListeners(): void {
   registry.version++;
   for (const l of registry.listeners) {
     try {

@@ -44,6 +44,8 @@ describe.skipIf(!TEST_PG_URL)("two panel processes serving one fleet", () => {
   let daemonId = "";
   let instanceUuid = "";
   let instanceDir = "";
+  let databaseUrl = "";
+  const SEALING_KEY = crypto.randomBytes(32).toString("base64");
 
   async function call(panel: RunningPanel, p: string, init: { method?: string; headers?: Record<string, string>; body?: unknown } = {}) {
     const res = await fetch(panel.url + p, {
@@ -119,8 +121,10 @@ describe.skipIf(!TEST_PG_URL)("two panel processes serving one fleet", () => {
     const { startCluster } = (await import(pathToFileURL(path.join(ROOT, "scripts/pg-cluster.mjs")).href)) as { startCluster(o: object): Promise<Cluster> };
     // Its own PostgreSQL server: the test stops it, which the shared one must not be.
     pgServer = await startCluster({ log: () => undefined });
-    const databaseUrl = await pgServer.createDatabase("fleetdeck_multi");
-    const env = { FLEETDECK_LOCAL_AGENT: "0" };
+    databaseUrl = await pgServer.createDatabase("fleetdeck_multi");
+    // As docs/deploy.md asks: one sealing key for every process (each has its own data folder here,
+    // as on separate hosts).
+    const env = { FLEETDECK_LOCAL_AGENT: "0", FLEETDECK_SECRET_KEY: SEALING_KEY };
     p1 = await startPanel(env, { databaseUrl });
     p2 = await startPanel(env, { databaseUrl });
 
@@ -190,10 +194,66 @@ describe.skipIf(!TEST_PG_URL)("two panel processes serving one fleet", () => {
     expect(p2.logs()).not.toMatch(/runs the fleet's background jobs/);
   });
 
+  it("a third process with another sealing key refuses to start, saying why", async () => {
+    const refused = await startPanel({ FLEETDECK_LOCAL_AGENT: "0", FLEETDECK_SECRET_KEY: crypto.randomBytes(32).toString("base64") }, { databaseUrl }).then(
+      async (p) => {
+        await p.stop();
+        return "it started";
+      },
+      (e: Error) => e.message,
+    );
+    expect(refused).toMatch(/exited with 2/);
+    expect(refused).toMatch(/FLEETDECK_SECRET_KEY .* is not the key that sealed this database's secrets/);
+  });
+
   it("a session signed in on process 1 works on process 2 (one session secret)", async () => {
     cookie2 = cookie1;
     expect((await ui(p2, cookie2, "/api/ui/servers")).status).toBe(200);
   });
+
+  it("a monitor and an alert rule made on process 2 reach the agent process 1 holds: it probes, and the rule fires", async () => {
+    // What the agent probes, and the webhook the rule notifies: both this test's, on loopback.
+    const target = net.createServer((s) => s.end());
+    await new Promise<void>((r) => target.listen(0, "127.0.0.1", r));
+    const fired: Json[] = [];
+    const hook = http.createServer((req, res) => {
+      let body = "";
+      req.on("data", (d) => (body += d));
+      req.on("end", () => {
+        fired.push(JSON.parse(body));
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => hook.listen(0, "127.0.0.1", r));
+    try {
+      const monitor = await ui(p2, cookie2, "/api/ui/monitors", {
+        body: { name: "far tcp", type: 3, target: `127.0.0.1:${(target.address() as net.AddressInfo).port}`, intervalSec: 10, cover: 1, serverIds: [serverId] },
+      });
+      expect(monitor.status, monitor.text).toBe(201);
+      // Process 1 holds the agent: it must have sent it the new monitor, and hold its result.
+      const status = await until("the agent's probe, seen by process 1", async () => {
+        const rows = (await ui(p1, cookie1, "/api/ui/monitors")).json as Json[];
+        return rows.find((m) => m.id === monitor.json.id)?.status.find((s: Json) => s.serverId === serverId);
+      }, 40_000);
+      expect(status.ok).toBe(true);
+
+      const channel = await ui(p2, cookie2, "/api/ui/alert-channels", { body: { type: "webhook", name: "far hook", config: { url: `http://127.0.0.1:${(hook.address() as net.AddressInfo).port}/hook` } } });
+      expect(channel.status, channel.text).toBe(201);
+      const rule = await ui(p2, cookie2, "/api/ui/alert-rules", {
+        body: { name: "far memory", kind: "metric", params: { metric: "memory", above: 0, forSec: 0 }, scope: { type: "servers", ids: [serverId] }, channelIds: [channel.json.id] },
+      });
+      expect(rule.status, rule.text).toBe(201);
+      // Evaluated where the agent's reports arrive (process 1), which learnt of the rule from process 2.
+      const notice = await until("the rule's notice at the webhook", () => fired.find((n) => n.kind === "fire" && n.rule?.id === rule.json.id), 30_000);
+      expect(notice.server.id).toBe(serverId);
+
+      expect((await ui(p2, cookie2, `/api/ui/alert-rules/${rule.json.id}`, { method: "DELETE" })).status).toBe(200);
+      expect((await ui(p2, cookie2, `/api/ui/monitors/${monitor.json.id}`, { method: "DELETE" })).status).toBe(200);
+    } finally {
+      target.close();
+      hook.close();
+    }
+  }, 90_000);
 
   it("a page's stream on process 1 takes the rows it shows from a request that reached process 2", async () => {
     const page = pushStream(p1, cookie1);

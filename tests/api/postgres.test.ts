@@ -4,6 +4,7 @@
  * API run against it; the rest of the suite covers them in depth on SQLite, through the same code.
  */
 import { spawn } from "node:child_process";
+import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -58,6 +59,9 @@ describe.skipIf(!TEST_PG_URL)("the panel on PostgreSQL", () => {
     }
   }
 
+  /** The sealing key every start of the panel on this database uses (docs/deploy.md). */
+  const SEALING_KEY = crypto.randomBytes(32).toString("base64");
+
   /** Runs SQL on the panel's database as the cluster's superuser. */
   async function sql(text: string, url = databaseUrl) {
     const client = new pg.Client({ connectionString: url });
@@ -72,7 +76,7 @@ describe.skipIf(!TEST_PG_URL)("the panel on PostgreSQL", () => {
   beforeAll(async () => {
     databaseUrl = await postgresDatabase();
     panel = await startPanel(
-      { FLEETDECK_LOCAL_AGENT: "1", FLEETDECK_LOCAL_AGENT_COMMANDS: "1", FLEETDECK_AGENT_INTERVAL: "1" },
+      { FLEETDECK_LOCAL_AGENT: "1", FLEETDECK_LOCAL_AGENT_COMMANDS: "1", FLEETDECK_AGENT_INTERVAL: "1", FLEETDECK_SECRET_KEY: SEALING_KEY },
       { databaseUrl, admin: false },
     );
   });
@@ -211,7 +215,8 @@ describe.skipIf(!TEST_PG_URL)("the panel on PostgreSQL", () => {
     // Stopping saved when each server was last seen.
     const [row] = await sql(`SELECT "lastActive" FROM "Server" WHERE "isLocal"`);
     expect(row.lastActive).toBeInstanceOf(Date);
-    panel = await startPanel({}, { databaseUrl, admin: false });
+    // A fresh data folder (each test panel gets one), the same sealing key: as on another host.
+    panel = await startPanel({ FLEETDECK_SECRET_KEY: SEALING_KEY }, { databaseUrl, admin: false });
     expect(panel.logs()).not.toContain("database migrated");
     expect((await login(panel.url, OWNER.username, OWNER.password)).cookie).toBeTruthy();
   });

@@ -21,6 +21,7 @@ import type { Actor } from "../actor";
 import { notFound, parseInput } from "../errors";
 import { requireAdmin } from "../policy";
 import { live, type ServerMeta } from "../live";
+import { cacheChanged, onPeerReload } from "../cluster";
 
 export type MaintenanceTarget = "server" | "client" | "site";
 
@@ -218,6 +219,13 @@ export class MaintenanceState {
 
 export const maintenance = singleton("maintenanceState", () => new MaintenanceState());
 
+/** A switch or window changed here: this process applies it now, and so does every other. */
+async function changedHere(): Promise<void> {
+  await maintenance.reload();
+  cacheChanged("maintenance");
+}
+onPeerReload("maintenance", () => void maintenance.reload().catch((e) => console.error("fleetdeck: maintenance reload:", e)));
+
 // ---- the switches -------------------------------------------------------------------------------------
 
 export const maintenanceInputSchema = z.object({
@@ -262,7 +270,7 @@ export async function setMaintenance(p: Principal, actor: Actor, input: unknown)
     if (!row) throw notFound("site", "No such site");
     name = `${row.client.name}/${row.name}`;
   }
-  await maintenance.reload();
+  await changedHere();
   await audit({ action: `maintenance.${enabled ? "on" : "off"}`, actorId: actor.id, actorName: actor.name, target: name, detail: `${target} #${id}`, ip: actor.ip });
   return { target, id, name, enabled };
 }
@@ -316,7 +324,7 @@ export async function addMaintenanceWindow(p: Principal, actor: Actor, input: un
         : { days: [...new Set(w.days)].sort().join(","), startTime: w.startTime, endTime: w.endTime, timeZone: w.timeZone }),
     },
   });
-  await maintenance.reload();
+  await changedHere();
   await audit({ action: "maintenance.window.add", actorId: actor.id, actorName: actor.name, target: name, detail: `${w.target} #${w.id} window #${row.id} ${describeWindow(w)}${w.note ? ` (${w.note})` : ""}`, ip: actor.ip });
   return windowView(row, Date.now());
 }
@@ -330,7 +338,7 @@ export async function removeMaintenanceWindow(p: Principal, actor: Actor, id: nu
   await db.maintenanceWindow.delete({ where: { id } }).catch(() => {
     throw notFound("window", "No such maintenance window");
   });
-  await maintenance.reload();
+  await changedHere();
   const what = view.kind === "once" ? `once ${view.startsAt} – ${view.endsAt}` : `weekly ${view.days.map((d) => DAY_NAMES[d]).join(",")} ${view.startTime}–${view.endTime} ${view.timeZone}`;
   await audit({ action: "maintenance.window.remove", actorId: actor.id, actorName: actor.name, target: name, detail: `${view.target} #${view.targetId} window #${id} ${what}`, ip: actor.ip });
 }

@@ -13,6 +13,7 @@ import type { Actor } from "../actor";
 import { invalid, notFound, parseInput } from "../errors";
 import { can, isAdmin, listsAll, requirePermission, seesWholeFleet } from "../policy";
 import { live, type ServerMeta } from "../live";
+import { cacheChanged, onPeerReload } from "../cluster";
 
 /** Metrics a threshold rule may watch; percentages are of the machine's total. */
 export const METRICS = {
@@ -143,7 +144,13 @@ export function inRuleScope(scope: Scope, meta: Pick<ServerMeta, "id" | "tag" | 
 /** Listeners told when rules change (the evaluator reloads); one set for every module copy. */
 const listeners = singleton("alertRuleListeners", () => new Set<() => void>());
 export const onRulesChanged = (l: () => void) => listeners.add(l);
-const changed = () => listeners.forEach((l) => l());
+const reloadHere = () => listeners.forEach((l) => l());
+/** Rules changed here: this process's evaluator reloads them, and so does every other process's. */
+const changed = () => {
+  reloadHere();
+  cacheChanged("alertRules");
+};
+onPeerReload("alertRules", reloadHere);
 
 /**
  * Whether a non-admin with the monitoring grant may manage a rule of this scope: one within the
