@@ -6,11 +6,13 @@
 import { spawn } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
+import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT, SERVER_COMMAND, TEST_PG_URL, login, postgresDatabase, setupCodeOf, startPanel, unusedPort, type RunningPanel } from "../helpers/panel";
+import { until } from "../helpers/wait";
+import { ADMIN, ROOT, SERVER_COMMAND, TEST_PG_URL, login, postgresDatabase, setupCodeOf, startPanel, unusedPort, type RunningPanel } from "../helpers/panel";
 
 /** The PostgreSQL migrations this build ships, in order (what a fresh database gets at start). */
 const MIGRATIONS = fs
@@ -238,5 +240,66 @@ describe.skipIf(!TEST_PG_URL)("the panel on PostgreSQL", () => {
     expect(stdout).toBe("");
     expect(stderr).toBe(`fleetdeck: cannot reach PostgreSQL at 127.0.0.1:${port}/fleetdeck: connect ECONNREFUSED 127.0.0.1:${port}\n`);
     expect(stderr).not.toContain("secret-pw");
+  });
+});
+
+describe.skipIf(!TEST_PG_URL)("PANEL_PROCESSES=2 on one host (node:cluster, one port)", () => {
+  let panel: RunningPanel;
+  afterAll(() => panel?.stop());
+
+  it("both processes answer on the one port with the whole fleet; a process that dies is replaced", async () => {
+    const databaseUrl = await postgresDatabase("procs");
+    panel = await startPanel({ PANEL_PROCESSES: "2", FLEETDECK_LOCAL_AGENT: "1", FLEETDECK_AGENT_INTERVAL: "1" }, { databaseUrl });
+    const listening = () => (panel.logs().match(/listening on /g) ?? []).length;
+    await until("both processes listening", () => listening() >= 2);
+    expect(panel.logs()).toContain("started 2 panel processes");
+    const workers = () => fs.readFileSync(`/proc/${panel.proc.pid}/task/${panel.proc.pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+    expect(workers()).toHaveLength(2);
+
+    // The local agent is held by one of them; the connections spread over both (node:cluster
+    // hands them out in turn): every answer must carry its live report.
+    const { cookie } = await login(panel.url, ADMIN.username, ADMIN.password);
+    const token = (await (await fetch(`${panel.url}/api/ui/tokens`, { method: "POST", headers: { cookie: cookie!, "content-type": "application/json", "x-requested-with": "XMLHttpRequest" }, body: JSON.stringify({ note: "procs" }) })).text()).match(/"(fdk_[A-Za-z0-9_-]+)"/)![1];
+    // A new connection for each request (no keep-alive agent), so that both processes are asked.
+    const fresh = (p: string, headers: Record<string, string> = {}) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        http.get(panel.url + p, { agent: false, headers }, (res) => {
+          let body = "";
+          res.setEncoding("utf8").on("data", (d: string) => (body += d));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+        }).on("error", reject);
+      });
+    const answers = async () => {
+      const out: number[] = [];
+      for (let i = 0; i < 8; i++) {
+        const r = await fresh("/api/v1/server/details", { authorization: token });
+        const local = (JSON.parse(r.body) as { result: { last_active: number; host: { Platform: string } }[] }).result[0];
+        out.push(local?.host?.Platform === process.platform ? local.last_active : 0);
+      }
+      return out;
+    };
+    await until("every answer, from either process, with the agent's report", async () => (await answers()).every((t) => t > 0), 30_000);
+    for (const probe of ["/healthz", "/readyz"]) {
+      for (let i = 0; i < 4; i++) expect((await fresh(probe)).status).toBe(200);
+    }
+
+    // One process killed: the first starts another in its place, and the port keeps answering.
+    const [victim] = workers();
+    process.kill(victim, "SIGKILL");
+    await until("a new process in its place", () => /exited \(SIGKILL\); starting another/.test(panel.logs()) && listening() >= 3, 30_000);
+    expect(workers()).not.toContain(victim);
+    await until("every answer with the agent's report again", async () => (await answers()).every((t) => t > 0), 30_000);
+  }, 120_000);
+
+  it("on SQLite refuses to start with a one-line reason", async () => {
+    const refused = await startPanel({ PANEL_PROCESSES: "2" }).then(
+      async (p) => {
+        await p.stop();
+        return "it started";
+      },
+      (e: Error) => e.message,
+    );
+    expect(refused).toMatch(/exited with 2/);
+    expect(refused).toContain("PANEL_PROCESSES above 1 needs PostgreSQL");
   });
 });
