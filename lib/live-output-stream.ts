@@ -9,6 +9,7 @@ import { live } from "./fleet/live";
 import type { OutputEvent } from "./fleet/live-output";
 import { serverFor } from "./fleet/policy";
 import { fromNode } from "./http/api";
+import { startEventStream } from "./http/sse";
 
 /**
  * Live output as Server-Sent Events (lib/fleet/live-output.ts), beside lib/panel.ts like the UI's
@@ -124,13 +125,7 @@ async function open(req: IncomingMessage, res: ServerResponse, url: URL, console
     stop?.();
     return;
   }
-  res.writeHead(200, {
-    "content-type": "text/event-stream; charset=utf-8",
-    "cache-control": "no-store",
-    connection: "keep-alive",
-    "x-accel-buffering": "no",
-  });
-  req.socket.setNoDelay(true);
+  startEventStream(req, res);
   res.write(`retry: 5000\n\nevent: hello\ndata: {}\n\n`);
   started = true;
   for (const e of early.splice(0)) send(e);

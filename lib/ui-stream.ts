@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { authenticate } from "./auth/authenticate";
 import { fromNode } from "./http/api";
+import { startEventStream } from "./http/sse";
 import { addClient, clientCount, MAX_BUFFERED_BYTES, MAX_CLIENTS, RETRY_MS, streamScope, TOPICS, type StreamClient, type Topic } from "./dialects/ui/stream";
 
 export const STREAM_PATH = "/api/ui/stream";
@@ -51,15 +52,7 @@ async function open(req: IncomingMessage, res: ServerResponse, url: URL): Promis
   }
   const principal = outcome.principal;
   const scope = streamScope(principal);
-  res.writeHead(200, {
-    "content-type": "text/event-stream; charset=utf-8",
-    "cache-control": "no-store",
-    connection: "keep-alive",
-    // A buffering proxy (nginx) would hold the events back.
-    "x-accel-buffering": "no",
-  });
-  req.socket.setNoDelay(true);
-  req.socket.setKeepAlive(true, 30_000);
+  startEventStream(req, res);
 
   let closed = false;
   const client: StreamClient = {

@@ -7,11 +7,11 @@
  *   at once, the polled output route still answers, and nothing of protocol 6 is sent to it;
  * - who may listen: nobody signed out, no user the instance is not assigned to.
  */
-import http from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { PROTOCOL_VERSION } from "../../agent/protocol";
 import { ADMIN, login, startPanel, type RunningPanel } from "../helpers/panel";
+import { openSse, terminalText } from "../helpers/sse";
 import { until } from "../helpers/wait";
 import { spawnAgent, stopAllAgents } from "../agent/helpers";
 
@@ -30,44 +30,10 @@ async function call(p: string, init: { method?: string; body?: unknown; cookie?:
   return { status: res.status, body: (text ? JSON.parse(text) : null) as any };
 }
 
-/** An SSE client: its status, and its events in order. */
+/** A live-output stream (SSE) as the console or command pane reads it. */
 function listen(path: string, who = cookie) {
-  const events: { event: string; data: { text?: string; reason?: string } }[] = [];
-  let status = 0;
-  let ended = false;
-  const req = http.get(panel.url + path, { headers: { cookie: who } }, (res) => {
-    status = res.statusCode ?? 0;
-    res.setEncoding("utf8");
-    let buffer = "";
-    res.on("data", (chunk: string) => {
-      buffer += chunk;
-      let end: number;
-      while ((end = buffer.indexOf("\n\n")) >= 0) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const event = /^event: (.*)$/m.exec(block)?.[1];
-        const data = /^data: (.*)$/m.exec(block)?.[1];
-        if (event && data) events.push({ event, data: JSON.parse(data) });
-      }
-    });
-    res.on("end", () => (ended = true));
-  });
-  req.on("error", () => (ended = true));
-  return {
-    events,
-    status: () => status,
-    ended: () => ended,
-    /** What a terminal would show: the last reset and everything after it. */
-    text() {
-      let out = "";
-      for (const e of events) {
-        if (e.event === "reset") out = e.data.text ?? "";
-        if (e.event === "out") out += e.data.text ?? "";
-      }
-      return out;
-    },
-    close: () => req.destroy(),
-  };
+  const sse = openSse<{ text?: string; reason?: string }>(panel.url + path, { cookie: who });
+  return { ...sse, text: () => terminalText(sse.events) };
 }
 
 async function addServer(name: string) {

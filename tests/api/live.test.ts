@@ -12,6 +12,7 @@ import zlib from "node:zlib";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN, login, startPanel, type RunningPanel } from "../helpers/panel";
+import { openSse } from "../helpers/sse";
 import { until } from "../helpers/wait";
 import { spawnAgent, stopAllAgents } from "../agent/helpers";
 
@@ -110,33 +111,8 @@ describe("compressed answers", () => {
   });
 });
 
-/** An SSE client: collects events by name. */
-function openStream(topics: string, headers: Record<string, string>) {
-  const events: { event: string; data: unknown }[] = [];
-  let buffer = "";
-  let status = 0;
-  const req = http.get(`${panel.url}/api/ui/stream?topics=${topics}`, { headers }, (res) => {
-    status = res.statusCode ?? 0;
-    res.setEncoding("utf8");
-    res.on("data", (chunk: string) => {
-      buffer += chunk;
-      let end: number;
-      while ((end = buffer.indexOf("\n\n")) >= 0) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        let event = "message";
-        let data = "";
-        for (const line of block.split("\n")) {
-          if (line.startsWith("event: ")) event = line.slice(7);
-          else if (line.startsWith("data: ")) data += line.slice(6);
-        }
-        if (data) events.push({ event, data: JSON.parse(data) });
-      }
-    });
-  });
-  req.on("error", () => undefined);
-  return { events, status: () => status, close: () => req.destroy() };
-}
+/** The UI's push stream with these topics. */
+const openStream = (topics: string, headers: Record<string, string>) => openSse(`${panel.url}/api/ui/stream?topics=${topics}`, headers);
 
 type ServersDiff = { upsert: { id: number; tag: string; name: string }[]; patch?: { id: number; connected?: boolean }[]; remove: number[]; order?: number[] };
 
